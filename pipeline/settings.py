@@ -1,0 +1,101 @@
+"""App settings, read once from an environment mapping (never written back to it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import ConfigurationError
+
+__all__ = ["Secret", "Settings"]
+
+DEFAULT_STT = "openai/gpt-4o-transcribe"
+DEFAULT_LLM = "anthropic/claude-haiku-4-5-20251001"
+
+
+class Secret:
+    """A key that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the key itself, for the one place that sends it to the vendor."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}.") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}.")
+    return value
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from the environment.
+
+    Vendor variables (keys, base URLs, models) stay in ``environ`` and are read by the
+    registry when a vendor is built; keys are wrapped in :class:`Secret` there.
+    """
+
+    data_dir: Path = Path("data")
+    api_key: Secret | None = None
+    max_upload_mb: int = 200
+    max_duration_s: int = 3600
+    allow_private_urls: bool = False
+    default_stt: str = DEFAULT_STT
+    default_llm: str = DEFAULT_LLM
+    workers: int = 2
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``environ`` (default: a snapshot of ``os.environ``)."""
+        env = dict(os.environ if environ is None else environ)
+        api_key = env.get("APP_API_KEY", "").strip()
+        return cls(
+            data_dir=Path(env.get("APP_DATA_DIR", "").strip() or "data"),
+            api_key=Secret(api_key) if api_key else None,
+            max_upload_mb=_int(env, "APP_MAX_UPLOAD_MB", 200),
+            max_duration_s=_int(env, "APP_MAX_DURATION_S", 3600),
+            allow_private_urls=_flag(env, "APP_ALLOW_PRIVATE_URLS"),
+            default_stt=env.get("APP_DEFAULT_STT", "").strip() or DEFAULT_STT,
+            default_llm=env.get("APP_DEFAULT_LLM", "").strip() or DEFAULT_LLM,
+            workers=_int(env, "APP_WORKERS", 2),
+            environ=env,
+        )
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload cap in bytes."""
+        return self.max_upload_mb * 1024 * 1024
+
+    def env(self, name: str, default: str = "") -> str:
+        """Return a vendor variable (base URL, model, ...) or ``default`` when unset."""
+        return self.environ.get(name, "").strip() or default

@@ -1,0 +1,275 @@
+"""Frozen value types shared by the pipeline, the vendors and the delivery surfaces."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "STEP_ORDER",
+    "CostEstimate",
+    "CostLine",
+    "DecodedAudio",
+    "ProgressEvent",
+    "Role",
+    "Segment",
+    "StepName",
+    "StepReport",
+    "StepStatus",
+    "SynthesizedAudio",
+    "TaskRequest",
+    "TaskResult",
+    "TaskStatus",
+    "Transcript",
+    "Translation",
+    "TranslationContext",
+    "VendorChoice",
+    "Voice",
+    "VoiceReference",
+]
+
+
+class StepName(str, enum.Enum):
+    """The five steps every task runs, in this order (names are a contract)."""
+
+    INITIALIZATION = "initialization"
+    SPEECH_TO_TEXT = "speech_to_text"
+    TRANSLATION = "translation"
+    VOICE_CLONE = "voice_clone"
+    TEXT_TO_SPEECH = "text_to_speech"
+
+
+STEP_ORDER: tuple[StepName, ...] = tuple(StepName)
+
+
+class StepStatus(str, enum.Enum):
+    """Where one step is."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class TaskStatus(str, enum.Enum):
+    """Where a whole task is."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class Role(str, enum.Enum):
+    """What a vendor can do; each role is one protocol with one verb."""
+
+    TRANSCRIBE = "transcribe"
+    TRANSLATE = "translate"
+    CLONE = "clone"
+    SPEAK = "speak"
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedAudio:
+    """A decoded, checked PCM WAV file on disk (16-bit, mono unless stated)."""
+
+    path: Path
+    duration_s: float
+    sample_rate_hz: int
+    channels: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of speech and its text, timed against the original audio."""
+
+    start_s: float
+    end_s: float
+    text: str
+    speaker: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the slot in seconds."""
+        return max(0.0, self.end_s - self.start_s)
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """What was said, in the source language."""
+
+    text: str
+    language: str
+    segments: tuple[Segment, ...]
+    vendor: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """The transcript's segments in the target language, 1:1 with the transcript."""
+
+    segments: tuple[Segment, ...]
+    source_language: str
+    target_language: str
+    vendor: str
+    model: str
+
+    @property
+    def text(self) -> str:
+        """All segments joined with spaces."""
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationContext:
+    """What a translator may use besides the segments themselves."""
+
+    glossary: Mapping[str, str] = field(default_factory=dict)
+    instructions: str = ""
+    max_duration_s: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceReference:
+    """The clip a voice is cloned from: the cleanest window of the clone clip or input."""
+
+    path: Path
+    source: str  # "clone_clip" or "input"
+    start_s: float
+    end_s: float
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the chosen window in seconds."""
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """A voice a synthesizer can speak with.
+
+    Zero-shot engines carry ``reference_path`` (and its transcript), hosted clones carry
+    ``voice_id``, offline engines carry a ``profile`` of measured features.
+    """
+
+    vendor: str
+    reference_path: Path | None = None
+    reference_text: str = ""
+    voice_id: str | None = None
+    profile: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesizedAudio:
+    """Encoded audio returned by a synthesizer (any format ffmpeg can decode)."""
+
+    data: bytes
+    format: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """Something a UI can show: which step, how far (0..1) and a short message."""
+
+    step: StepName
+    fraction: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    """Status of one step, with its times (Unix seconds) and error or skip reason."""
+
+    name: StepName
+    status: StepStatus = StepStatus.PENDING
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    detail: str | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        """How long the step ran, once it has finished."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+
+@dataclass(frozen=True, slots=True)
+class VendorChoice:
+    """Which vendor and model a role uses, and why."""
+
+    role: Role
+    vendor: str
+    model: str
+    reason: str
+    runnable: bool = True
+    missing: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    """Estimated spend of one step."""
+
+    step: StepName
+    vendor: str
+    model: str
+    usd: float
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class CostEstimate:
+    """Estimated spend of a task, line by line."""
+
+    lines: tuple[CostLine, ...] = ()
+
+    @property
+    def total_usd(self) -> float:
+        """Sum of all lines."""
+        return sum(line.usd for line in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRequest:
+    """Everything a task needs from the user.
+
+    ``keys`` maps an environment variable name (e.g. ``FISH_API_KEY``) to a key given for
+    this request only; it is never stored.
+    """
+
+    input_path: Path
+    target_language: str
+    source_language: str | None = None
+    voice_vendor: str = "auto"
+    stt: str | None = None
+    llm: str | None = None
+    clone_path: Path | None = None
+    output_format: str = "mp3"
+    glossary: Mapping[str, str] = field(default_factory=dict)
+    instructions: str = ""
+    keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    """The outcome of a task: steps, choices, texts, audio and cost."""
+
+    task_id: str
+    status: TaskStatus
+    steps: tuple[StepReport, ...]
+    choices: tuple[VendorChoice, ...] = ()
+    transcript: Transcript | None = None
+    translation: Translation | None = None
+    output_path: Path | None = None
+    reference: VoiceReference | None = None
+    input_duration_s: float | None = None
+    warnings: tuple[str, ...] = ()
+    cost: CostEstimate = field(default_factory=CostEstimate)
+    error: str | None = None

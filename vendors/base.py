@@ -1,0 +1,200 @@
+"""What a vendor is (data) and what it can do (one small protocol per role).
+
+The pipeline only ever talks to these protocols; concrete vendors live in their own
+modules and are built by :mod:`vendors.registry`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from pipeline.settings import Secret, Settings
+from pipeline.types import (
+    DecodedAudio,
+    Role,
+    Segment,
+    SynthesizedAudio,
+    Transcript,
+    Translation,
+    TranslationContext,
+    Voice,
+    VoiceReference,
+)
+
+__all__ = [
+    "Availability",
+    "Price",
+    "PriceUnit",
+    "Synthesizer",
+    "Transcriber",
+    "Translator",
+    "VendorFactory",
+    "VendorInfo",
+    "VoiceCloner",
+    "VoiceReleaser",
+]
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """Speech to text."""
+
+    def transcribe(self, audio: DecodedAudio, language: str | None = None) -> Transcript:
+        """Return the transcript with segment times; ``language=None`` means detect it."""
+        ...
+
+
+@runtime_checkable
+class Translator(Protocol):
+    """Text to text, segment by segment (ids stay 1:1)."""
+
+    def translate(
+        self,
+        segments: Sequence[Segment],
+        source_language: str,
+        target_language: str,
+        context: TranslationContext,
+    ) -> Translation:
+        """Return one translated segment per input segment, with the same times."""
+        ...
+
+
+@runtime_checkable
+class VoiceCloner(Protocol):
+    """Reference clip to a voice the same vendor can speak with."""
+
+    def clone(self, reference: VoiceReference, transcript: str) -> Voice:
+        """Return a voice made from ``reference`` (``transcript`` is what it says)."""
+        ...
+
+
+@runtime_checkable
+class Synthesizer(Protocol):
+    """Text to speech in a given voice."""
+
+    def speak(self, text: str, voice: Voice, language: str) -> SynthesizedAudio:
+        """Return ``text`` spoken in ``voice`` and ``language``."""
+        ...
+
+
+@runtime_checkable
+class VoiceReleaser(Protocol):
+    """Optional: vendors that store a cloned voice delete it after the task."""
+
+    def release(self, voice: Voice) -> None:
+        """Delete the stored voice; never raises for a voice already gone."""
+        ...
+
+
+class PriceUnit(str, enum.Enum):
+    """What a price is per."""
+
+    AUDIO_MINUTE = "audio_minute"
+    MILLION_CHARACTERS = "1m_characters"
+    MILLION_UTF8_BYTES = "1m_utf8_bytes"
+    MILLION_INPUT_TOKENS = "1m_input_tokens"
+    MILLION_OUTPUT_TOKENS = "1m_output_tokens"
+    GENERATED_SECOND = "generated_second"
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """One price, with where it came from and when it was checked.
+
+    ``model=None`` means the price holds for every model of the vendor in that role.
+    """
+
+    role: Role
+    usd: float
+    unit: PriceUnit
+    source: str
+    checked_on: str
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Whether a vendor can run here, and if not, why (and which variable is missing)."""
+
+    runnable: bool
+    reason: str = ""
+    missing_variable: str | None = None
+
+
+class VendorFactory(Protocol):
+    """Builds a vendor's adapter for one role."""
+
+    def __call__(
+        self, role: Role, model: str, key: Secret | None, settings: Settings
+    ) -> object:
+        """Return an object implementing the role's protocol."""
+        ...
+
+
+@dataclass(frozen=True)
+class VendorInfo:
+    """Everything we know about a vendor, as data.
+
+    Attributes:
+        id: registry id ("fish", "index_tts2", ...), used in requests and results.
+        display_name: what people see.
+        roles: what it can do.
+        languages: per role, the language codes it handles (``None`` = every language
+            in :data:`pipeline.languages.LANGUAGES`).
+        key_variable: environment variable holding its key (``None`` = needs no key).
+        models: per role, the models offered, default first.
+        prices: list prices with source and date.
+        install_hint: what to install when it cannot run here.
+        factory: ``"module:function"`` building an adapter; imported only when used.
+        label: a short honest note shown next to the name ("offline, English only").
+        requires: import names that must be installed for it to run here.
+        reference_max_s: the longest voice reference it uses.
+        key_optional: the key raises limits but is not required.
+        self_hosted_variable: a variable (a server URL) that, when set, makes the key
+            unnecessary (e.g. ``INDEXTTS2_URL``).
+    """
+
+    id: str
+    display_name: str
+    roles: frozenset[Role]
+    languages: Mapping[Role, frozenset[str] | None]
+    key_variable: str | None
+    models: Mapping[Role, tuple[str, ...]]
+    factory: str
+    prices: tuple[Price, ...] = ()
+    install_hint: str = ""
+    label: str = ""
+    requires: tuple[str, ...] = ()
+    reference_max_s: float = 30.0
+    key_optional: bool = False
+    self_hosted_variable: str | None = None
+    docs_url: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def default_model(self, role: Role) -> str:
+        """The model used when the user names only the vendor."""
+        offered = self.models.get(role, ())
+        return offered[0] if offered else ""
+
+    def supports(self, role: Role, language: str | None = None) -> bool:
+        """Whether the vendor plays ``role`` for ``language`` (any language if None)."""
+        if role not in self.roles:
+            return False
+        if language is None:
+            return True
+        allowed = self.languages.get(role)
+        if allowed is None:
+            from pipeline.languages import LANGUAGES
+
+            return language in LANGUAGES
+        return language in allowed
+
+    def prices_for(self, role: Role, model: str) -> tuple[Price, ...]:
+        """Prices that apply to ``model`` in ``role``."""
+        return tuple(
+            p for p in self.prices if p.role == role and p.model in (None, model)
+        )
+

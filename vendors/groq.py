@@ -1,0 +1,34 @@
+"""Groq (OpenAI-compatible): Whisper-large-v3 transcription and chat translation.
+
+Environment: ``GROQ_API_KEY`` (required), ``GROQ_BASE_URL`` (default
+``https://api.groq.com/openai/v1``).
+"""
+
+from __future__ import annotations
+
+from pipeline.types import Role
+from vendors.base import Price, PriceUnit, VendorInfo
+from vendors.languages import WHISPER_LANGUAGES
+
+_PRICING = "https://groq.com/pricing"
+
+INFO = VendorInfo(
+    id="groq",
+    display_name="Groq",
+    roles=frozenset({Role.TRANSCRIBE, Role.TRANSLATE}),
+    languages={Role.TRANSCRIBE: WHISPER_LANGUAGES, Role.TRANSLATE: None},
+    key_variable="GROQ_API_KEY",
+    models={
+        Role.TRANSCRIBE: ("whisper-large-v3", "whisper-large-v3-turbo"),
+        Role.TRANSLATE: ("llama-3.3-70b-versatile", "openai/gpt-oss-120b"),
+    },
+    factory="vendors.groq:create",
+    prices=(
+        Price(Role.TRANSCRIBE, 0.111 / 60, PriceUnit.AUDIO_MINUTE, _PRICING, "2026-11", "whisper-large-v3"),
+        Price(Role.TRANSCRIBE, 0.04 / 60, PriceUnit.AUDIO_MINUTE, _PRICING, "2026-11", "whisper-large-v3-turbo"),
+    ),
+    install_hint="pip install openai",
+    requires=("openai",),
+    docs_url="https://console.groq.com/docs/speech-to-text",
+    extra={"base_url": "https://api.groq.com/openai/v1", "base_url_variable": "GROQ_BASE_URL"},
+)

@@ -1,0 +1,39 @@
+"""SambaNova (OpenAI-compatible): Whisper-Large-v3 transcription and chat translation.
+
+Environment: ``SAMBANOVA_API_KEY`` (required), ``SAMBANOVA_BASE_URL`` (default
+``https://api.sambanova.ai/v1``). Whisper is offered to SambaStack accounts only.
+"""
+
+from __future__ import annotations
+
+from pipeline.types import Role
+from vendors.base import Price, PriceUnit, VendorInfo
+from vendors.languages import WHISPER_LANGUAGES
+
+_PRICING = "https://cloud.sambanova.ai/plans/pricing"
+
+INFO = VendorInfo(
+    id="sambanova",
+    display_name="SambaNova",
+    roles=frozenset({Role.TRANSCRIBE, Role.TRANSLATE}),
+    languages={Role.TRANSCRIBE: WHISPER_LANGUAGES, Role.TRANSLATE: None},
+    key_variable="SAMBANOVA_API_KEY",
+    models={
+        Role.TRANSCRIBE: ("Whisper-Large-v3",),
+        Role.TRANSLATE: ("Meta-Llama-3.3-70B-Instruct", "gpt-oss-120b", "DeepSeek-V3.1"),
+    },
+    factory="vendors.sambanova:create",
+    prices=(
+        Price(Role.TRANSLATE, 0.60, PriceUnit.MILLION_INPUT_TOKENS, _PRICING, "2026-11", "Meta-Llama-3.3-70B-Instruct"),
+        Price(Role.TRANSLATE, 1.20, PriceUnit.MILLION_OUTPUT_TOKENS, _PRICING, "2026-11", "Meta-Llama-3.3-70B-Instruct"),
+        Price(Role.TRANSLATE, 0.22, PriceUnit.MILLION_INPUT_TOKENS, _PRICING, "2026-11", "gpt-oss-120b"),
+        Price(Role.TRANSLATE, 0.59, PriceUnit.MILLION_OUTPUT_TOKENS, _PRICING, "2026-11", "gpt-oss-120b"),
+        Price(Role.TRANSLATE, 3.00, PriceUnit.MILLION_INPUT_TOKENS, _PRICING, "2026-11", "DeepSeek-V3.1"),
+        Price(Role.TRANSLATE, 4.50, PriceUnit.MILLION_OUTPUT_TOKENS, _PRICING, "2026-11", "DeepSeek-V3.1"),
+    ),
+    install_hint="pip install openai",
+    label="Whisper on SambaStack accounts only",
+    requires=("openai",),
+    docs_url="https://docs.sambanova.ai",
+    extra={"base_url": "https://api.sambanova.ai/v1", "base_url_variable": "SAMBANOVA_BASE_URL"},
+)
