@@ -177,6 +177,7 @@ class VendorError(AppError):
         message: what happened and what to do.
         retryable: whether a later try may succeed.
         status_code: the HTTP status, when there was one.
+        retry_after_s: how long the vendor asked us to wait (``Retry-After``), if it did.
     """
 
     kind = "vendor_error"
@@ -188,10 +189,12 @@ class VendorError(AppError):
         *,
         retryable: bool | None = None,
         status_code: int | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(f"{vendor}: {message}", retryable=retryable)
         self.vendor = vendor
         self.status_code = status_code
+        self.retry_after_s = retry_after_s
 
 
 class VendorAuthError(VendorError):

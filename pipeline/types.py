@@ -25,6 +25,7 @@ __all__ = [
     "Transcript",
     "Translation",
     "TranslationContext",
+    "Usage",
     "VendorChoice",
     "Voice",
     "VoiceReference",
@@ -84,6 +85,26 @@ class DecodedAudio:
 
 
 @dataclass(frozen=True, slots=True)
+class Usage:
+    """What a vendor call consumed, as reported by the vendor (or measured when it is not)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    audio_s: float = 0.0
+    characters: int = 0
+    utf8_bytes: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.audio_s + other.audio_s,
+            self.characters + other.characters,
+            self.utf8_bytes + other.utf8_bytes,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     """A stretch of speech and its text, timed against the original audio."""
 
@@ -107,6 +128,7 @@ class Transcript:
     segments: tuple[Segment, ...]
     vendor: str
     model: str
+    usage: Usage = field(default_factory=Usage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +140,7 @@ class Translation:
     target_language: str
     vendor: str
     model: str
+    usage: Usage = field(default_factory=Usage)
 
     @property
     def text(self) -> str:
@@ -171,6 +194,7 @@ class SynthesizedAudio:
 
     data: bytes
     format: str
+    usage: Usage = field(default_factory=Usage)
 
 
 @dataclass(frozen=True, slots=True)

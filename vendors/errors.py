@@ -12,11 +12,16 @@ from pipeline.errors import (
     VendorTimeoutError,
 )
 
-__all__ = ["error_for_status", "timeout_error", "unreachable_error"]
+__all__ = ["error_for_status", "retry_after_seconds", "timeout_error", "unreachable_error"]
 
 
 def error_for_status(
-    vendor: str, status_code: int, detail: str = "", *, variable: str | None = None
+    vendor: str,
+    status_code: int,
+    detail: str = "",
+    *,
+    variable: str | None = None,
+    retry_after_s: float | None = None,
 ) -> VendorError:
     """Return the error for an HTTP status; 408/429/5xx are retryable, other 4xx final.
 
@@ -25,6 +30,7 @@ def error_for_status(
         status_code: the HTTP status the vendor answered with.
         detail: the vendor's own short message (must not contain secrets).
         variable: the key variable, named in auth errors so the user knows what to fix.
+        retry_after_s: the vendor's ``Retry-After``, kept on retryable errors.
     """
     said = f" ({detail.strip()[:300]})" if detail.strip() else ""
     fix_key = f"check {variable}" if variable else "check the API key"
@@ -37,14 +43,19 @@ def error_for_status(
             vendor, f"the account is out of credit{said}; top it up.", status_code=status_code
         )
     if status_code == 408:
-        return VendorTimeoutError(vendor, f"the request timed out{said}.", status_code=status_code)
+        return VendorTimeoutError(
+            vendor, f"the request timed out{said}.", status_code=status_code,
+            retry_after_s=retry_after_s,
+        )
     if status_code == 429:
         return VendorRateLimitError(
-            vendor, f"too many requests{said}; try again shortly.", status_code=status_code
+            vendor, f"too many requests{said}; try again shortly.", status_code=status_code,
+            retry_after_s=retry_after_s,
         )
     if status_code == 529 or status_code >= 500:
         return VendorServerError(
-            vendor, f"the service had an error{said}; try again shortly.", status_code=status_code
+            vendor, f"the service had an error{said}; try again shortly.",
+            status_code=status_code, retry_after_s=retry_after_s,
         )
     return VendorResponseError(
         vendor, f"the request was refused (HTTP {status_code}){said}.", status_code=status_code
@@ -61,3 +72,18 @@ def unreachable_error(vendor: str) -> VendorServerError:
     return VendorServerError(
         vendor, "could not connect; check the network and the base URL setting."
     )
+
+
+def retry_after_seconds(headers: object) -> float | None:
+    """Read ``retry-after-ms`` or ``retry-after`` (seconds) from response headers, if any."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = get(name)
+        if raw:
+            try:
+                return max(0.0, float(raw) * scale)
+            except ValueError:
+                continue
+    return None
