@@ -227,7 +227,12 @@ class StepReport:
 
 @dataclass(frozen=True, slots=True)
 class VendorChoice:
-    """Which vendor and model a role uses, and why."""
+    """Which vendor and model a role uses, and why.
+
+    ``missing`` names the variable that would make this choice runnable; ``fallback_from``
+    is the vendor the rule preferred when it could not run here (``fallback_missing`` is
+    what it lacks).
+    """
 
     role: Role
     vendor: str
@@ -235,6 +240,8 @@ class VendorChoice:
     reason: str
     runnable: bool = True
     missing: str | None = None
+    fallback_from: str | None = None
+    fallback_missing: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,181 @@
+"""What a task would run, and why: vendors per step, what is missing, and a cost estimate.
+
+``make_plan`` makes no vendor call; the CLI's ``plan``, the UI's "Auto → ..." line, the
+REST ``/v1/plan`` and the runner's ``initialization`` step all use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pipeline.errors import ConfigurationError, MissingKeyError, UnsupportedLanguageError
+from pipeline.languages import AUTO, language_name, normalize_language
+from pipeline.pricing import cost_line, estimate_usage
+from pipeline.selection import choose_voice_vendor
+from pipeline.settings import Settings
+from pipeline.types import CostEstimate, Role, VendorChoice
+
+if TYPE_CHECKING:
+    from vendors.registry import Registry
+
+__all__ = ["ESTIMATE_DEFAULT_S", "Plan", "make_plan"]
+
+ESTIMATE_DEFAULT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The vendors chosen for a task, with reasons, and what the task would cost."""
+
+    target_language: str
+    source_language: str  # "" = detect from the speech
+    transcriber: VendorChoice
+    translator: VendorChoice | None
+    voice: VendorChoice
+    translation_note: str
+    estimate: CostEstimate
+    estimate_duration_s: float
+
+    @property
+    def choices(self) -> tuple[VendorChoice, ...]:
+        """Every choice, in step order."""
+        found = (self.transcriber, self.translator, self.voice)
+        return tuple(c for c in found if c is not None)
+
+    @property
+    def runnable(self) -> bool:
+        """Whether every chosen vendor can run here."""
+        return all(c.runnable for c in self.choices)
+
+    @property
+    def missing_variables(self) -> tuple[str, ...]:
+        """Environment variables that would make the plan runnable."""
+        seen = dict.fromkeys(c.missing for c in self.choices if c.missing)
+        return tuple(seen)
+
+    def require_runnable(self) -> None:
+        """Raise a clear configuration error when something the plan needs is missing."""
+        blocked = [c for c in self.choices if not c.runnable]
+        if not blocked:
+            return
+        if len(blocked) == 1 and blocked[0].missing:
+            raise MissingKeyError(blocked[0].vendor, blocked[0].missing)
+        if all(c.missing for c in blocked):
+            needs = "; ".join(f"{c.vendor} needs {c.missing}" for c in blocked)
+            raise ConfigurationError(f"Cannot run yet: {needs}. Set them or paste keys in Settings.")
+        raise ConfigurationError("Cannot run: " + "; ".join(c.reason for c in blocked))
+
+
+def _state(registry: Registry, vendor_id: str, keys: Mapping[str, str], settings: Settings):
+    return registry.availability(registry.get(vendor_id), keys, settings)
+
+
+def _pick(
+    registry: Registry,
+    role: Role,
+    spec: str | None,
+    default_spec: str,
+    default_name: str,
+    language: str,
+    keys: Mapping[str, str],
+    settings: Settings,
+) -> VendorChoice:
+    """Choose a transcriber or translator: the user's pick, else the default, else the next runnable."""
+    explicit = bool(spec and spec.strip())
+    info, model = registry.parse_spec(spec if explicit else default_spec, role)
+    where = f" for {language_name(language)}" if language else ""
+    if language and not info.supports(role, language):
+        if explicit:
+            raise UnsupportedLanguageError(
+                f"{info.display_name} cannot {role.value} {language_name(language)} ({language})."
+            )
+        why = f"{info.id} does not support {language_name(language)}"
+        state = None
+    else:
+        state = registry.availability(info, keys, settings)
+        label = "chosen by you" if explicit else f"the default ({default_name})"
+        if state.runnable or explicit:
+            reason = f"{info.id}/{model}: {label}"
+            if not state.runnable:
+                reason += f", but it cannot run here ({state.reason})"
+            return VendorChoice(role, info.id, model, reason, state.runnable, state.missing_variable)
+        why = f"{info.id} is the default but cannot run here ({state.reason})"
+    for other in registry.for_role(role, language or None):
+        if other.id == info.id or (not language and other.languages.get(role) is not None
+                                   and len(other.languages[role] or ()) < 2):
+            continue
+        other_state = registry.availability(other, keys, settings)
+        if other_state.runnable:
+            other_model = other.default_model(role)
+            return VendorChoice(
+                role, other.id, other_model,
+                f"{other.id}/{other_model}: {why}; {other.id} is the next configured vendor{where}",
+            )
+    if state is None:
+        raise UnsupportedLanguageError(f"No {role.value} vendor supports {language_name(language)}.")
+    return VendorChoice(
+        role, info.id, model, f"{info.id}/{model}: {why}; no other configured vendor{where}",
+        False, state.missing_variable,
+    )
+
+
+def make_plan(
+    registry: Registry,
+    settings: Settings,
+    *,
+    target_language: str,
+    source_language: str | None = None,
+    voice_vendor: str | None = None,
+    stt: str | None = None,
+    llm: str | None = None,
+    keys: Mapping[str, str] | None = None,
+    duration_s: float | None = None,
+) -> Plan:
+    """Decide which vendors would run and why, without calling any of them.
+
+    Args:
+        registry: the vendors known to the app.
+        settings: app settings (defaults, environment keys).
+        target_language: code or name of the language to speak.
+        source_language: code or name of the speech's language; None/"auto" = detect.
+        voice_vendor: a voice vendor id, or None/"auto" for the selection rule.
+        stt: "vendor/model" or "vendor" for transcription (None = APP_DEFAULT_STT).
+        llm: "vendor/model" or "vendor" for translation (None = APP_DEFAULT_LLM).
+        keys: per-request keys by environment variable name.
+        duration_s: input length for the estimate (None = one minute).
+
+    Raises:
+        UnknownLanguageError, UnknownVendorError, UnsupportedLanguageError: bad choices.
+    """
+    keys = keys or {}
+    target = normalize_language(target_language)
+    source = normalize_language(source_language or AUTO, allow_auto=True)
+    source = "" if source == AUTO else source
+    if voice_vendor and voice_vendor.strip().lower() not in ("", "auto"):
+        registry.get(voice_vendor)
+
+    transcriber = _pick(registry, Role.TRANSCRIBE, stt, settings.default_stt,
+                        "APP_DEFAULT_STT", source, keys, settings)
+    translator: VendorChoice | None = None
+    if source and source == target:
+        note = f"skipped: the speech is already in {language_name(target)}"
+    else:
+        translator = _pick(registry, Role.TRANSLATE, llm, settings.default_llm,
+                           "APP_DEFAULT_LLM", "", keys, settings)
+        note = "runs unless the detected language is already the target"
+    voices = registry.voice_vendors()
+    availability = {v.id: registry.availability(v, keys, settings) for v in voices}
+    voice = choose_voice_vendor(target, voice_vendor, voices, availability)
+
+    seconds = duration_s if duration_s else ESTIMATE_DEFAULT_S
+    lines = []
+    for choice in (transcriber, translator, voice):
+        if choice is None or not choice.vendor:
+            continue
+        info = registry.get(choice.vendor)
+        usage = estimate_usage(choice.role, seconds, source, target)
+        lines.append(cost_line(info, choice.role, choice.model, usage))
+    return Plan(target, source, transcriber, translator, voice, note,
+                CostEstimate(tuple(lines)), seconds)
