@@ -158,6 +158,10 @@ def make_plan(
 
     transcriber = _pick(registry, Role.TRANSCRIBE, stt, settings.default_stt,
                         "APP_DEFAULT_STT", source, keys, settings)
+    if not source:
+        spoken = registry.get(transcriber.vendor).languages.get(Role.TRANSCRIBE)
+        if spoken is not None and len(spoken) == 1:
+            source = next(iter(spoken))  # e.g. an English-only offline model
     translator: VendorChoice | None = None
     if source and source == target:
         note = f"skipped: the speech is already in {language_name(target)}"

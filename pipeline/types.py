@@ -303,4 +303,6 @@ class TaskResult:
     input_duration_s: float | None = None
     warnings: tuple[str, ...] = ()
     cost: CostEstimate = field(default_factory=CostEstimate)
+    actual_cost: CostEstimate = field(default_factory=CostEstimate)
     error: str | None = None
+    failure: Exception | None = field(default=None, repr=False, compare=False)
