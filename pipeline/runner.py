@@ -297,6 +297,7 @@ class Pipeline:
             task_id=task_id,
             status=status,
             steps=tracker.reports(),
+            target_language=plan.target_language if plan else "",
             choices=plan.choices if plan else (),
             transcript=work.transcript,
             translation=work.translation,

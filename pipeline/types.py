@@ -295,6 +295,7 @@ class TaskResult:
     task_id: str
     status: TaskStatus
     steps: tuple[StepReport, ...]
+    target_language: str = ""
     choices: tuple[VendorChoice, ...] = ()
     transcript: Transcript | None = None
     translation: Translation | None = None

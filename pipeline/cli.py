@@ -1,0 +1,222 @@
+"""Command line: ``python -m pipeline run|plan|vendors|languages``.
+
+Exit codes: 0 ok, 2 bad input or usage (including missing keys), 1 vendor or runtime
+failure. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from pipeline import audio
+from pipeline.errors import AppError, ConfigurationError, InputError
+from pipeline.languages import LANGUAGES, language_name
+from pipeline.planning import Plan
+from pipeline.runner import Pipeline, copy_output
+from pipeline.serialize import plan_to_dict, result_to_dict
+from pipeline.settings import Settings
+from pipeline.types import STEP_ORDER, ProgressEvent, TaskRequest, TaskResult, TaskStatus
+
+if TYPE_CHECKING:
+    from vendors.registry import Registry
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every other usage error
+        self.exit(EXIT_USAGE, f"error: {message} (see --help)\n")
+
+
+def _task_arguments(parser: argparse.ArgumentParser, *, input_required: bool) -> None:
+    parser.add_argument("input", type=Path, nargs=None if input_required else "?",
+                        help="audio file (MP3, WAV, FLAC, M4A, OGG, WebM, MP4)")
+    parser.add_argument("--to", dest="target", required=True, help="target language (code or name)")
+    parser.add_argument("--from", dest="source", default=None, help="source language (default: detect)")
+    parser.add_argument("--voice", default="auto", help="voice vendor id (default: auto, by the rule)")
+    parser.add_argument("--stt", default=None, help="transcription VENDOR[/MODEL] (default: APP_DEFAULT_STT)")
+    parser.add_argument("--llm", default=None, help="translation VENDOR[/MODEL] (default: APP_DEFAULT_LLM)")
+    parser.add_argument("--clone", type=Path, default=None, help="separate clip whose voice to clone")
+    parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m pipeline",
+                     description="Speech translation that keeps the speaker's voice.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser("run", help="translate a recording and speak it in the same voice")
+    _task_arguments(run, input_required=True)
+    run.add_argument("--out", type=Path, default=None,
+                     help="output file, .mp3 (default) or .wav (default: INPUT.LANG.mp3 here)")
+    plan = commands.add_parser("plan", help="show what would run, why, and the cost; calls nothing")
+    _task_arguments(plan, input_required=False)
+    vendors = commands.add_parser("vendors", help="list vendors, models, languages, and readiness")
+    vendors.add_argument("--json", action="store_true")
+    commands.add_parser("languages", help="list language codes")
+    return parser
+
+
+def _exit_code(error: BaseException | None) -> int:
+    if isinstance(error, (InputError, ConfigurationError)):
+        return EXIT_USAGE
+    return EXIT_FAILURE
+
+
+def _request(args: argparse.Namespace, fmt: str = "mp3") -> TaskRequest:
+    return TaskRequest(
+        input_path=args.input, target_language=args.target, source_language=args.source,
+        voice_vendor=args.voice, stt=args.stt, llm=args.llm, clone_path=args.clone,
+        output_format=fmt,
+    )
+
+
+def _progress_printer(stream: TextIO):
+    def show(event: ProgressEvent) -> None:
+        number = STEP_ORDER.index(event.step) + 1
+        stream.write(f"[{number}/5 {event.step.value}] {event.fraction:4.0%} {event.message}\n")
+        stream.flush()
+    return show
+
+
+def _run(args: argparse.Namespace, pipeline: Pipeline, out: TextIO, err: TextIO) -> int:
+    if not args.input.is_file():
+        raise InputError(f"{args.input} does not exist or is not a file.")
+    target_out = args.out
+    fmt = "wav" if target_out is not None and target_out.suffix.lower() == ".wav" else "mp3"
+    if target_out is not None and target_out.suffix.lower() not in (".mp3", ".wav"):
+        raise InputError("--out must end in .mp3 or .wav.")
+    show = _progress_printer(err) if (err.isatty() and not args.json) else None
+    result = pipeline.run(_request(args, fmt), on_progress=show)
+    if result.status is TaskStatus.SUCCEEDED:
+        if target_out is None:
+            target_out = Path(f"{args.input.stem}.{result.target_language}.{fmt}")
+        result = replace(result, output_path=copy_output(result, target_out))
+    if args.json:
+        out.write(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2) + "\n")
+    elif result.status is TaskStatus.SUCCEEDED:
+        _print_summary(result, out)
+    if result.status is not TaskStatus.SUCCEEDED:
+        err.write(f"error: {result.error}\n")
+        return _exit_code(result.failure)
+    for warning in result.warnings:
+        err.write(f"warning: {warning}\n")
+    return EXIT_OK
+
+
+def _print_summary(result: TaskResult, out: TextIO) -> None:
+    for step in result.steps:
+        took = f" ({step.duration_s:.1f} s)" if step.duration_s is not None else ""
+        out.write(f"{step.name.value:15} {step.status.value:9}{took} {step.detail or ''}\n")
+    for choice in result.choices:
+        out.write(f"  {choice.role.value:10} {choice.reason}\n")
+    if result.transcript:
+        out.write(f"transcript:  {result.transcript.text}\n")
+    if result.translation:
+        out.write(f"translation: {result.translation.text}\n")
+    out.write(f"cost: ${result.actual_cost.total_usd:.4f} (estimated ${result.cost.total_usd:.4f})\n")
+    out.write(f"output: {result.output_path}\n")
+
+
+def _print_plan(plan: Plan, out: TextIO) -> None:
+    source = language_name(plan.source_language) if plan.source_language else "detect"
+    out.write(f"Plan: {source} -> {language_name(plan.target_language)} ({plan.target_language})\n")
+    for choice in plan.choices:
+        state = "ready" if choice.runnable else f"cannot run: set {choice.missing}" if choice.missing else "cannot run"
+        out.write(f"  {choice.role.value:10} {choice.vendor}/{choice.model} [{state}]\n")
+        out.write(f"             why: {choice.reason}\n")
+        if choice.fallback_from and choice.fallback_missing:
+            out.write(f"             to use {choice.fallback_from} instead, set {choice.fallback_missing}\n")
+    if plan.translator is None:
+        out.write(f"  translate  {plan.translation_note}\n")
+    if plan.missing_variables:
+        out.write(f"Missing to run: {', '.join(plan.missing_variables)}\n")
+    else:
+        out.write("Ready to run.\n")
+    minutes = plan.estimate_duration_s / 60
+    out.write(f"Estimated cost for {minutes:.1f} min of speech: ${plan.estimate.total_usd:.4f}\n")
+    for line in plan.estimate.lines:
+        out.write(f"  {line.step.value:15} {line.vendor}/{line.model}: ${line.usd:.4f} ({line.basis})\n")
+
+
+def _plan(args: argparse.Namespace, pipeline: Pipeline, out: TextIO) -> int:
+    duration_s = None
+    if args.input is not None:
+        if not args.input.is_file():
+            raise InputError(f"{args.input} does not exist or is not a file.")
+        duration_s = audio.probe(args.input).duration_s
+    plan = pipeline.plan(_request(args), duration_s)
+    if args.json:
+        out.write(json.dumps(plan_to_dict(plan), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_plan(plan, out)
+    return EXIT_OK
+
+
+def _vendors(args: argparse.Namespace, registry: Registry, settings: Settings, out: TextIO) -> int:
+    rows = []
+    for info in registry:
+        state = registry.availability(info, {}, settings)
+        rows.append({
+            "id": info.id, "name": info.display_name, "label": info.label,
+            "roles": sorted(r.value for r in info.roles),
+            "models": {r.value: list(m) for r, m in info.models.items()},
+            "languages": {r.value: (sorted(l) if l is not None else "any")
+                          for r, l in info.languages.items()},
+            "key_variable": info.key_variable, "runnable": state.runnable, "why_not": state.reason if not state.runnable else "",
+        })
+    if args.json:
+        out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    for row in rows:
+        state = "ready" if row["runnable"] else f"not ready: {row['why_not']}"
+        label = f" - {row['label']}" if row["label"] else ""
+        out.write(f"{row['id']:12} {row['name']}{label} [{state}]\n")
+        for role, models in row["models"].items():
+            langs = row["languages"].get(role)
+            count = "any language" if langs == "any" else f"{len(langs)} languages"
+            out.write(f"{'':12}   {role:10} {', '.join(models)} ({count})\n")
+    return EXIT_OK
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    registry: Registry | None = None,
+    settings: Settings | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run the command line; returns the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings or Settings.from_env()
+        if registry is None:
+            from vendors.registry import default_registry
+            registry = default_registry()
+        if args.command == "languages":
+            for code, (name, native) in LANGUAGES.items():
+                out.write(f"{code:4} {name} / {native}\n")
+            return EXIT_OK
+        if args.command == "vendors":
+            return _vendors(args, registry, settings, out)
+        pipeline = Pipeline(registry, settings)
+        if args.command == "plan":
+            return _plan(args, pipeline, out)
+        return _run(args, pipeline, out, err)
+    except AppError as exc:
+        err.write(f"error: {exc.message}\n")
+        return _exit_code(exc)
+    except KeyboardInterrupt:
+        err.write("error: interrupted\n")
+        return EXIT_FAILURE
+
