@@ -145,7 +145,7 @@ class Pipeline:
     def _initialize(self, work: _Work, tracker: StepTracker, cancel) -> None:
         request = work.request
         tracker.start(StepName.INITIALIZATION, "Checking the audio")
-        plan = self.plan(request)
+        self.plan(request).require_runnable()
         if request.output_format not in OUTPUT_FORMATS:
             raise InputError(f"Output format must be one of {', '.join(OUTPUT_FORMATS)}.")
         work.decoded = audio.decode(
@@ -153,7 +153,6 @@ class Pipeline:
             max_duration_s=self.settings.max_duration_s, max_bytes=self.settings.max_upload_bytes,
         )
         work.plan = plan = self.plan(request, work.decoded.duration_s)
-        plan.require_runnable()
         tracker.progress(StepName.INITIALIZATION, 0.6, "Choosing the voice reference")
         voice_info = self.registry.get(plan.voice.vendor)
         if request.clone_path is not None:
