@@ -155,6 +155,8 @@ class VendorInfo:
         key_optional: the key raises limits but is not required.
         self_hosted_variable: a variable (a server URL) that, when set, makes the key
             unnecessary (e.g. ``INDEXTTS2_URL``).
+        required_variables: variables that must be set for the vendor to run at all
+            (e.g. the base URL of a user-supplied endpoint).
     """
 
     id: str
@@ -171,6 +173,7 @@ class VendorInfo:
     reference_max_s: float = 30.0
     key_optional: bool = False
     self_hosted_variable: str | None = None
+    required_variables: tuple[str, ...] = ()
     docs_url: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 

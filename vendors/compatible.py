@@ -40,8 +40,9 @@ INFO = VendorInfo(
     install_hint="pip install openai",
     label="your own server or gateway",
     requires=("openai",),
-    # With the base URL set, the key is optional; without it the vendor cannot run.
-    self_hosted_variable=BASE_URL_VARIABLE,
+    # The base URL is required; the key only if the endpoint wants one.
+    key_optional=True,
+    required_variables=(BASE_URL_VARIABLE,),
     docs_url="https://platform.openai.com/docs/api-reference/chat/create",
     extra={
         "any_model": "1",

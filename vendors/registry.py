@@ -11,6 +11,7 @@ import importlib.util
 from collections.abc import Iterable, Mapping, Sequence
 
 from pipeline.errors import (
+    ConfigurationError,
     MissingKeyError,
     UnknownVendorError,
     UnsupportedLanguageError,
@@ -21,6 +22,7 @@ from pipeline.settings import Secret, Settings
 from pipeline.types import Role
 from vendors import (
     anthropic,
+    compatible,
     elevenlabs,
     espeak,
     fish,
@@ -47,6 +49,7 @@ DEFAULT_VENDORS: tuple[VendorInfo, ...] = (
     huggingface.INFO,
     groq.INFO,
     sambanova.INFO,
+    compatible.INFO,
     index_tts2.INFO,
     fish.INFO,
     elevenlabs.INFO,
@@ -152,6 +155,9 @@ class Registry:
             return Availability(
                 False, f"{', '.join(missing)} is not installed ({info.install_hint})"
             )
+        for variable in info.required_variables:
+            if not settings.env(variable):
+                return Availability(False, f"{variable} is not set", variable)
         try:
             self.key_for(info, keys, settings)
         except MissingKeyError as exc:
@@ -181,6 +187,9 @@ class Registry:
                 f"{info.display_name} cannot run here: {', '.join(missing)} is not "
                 f"installed. {info.install_hint}"
             )
+        for variable in info.required_variables:
+            if not settings.env(variable):
+                raise ConfigurationError(f"{info.display_name} needs {variable}; set it first.")
         key = self.key_for(info, keys, settings)
         module_name, _, attr = info.factory.partition(":")
         factory = getattr(importlib.import_module(module_name), attr)
