@@ -31,9 +31,13 @@ __all__ = ["main"]
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
+class _UsageError(Exception):
+    """A command-line usage mistake (reported on one line, exit code 2)."""
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like every other usage error
-        self.exit(EXIT_USAGE, f"error: {message} (see --help)\n")
+    def error(self, message: str) -> None:
+        raise _UsageError(f"{message} (see --help)")
 
 
 def _task_arguments(parser: argparse.ArgumentParser, *, input_required: bool) -> None:
@@ -197,7 +201,13 @@ def main(
     """Run the command line; returns the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except _UsageError as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help and --version print and stop
+        return int(exc.code or 0)
     try:
         settings = settings or Settings.from_env()
         if registry is None:
