@@ -61,6 +61,7 @@ class _Work:
     source_language: str = ""
     translation: Translation | None = None
     voice_adapter: object | None = None
+    adapters: list[object] = field(default_factory=list)
     voice: Voice | None = None
     output: Path | None = None
     warnings: list[str] = field(default_factory=list)
@@ -138,6 +139,7 @@ class Pipeline:
             tracker.fail(tracker.current or StepName.INITIALIZATION, failure.message)
         finally:
             self._release_voice(work)
+            self._close_adapters(work)
         return self._result(task_id, work, tracker, status, failure)
 
     # --- the five steps -------------------------------------------------------------
@@ -180,8 +182,7 @@ class Pipeline:
         choice = work.plan.transcriber
         tracker.start(StepName.SPEECH_TO_TEXT, f"Transcribing with {choice.vendor}/{choice.model}")
         info = self.registry.get(choice.vendor)
-        transcriber = self.registry.build(info, Role.TRANSCRIBE, choice.model,
-                                          work.request.keys, self.settings)
+        transcriber = self._build(work, info, Role.TRANSCRIBE, choice.model)
         language = work.plan.source_language or None
         transcript = call_with_retry(
             lambda: transcriber.transcribe(work.decoded, language), self.retry,
@@ -210,8 +211,7 @@ class Pipeline:
             return
         tracker.start(StepName.TRANSLATION, f"Translating with {choice.vendor}/{choice.model}")
         info = self.registry.get(choice.vendor)
-        translator = self.registry.build(info, Role.TRANSLATE, choice.model,
-                                         work.request.keys, self.settings)
+        translator = self._build(work, info, Role.TRANSLATE, choice.model)
         segments = work.transcript.segments
         context = TranslationContext(
             glossary=dict(work.request.glossary), instructions=work.request.instructions,
@@ -236,8 +236,7 @@ class Pipeline:
         choice = work.plan.voice
         tracker.start(StepName.VOICE_CLONE, f"Preparing the voice with {choice.vendor}")
         info = self.registry.get(choice.vendor)
-        adapter = self.registry.build(info, Role.CLONE, choice.model, work.request.keys,
-                                      self.settings)
+        adapter = self._build(work, info, Role.CLONE, choice.model)
         work.voice_adapter = adapter
         reference = work.reference
         said = ""
@@ -279,6 +278,21 @@ class Pipeline:
                         f"{normalized.duration_s:.1f} s of {language_name(target)} speech ({fmt})")
 
     # --- helpers ---------------------------------------------------------------------
+
+    def _build(self, work: _Work, info, role: Role, model: str) -> object:
+        adapter = self.registry.build(info, role, model, work.request.keys, self.settings)
+        work.adapters.append(adapter)
+        return adapter
+
+    @staticmethod
+    def _close_adapters(work: _Work) -> None:
+        for adapter in work.adapters:
+            close = getattr(adapter, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # closing must never hide the task's own outcome
+                    log.warning("could not close a %s client", type(adapter).__name__)
 
     @staticmethod
     def _release_voice(work: _Work) -> None:
