@@ -6,9 +6,15 @@ Environment: ``SAMBANOVA_API_KEY`` (required), ``SAMBANOVA_BASE_URL`` (default
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from pipeline.settings import Secret, Settings
 from pipeline.types import Role
 from vendors.base import Price, PriceUnit, VendorInfo
 from vendors.languages import WHISPER_LANGUAGES
+from vendors.openai import PLAIN_JSON, TranscriptionRule, build_adapter
+
+__all__ = ["INFO", "TRANSCRIPTION_RULES", "create"]
 
 _PRICING = "https://cloud.sambanova.ai/plans/pricing"
 
@@ -37,3 +43,22 @@ INFO = VendorInfo(
     docs_url="https://docs.sambanova.ai",
     extra={"base_url": "https://api.sambanova.ai/v1", "base_url_variable": "SAMBANOVA_BASE_URL"},
 )
+
+# SambaNova answers only json or text: no timestamps, so one segment spans the audio.
+TRANSCRIPTION_RULES: Mapping[str, TranscriptionRule] = {
+    "Whisper-Large-v3": PLAIN_JSON,
+}
+
+
+def create(role: Role, model: str, key: Secret | None, settings: Settings) -> object:
+    """Build SambaNova's adapter for ``role`` through its OpenAI-compatible API.
+
+    Transcription gives :class:`vendors.openai_speech.OpenAITranscriber` with SambaNova's
+    rules, translation ``vendors.openai_chat.OpenAIChatTranslator``. The base URL is
+    ``INFO.extra["base_url"]`` unless ``SAMBANOVA_BASE_URL`` overrides it.
+    """
+    base_url = settings.env(INFO.extra["base_url_variable"], INFO.extra["base_url"])
+    return build_adapter(
+        INFO, role, model or INFO.default_model(role), key,
+        base_url=base_url, rules=TRANSCRIPTION_RULES,
+    )
