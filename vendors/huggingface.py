@@ -5,9 +5,24 @@ Environment: ``HF_TOKEN`` (required).
 
 from __future__ import annotations
 
-from pipeline.types import Role
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.errors import (
+    AppError,
+    MissingKeyError,
+    ProcessingError,
+    UnknownVendorError,
+    VendorResponseError,
+)
+from pipeline.settings import Secret, Settings
+from pipeline.types import DecodedAudio, Role, Segment, Transcript, Usage
 from vendors.base import VendorInfo
+from vendors.errors import error_for_status, retry_after_seconds, timeout_error, unreachable_error
 from vendors.languages import WHISPER_LANGUAGES
+
+__all__ = ["INFO", "ROUTER_URL", "HuggingFaceTranscriber", "create"]
 
 INFO = VendorInfo(
     id="huggingface",
@@ -30,3 +45,176 @@ INFO = VendorInfo(
     docs_url="https://huggingface.co/docs/inference-providers",
     extra={"any_model": "1"},
 )
+
+VENDOR = INFO.id
+VARIABLE = "HF_TOKEN"
+ROUTER_URL = "https://router.huggingface.co/v1"
+
+
+def create(role: Role, model: str, key: Secret | None, settings: Settings) -> object:
+    """Build Hugging Face's adapter for ``role``.
+
+    Transcription gives :class:`HuggingFaceTranscriber`; translation goes through the
+    OpenAI-compatible router (``vendors.openai_chat.OpenAIChatTranslator``).
+    """
+    model = model or INFO.default_model(role)
+    if role is Role.TRANSCRIBE:
+        return HuggingFaceTranscriber(model, key)
+    if role is Role.TRANSLATE:
+        from vendors.openai_chat import OpenAIChatTranslator
+
+        return OpenAIChatTranslator(
+            vendor=VENDOR, model=model, api_key=key, base_url=ROUTER_URL, key_variable=VARIABLE
+        )
+    raise UnknownVendorError(f"{INFO.display_name} cannot {role.value}.")
+
+
+class HuggingFaceTranscriber:
+    """Whisper on Hugging Face Inference Providers, with chunk timestamps.
+
+    Args:
+        model: a Hub model id, e.g. ``openai/whisper-large-v3``.
+        token: the Hugging Face token (``HF_TOKEN``).
+        client: a ready ``huggingface_hub.InferenceClient`` (built on first use if None).
+        provider: the inference provider (``hf-inference`` serves Whisper with timestamps).
+        timeout_s: the request timeout.
+
+    Raises:
+        MissingKeyError: no token and no client.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        token: Secret | None,
+        client: Any = None,
+        *,
+        provider: str = "hf-inference",
+        timeout_s: float = 120.0,
+    ) -> None:
+        if client is None and (token is None or not token.reveal()):
+            raise MissingKeyError(VENDOR, VARIABLE)
+        self.model = model
+        self.provider = provider
+        self._token = token
+        self._client = client
+        self._timeout_s = timeout_s
+
+    def __repr__(self) -> str:
+        return f"HuggingFaceTranscriber(model={self.model!r}, provider={self.provider!r})"
+
+    def transcribe(self, audio: DecodedAudio, language: str | None = None) -> Transcript:
+        """Transcribe ``audio``; Whisper's chunks become timed segments.
+
+        The language is the one asked for ("" when detection was left to the model,
+        which does not report what it found).
+        """
+        try:
+            data = audio.path.read_bytes()
+        except OSError as exc:
+            raise ProcessingError(
+                f"Could not read the audio to transcribe: {exc.strerror}."
+            ) from None
+        try:
+            output = self._inference().automatic_speech_recognition(
+                data, model=self.model, extra_body={"return_timestamps": True}
+            )
+        except Exception as exc:  # noqa: BLE001 - every SDK failure is mapped
+            raise self._error(exc) from None
+        text = str(getattr(output, "text", "") or "").strip()
+        segments = _segments(getattr(output, "chunks", None) or (), audio.duration_s)
+        if not segments and text:
+            segments = (Segment(0.0, audio.duration_s, text),)
+        return Transcript(
+            text=text or " ".join(s.text for s in segments),
+            language=language or "",
+            segments=segments,
+            vendor=VENDOR,
+            model=self.model,
+            usage=Usage(audio_s=audio.duration_s),
+        )
+
+    def _inference(self) -> Any:
+        if self._client is None:
+            from huggingface_hub import InferenceClient
+
+            self._client = InferenceClient(
+                provider=self.provider, api_key=self._token.reveal(), timeout=self._timeout_s
+            )
+        return self._client
+
+    def _error(self, exc: Exception) -> AppError:
+        secret = self._token.reveal() if self._token else ""
+        return map_hub_error(exc, model=self.model, secret=secret)
+
+
+def _segments(chunks: Sequence[Any], duration_s: float) -> tuple[Segment, ...]:
+    """Whisper chunks (``{text, timestamp: [start, end]}``) as segments within the audio."""
+    segments: list[Segment] = []
+    previous_end = 0.0
+    for chunk in chunks:
+        text = str(_field(chunk, "text") or "").strip()
+        stamp = list(_field(chunk, "timestamp") or ()) + [None, None]
+        start = previous_end if stamp[0] is None else float(stamp[0])
+        end = duration_s if stamp[1] is None else float(stamp[1])
+        start = min(max(0.0, start), duration_s)
+        end = min(max(start, end), duration_s)
+        previous_end = end
+        if text:
+            segments.append(Segment(start, end, text))
+    return tuple(segments)
+
+
+def _field(chunk: Any, name: str) -> Any:
+    return chunk.get(name) if isinstance(chunk, dict) else getattr(chunk, name, None)
+
+
+def map_hub_error(exc: Exception, *, model: str, secret: str = "") -> AppError:
+    """Turn a ``huggingface_hub`` / ``httpx2`` failure into our error (raise it ``from None``).
+
+    Args:
+        exc: what the SDK raised.
+        model: the model id, named when the Hub does not know it.
+        secret: the token, removed from anything quoted back.
+    """
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
+
+    if isinstance(exc, AppError):
+        return exc
+    if isinstance(exc, (InferenceTimeoutError, httpx2.TimeoutException, TimeoutError)):
+        return timeout_error(VENDOR)
+    if isinstance(exc, HfHubHTTPError) and exc.response is not None:
+        response = exc.response
+        detail = str(exc.server_message or "").strip()
+        if secret:
+            detail = detail.replace(secret, "[redacted]")
+        if response.status_code == 404:
+            return VendorResponseError(
+                VENDOR, f"the model {model!r} was not found on Hugging Face "
+                f"({detail or 'HTTP 404'}); check the model id.", status_code=404,
+            )
+        return error_for_status(
+            VENDOR, response.status_code, detail, variable=VARIABLE,
+            retry_after_s=retry_after_seconds(response.headers) or _loading_eta_s(response),
+        )
+    if isinstance(exc, httpx2.TransportError):
+        return unreachable_error(VENDOR)
+    said = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    if secret:
+        said = said.replace(secret, "[redacted]")
+    return VendorResponseError(
+        VENDOR, f"the request could not be completed ({said}); check the model id and try again."
+    )
+
+
+def _loading_eta_s(response: Any) -> float | None:
+    """The ``estimated_time`` a 503 "model is loading" answer carries, if any."""
+    if response.status_code != 503:
+        return None
+    try:
+        body = json.loads(response.content or b"{}")
+    except (ValueError, TypeError, AttributeError):
+        return None
+    eta = body.get("estimated_time") if isinstance(body, dict) else None
+    return float(eta) if isinstance(eta, (int, float)) else None
