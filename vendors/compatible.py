@@ -64,7 +64,7 @@ def create(role: Role, model: str, key: Secret | None, settings: Settings) -> Op
     Args:
         role: must be translation.
         model: the model name; "" means the first of ``COMPATIBLE_MODELS``.
-        key: ``COMPATIBLE_API_KEY`` when set; ``None`` sends a placeholder.
+        key: ``COMPATIBLE_API_KEY`` when set; ``None`` sends a dummy value, as local servers expect.
         settings: where the base URL and the model list are read from.
 
     Raises:
