@@ -6,6 +6,7 @@ import logging
 import shutil
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,11 +22,13 @@ from pipeline.settings import Settings
 from pipeline.synthesis import OUTPUT_RATE_HZ, assemble_natural, speak_segments
 from pipeline.tracking import ProgressCallback, StepTracker
 from pipeline.types import (
+    Checkpoint,
     CostEstimate,
     CostLine,
     DecodedAudio,
     Role,
     StepName,
+    StepReport,
     TaskRequest,
     TaskResult,
     TaskStatus,
@@ -54,6 +57,7 @@ class _Work:
 
     request: TaskRequest
     folder: Path
+    reuse: Checkpoint = field(default_factory=Checkpoint)
     plan: Plan | None = None
     decoded: DecodedAudio | None = None
     reference: VoiceReference | None = None
@@ -66,6 +70,11 @@ class _Work:
     output: Path | None = None
     warnings: list[str] = field(default_factory=list)
     costs: list[CostLine] = field(default_factory=list)
+
+    def checkpoint(self) -> Checkpoint:
+        """What the finished steps produced so far."""
+        return Checkpoint(self.decoded, self.reference, self.transcript, self.source_language,
+                          self.translation)
 
 
 class Pipeline:
@@ -107,12 +116,23 @@ class Pipeline:
         task_id: str | None = None,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        checkpoint: Checkpoint | None = None,
+        on_checkpoint: Callable[[Checkpoint, tuple[StepReport, ...]], None] | None = None,
     ) -> TaskResult:
-        """Run all five steps; never raises for a failed task (the result says why)."""
+        """Run all five steps; never raises for a failed task (the result says why).
+
+        Args:
+            request: what to do.
+            task_id: folder name under APP_DATA_DIR/tasks (new one if None).
+            on_progress: receives step progress events.
+            cancel: set it to stop at the next safe point.
+            checkpoint: outputs of earlier runs to reuse (resume, re-synthesise).
+            on_checkpoint: called after every finished step, e.g. to persist it.
+        """
         task_id = task_id or uuid.uuid4().hex[:16]
         folder = self.settings.data_dir / "tasks" / task_id
         folder.mkdir(parents=True, exist_ok=True)
-        work = _Work(request, folder)
+        work = _Work(request, folder, checkpoint or Checkpoint())
         tracker = StepTracker(on_progress, cancel)
         status, failure = TaskStatus.SUCCEEDED, None
         steps = (
@@ -125,6 +145,8 @@ class Pipeline:
         try:
             for _name, step in steps:
                 step(work, tracker, cancel)
+                if on_checkpoint is not None:
+                    on_checkpoint(work.checkpoint(), tracker.reports())
         except TaskCanceledError as exc:
             status, failure = TaskStatus.CANCELED, exc
             if tracker.current is not None:
@@ -150,6 +172,14 @@ class Pipeline:
         self.plan(request).require_runnable()
         if request.output_format not in OUTPUT_FORMATS:
             raise InputError(f"Output format must be one of {', '.join(OUTPUT_FORMATS)}.")
+        reuse = work.reuse
+        if _exists(reuse.decoded) and reuse.reference and reuse.reference.path.is_file():
+            work.decoded, work.reference = reuse.decoded, reuse.reference
+            work.plan = self.plan(request, work.decoded.duration_s)
+            work.warnings.extend(work.reference.warnings)
+            tracker.succeed(StepName.INITIALIZATION, "reused the checked audio and voice reference",
+                            reused=True)
+            return
         work.decoded = audio.decode(
             request.input_path, work.folder / "input.wav", sample_rate_hz=STT_RATE_HZ,
             max_duration_s=self.settings.max_duration_s, max_bytes=self.settings.max_upload_bytes,
@@ -181,6 +211,11 @@ class Pipeline:
     def _speech_to_text(self, work: _Work, tracker: StepTracker, cancel) -> None:
         choice = work.plan.transcriber
         tracker.start(StepName.SPEECH_TO_TEXT, f"Transcribing with {choice.vendor}/{choice.model}")
+        if work.reuse.transcript is not None:
+            work.transcript = work.reuse.transcript
+            work.source_language = work.reuse.source_language or work.transcript.language
+            tracker.succeed(StepName.SPEECH_TO_TEXT, "reused the earlier transcript", reused=True)
+            return
         info = self.registry.get(choice.vendor)
         transcriber = self._build(work, info, Role.TRANSCRIBE, choice.model)
         language = work.plan.source_language or None
@@ -210,6 +245,12 @@ class Pipeline:
                          f"same language: the speech is already in {language_name(target)}")
             return
         tracker.start(StepName.TRANSLATION, f"Translating with {choice.vendor}/{choice.model}")
+        earlier = work.reuse.translation
+        if earlier is not None and earlier.target_language == target:
+            work.translation = earlier
+            tracker.succeed(StepName.TRANSLATION, "reused the earlier (or edited) translation",
+                            reused=True)
+            return
         info = self.registry.get(choice.vendor)
         translator = self._build(work, info, Role.TRANSLATE, choice.model)
         segments = work.transcript.segments
@@ -322,7 +363,12 @@ class Pipeline:
             actual_cost=CostEstimate(tuple(work.costs)),
             error=failure.message if failure else None,
             failure=failure,
+            checkpoint=work.checkpoint(),
         )
+
+
+def _exists(decoded: DecodedAudio | None) -> bool:
+    return decoded is not None and decoded.path.is_file()
 
 
 def copy_output(result: TaskResult, destination: Path) -> Path:

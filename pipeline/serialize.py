@@ -34,6 +34,7 @@ def _step(report: StepReport) -> dict[str, Any]:
         "duration_s": round(duration_s, 3) if duration_s is not None else None,
         "detail": report.detail,
         "error": report.error,
+        "reused": report.reused,
     }
 
 

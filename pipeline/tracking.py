@@ -73,9 +73,10 @@ class StepTracker:
         overall = done + _WEIGHTS[name] * min(1.0, max(0.0, fraction))
         self._on_progress(ProgressEvent(name, round(overall, 4), message))
 
-    def succeed(self, name: StepName, detail: str = "") -> None:
-        """Mark ``name`` succeeded, with a one-line summary."""
-        self._set(name, status=StepStatus.SUCCEEDED, finished_at=self._clock(), detail=detail or None)
+    def succeed(self, name: StepName, detail: str = "", *, reused: bool = False) -> None:
+        """Mark ``name`` succeeded, with a one-line summary (``reused``: from an earlier run)."""
+        self._set(name, status=StepStatus.SUCCEEDED, finished_at=self._clock(),
+                  detail=detail or None, reused=reused)
         self.progress(name, 1.0, detail or f"{name.value} done")
 
     def skip(self, name: StepName, reason: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 __all__ = [
     "STEP_ORDER",
+    "Checkpoint",
     "CostEstimate",
     "CostLine",
     "DecodedAudio",
@@ -216,6 +217,7 @@ class StepReport:
     finished_at: float | None = None
     error: str | None = None
     detail: str | None = None
+    reused: bool = False
 
     @property
     def duration_s(self) -> float | None:
@@ -268,6 +270,22 @@ class CostEstimate:
 
 
 @dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Outputs of finished steps, so a task can resume, or re-run only its later steps.
+
+    A run given a checkpoint reuses every output present (and says so in the step
+    report): e.g. an edited ``translation`` re-runs only ``voice_clone`` and
+    ``text_to_speech``.
+    """
+
+    decoded: DecodedAudio | None = None
+    reference: VoiceReference | None = None
+    transcript: Transcript | None = None
+    source_language: str = ""
+    translation: Translation | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TaskRequest:
     """Everything a task needs from the user.
 
@@ -283,6 +301,7 @@ class TaskRequest:
     llm: str | None = None
     clone_path: Path | None = None
     output_format: str = "mp3"
+    timing: str = "auto"
     glossary: Mapping[str, str] = field(default_factory=dict)
     instructions: str = ""
     keys: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -307,3 +326,4 @@ class TaskResult:
     actual_cost: CostEstimate = field(default_factory=CostEstimate)
     error: str | None = None
     failure: Exception | None = field(default=None, repr=False, compare=False)
+    checkpoint: Checkpoint | None = field(default=None, repr=False, compare=False)

@@ -197,3 +197,37 @@ def test_wav_output_is_offered(pipeline, vendors, speech):
     assert result.output_path.suffix == ".wav"
     with wave.open(str(result.output_path)) as out:
         assert out.getnframes() > 0
+
+
+def test_an_edited_translation_reruns_only_the_voice_steps(pipeline, vendors, speech):
+    from dataclasses import replace
+
+    from pipeline.types import Segment
+
+    first = pipeline.run(_request(speech))
+    edited = replace(first.translation, segments=(
+        Segment(0.0, 2.0, "Hola, ¿qué tal?"), first.translation.segments[1]))
+    checkpoint = replace(first.checkpoint, translation=edited)
+    calls_before = (len(vendors[0].calls), len(vendors[1].calls))
+    second = pipeline.run(_request(speech), checkpoint=checkpoint)
+    assert second.status is TaskStatus.SUCCEEDED
+    assert [s.reused for s in second.steps] == [True, True, True, False, False]
+    assert (len(vendors[0].calls), len(vendors[1].calls)) == calls_before
+    assert vendors[2].spoken[-2][0] == "Hola, ¿qué tal?"
+
+
+def test_a_checkpoint_is_reported_after_every_finished_step(pipeline, vendors, speech):
+    seen = []
+    pipeline.run(_request(speech), on_checkpoint=lambda cp, steps: seen.append(
+        (cp, [s.status.value for s in steps])))
+    assert len(seen) == 5
+    assert seen[0][0].decoded is not None and seen[0][0].transcript is None
+    assert seen[1][0].transcript is not None
+    assert seen[-1][1] == ["succeeded"] * 5
+
+
+def test_a_changed_target_language_translates_again(pipeline, vendors, speech):
+    first = pipeline.run(_request(speech))
+    second = pipeline.run(_request(speech, target_language="fr"), checkpoint=first.checkpoint)
+    assert second.steps[2].reused is False
+    assert second.translation.target_language == "fr"
