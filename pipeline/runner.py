@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from pipeline import audio
 from pipeline.errors import AppError, InputError, TaskCanceledError, VendorResponseError
+from pipeline.chunking import transcribe_in_chunks
 from pipeline.languages import language_name
+from pipeline.limits import VendorLimits
 from pipeline.planning import Plan, make_plan
 from pipeline.pricing import cost_line
 from pipeline.reference import pick_reference
@@ -99,6 +101,7 @@ class Pipeline:
         self.settings = settings
         self.retry = retry or RetryPolicy()
         self.tts_concurrency = tts_concurrency
+        self.limits = VendorLimits()
 
     def plan(self, request: TaskRequest, duration_s: float | None = None) -> Plan:
         """What ``request`` would run, and why; no vendor is called."""
@@ -219,9 +222,12 @@ class Pipeline:
         info = self.registry.get(choice.vendor)
         transcriber = self._build(work, info, Role.TRANSCRIBE, choice.model)
         language = work.plan.source_language or None
-        transcript = call_with_retry(
-            lambda: transcriber.transcribe(work.decoded, language), self.retry,
-            cancel=cancel, what=f"{choice.vendor} transcription",
+        transcript = transcribe_in_chunks(
+            transcriber, work.decoded, language, work.folder / "chunks",
+            max_chunk_s=info.max_audio_s or float("inf"), policy=self.retry,
+            concurrency=info.max_concurrency, cancel=cancel,
+            on_done=lambda done, total: tracker.progress(
+                StepName.SPEECH_TO_TEXT, 0.9 * done / total, f"Transcribed part {done} of {total}"),
         )
         if not transcript.text.strip() or not transcript.segments:
             raise InputError(
@@ -300,7 +306,8 @@ class Pipeline:
         segments = (work.translation or work.transcript).segments
         spoken, usage = speak_segments(
             work.voice_adapter, work.voice, segments, target, work.folder / "tts",
-            policy=self.retry, concurrency=self.tts_concurrency, cancel=cancel,
+            policy=self.retry, cancel=cancel,
+            concurrency=min(self.tts_concurrency, self.registry.get(choice.vendor).max_concurrency),
             on_done=lambda done, total: tracker.progress(
                 StepName.TEXT_TO_SPEECH, 0.85 * done / max(1, total),
                 f"Spoke segment {done} of {total}"),
@@ -323,7 +330,7 @@ class Pipeline:
     def _build(self, work: _Work, info, role: Role, model: str) -> object:
         adapter = self.registry.build(info, role, model, work.request.keys, self.settings)
         work.adapters.append(adapter)
-        return adapter
+        return self.limits.gate(info.id, info.max_concurrency, adapter)
 
     @staticmethod
     def _close_adapters(work: _Work) -> None:

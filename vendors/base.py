@@ -157,6 +157,9 @@ class VendorInfo:
             unnecessary (e.g. ``INDEXTTS2_URL``).
         required_variables: variables that must be set for the vendor to run at all
             (e.g. the base URL of a user-supplied endpoint).
+        max_audio_s: the longest audio one transcription request may carry; longer input
+            is cut at pauses and sent in parallel pieces (``None`` = no limit).
+        max_concurrency: how many requests this vendor gets at once, across all tasks.
     """
 
     id: str
@@ -174,6 +177,8 @@ class VendorInfo:
     key_optional: bool = False
     self_hosted_variable: str | None = None
     required_variables: tuple[str, ...] = ()
+    max_audio_s: float | None = None
+    max_concurrency: int = 4
     docs_url: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 

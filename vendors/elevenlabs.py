@@ -70,6 +70,7 @@ INFO = VendorInfo(
         Role.SPEAK: ("eleven_multilingual_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_v3"),
     },
     factory="vendors.elevenlabs:create",
+    max_concurrency=3,
     prices=(
         Price(Role.SPEAK, 100.0, PriceUnit.MILLION_CHARACTERS, _PRICING, "2025-08", "eleven_multilingual_v2"),
         Price(Role.SPEAK, 100.0, PriceUnit.MILLION_CHARACTERS, _PRICING, "2025-08", "eleven_v3"),

@@ -50,6 +50,7 @@ INFO = VendorInfo(
     key_variable=None,
     models={Role.CLONE: ("espeak-ng",), Role.SPEAK: ("espeak-ng",)},
     factory="vendors.espeak:create",
+    max_concurrency=2,
     install_hint="pip install espeakng-loader praat-parselmouth",
     label="offline, tone-matched, synthetic sound",
     requires=("espeakng_loader", "parselmouth"),

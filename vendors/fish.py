@@ -65,6 +65,7 @@ INFO = VendorInfo(
         Role.SPEAK: ("s2.1-pro", "s2-pro", "s2.1-pro-free", "s1"),
     },
     factory="vendors.fish:create",
+    max_concurrency=5,
     prices=(
         Price(Role.SPEAK, 15.0, PriceUnit.MILLION_UTF8_BYTES, _PRICING, "2026-08", "s2.1-pro"),
         Price(Role.SPEAK, 15.0, PriceUnit.MILLION_UTF8_BYTES, _PRICING, "2026-08", "s2-pro"),

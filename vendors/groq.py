@@ -29,6 +29,7 @@ INFO = VendorInfo(
         Role.TRANSLATE: ("llama-3.3-70b-versatile", "openai/gpt-oss-120b"),
     },
     factory="vendors.groq:create",
+    max_audio_s=600.0,
     prices=(
         Price(Role.TRANSCRIBE, 0.111 / 60, PriceUnit.AUDIO_MINUTE, _PRICING, "2026-11", "whisper-large-v3"),
         Price(Role.TRANSCRIBE, 0.04 / 60, PriceUnit.AUDIO_MINUTE, _PRICING, "2026-11", "whisper-large-v3-turbo"),

@@ -39,6 +39,7 @@ INFO = VendorInfo(
         ),
     },
     factory="vendors.huggingface:create",
+    max_audio_s=30.0,
     install_hint="pip install huggingface_hub",
     label="billed by the inference provider",
     requires=("huggingface_hub",),

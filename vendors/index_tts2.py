@@ -47,6 +47,7 @@ INFO = VendorInfo(
     self_hosted_variable="INDEXTTS2_URL",
     models={Role.CLONE: ("IndexTTS-2",), Role.SPEAK: ("IndexTTS-2",)},
     factory="vendors.index_tts2:create",
+    max_concurrency=1,
     install_hint="pip install gradio_client",
     label="zero-shot clone, Chinese and English",
     requires=("gradio_client",),

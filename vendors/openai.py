@@ -68,6 +68,7 @@ INFO = VendorInfo(
         Role.SPEAK: ("gpt-4o-mini-tts", "tts-1", "tts-1-hd"),
     },
     factory="vendors.openai:create",
+    max_audio_s=600.0,
     prices=(
         Price(Role.TRANSCRIBE, 0.006, PriceUnit.AUDIO_MINUTE, _PRICING, _CHECKED, "gpt-4o-transcribe"),
         Price(Role.TRANSCRIBE, 0.003, PriceUnit.AUDIO_MINUTE, _PRICING, _CHECKED, "gpt-4o-mini-transcribe"),

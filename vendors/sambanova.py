@@ -29,6 +29,7 @@ INFO = VendorInfo(
         Role.TRANSLATE: ("Meta-Llama-3.3-70B-Instruct", "gpt-oss-120b", "DeepSeek-V3.1"),
     },
     factory="vendors.sambanova:create",
+    max_audio_s=600.0,
     prices=(
         Price(Role.TRANSLATE, 0.60, PriceUnit.MILLION_INPUT_TOKENS, _PRICING, "2026-11", "Meta-Llama-3.3-70B-Instruct"),
         Price(Role.TRANSLATE, 1.20, PriceUnit.MILLION_OUTPUT_TOKENS, _PRICING, "2026-11", "Meta-Llama-3.3-70B-Instruct"),

@@ -54,6 +54,7 @@ INFO = VendorInfo(
     key_variable=None,
     models={Role.TRANSCRIBE: ("en-us",)},
     factory="vendors.sphinx:create",
+    max_concurrency=2,
     install_hint="pip install pocketsphinx",
     label="offline, English only",
     requires=("pocketsphinx",),
