@@ -7,10 +7,7 @@ ZeroGPU: ``HF_TOKEN`` gives it your quota) or on a self-hosted Gradio server at
 
 from __future__ import annotations
 
-import re
-import subprocess
 import threading
-import wave
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -316,39 +313,17 @@ def _status_code(exc: Exception) -> int | None:
     return status if isinstance(status, int) else None
 
 
-def _ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
 def _duration_s(path: Path) -> float:
-    """Length of an audio file: from the WAV header, else from ffmpeg's report."""
-    with suppress(wave.Error, EOFError, OSError):
-        with wave.open(str(path), "rb") as audio:
-            return audio.getnframes() / float(audio.getframerate())
-    report = subprocess.run(
-        [_ffmpeg(), "-nostdin", "-hide_banner", "-i", str(path)],
-        capture_output=True, text=True, timeout=60, check=False,
-    ).stderr
-    found = re.search(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)", report)
-    if not found:
-        raise ProcessingError(f"Could not read the length of the voice reference {path.name}.")
-    hours, minutes, seconds = found.groups()
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    """Length of the reference, as ffmpeg reads it."""
+    from pipeline import audio
+
+    return audio.probe(path).duration_s
 
 
 def _first_seconds(path: Path, limit_s: float) -> Path:
     """Write the first ``limit_s`` seconds of ``path`` as a mono 16-bit WAV beside it."""
+    from pipeline import audio
+
+    pcm = audio.decode(path, path.with_name(f"{path.stem}.pcm.wav"), sample_rate_hz=24000)
     out = path.with_name(f"{path.stem}.first{limit_s:g}s.wav")
-    done = subprocess.run(
-        [_ffmpeg(), "-nostdin", "-v", "error", "-y", "-i", str(path), "-t", f"{limit_s:.3f}",
-         "-ac", "1", "-c:a", "pcm_s16le", str(out)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
-    if done.returncode != 0 or not out.is_file():
-        raise ProcessingError(
-            f"Could not cut the voice reference {path.name} to {limit_s:g} s: "
-            f"{done.stderr.strip()[:200]}"
-        )
-    return out
+    return audio.cut(pcm.path, out, 0.0, limit_s).path
