@@ -273,7 +273,7 @@ def build_adapter(
         return OpenAIChatTranslator(
             vendor=info.id, model=model, api_key=key, base_url=base_url, key_variable=variable
         )
-    from vendors.openai_speech import OpenAIPresetVoice
+    from vendors.openai_voice import OpenAIPresetVoice
 
     return OpenAIPresetVoice(model=model, key=key, base_url=base_url)
 
@@ -283,7 +283,7 @@ def create(role: Role, model: str, key: Secret | None, settings: Settings) -> ob
 
     Transcription gives :class:`vendors.openai_speech.OpenAITranscriber`, translation
     ``vendors.openai_chat.OpenAIChatTranslator``, and both voice roles
-    :class:`vendors.openai_speech.OpenAIPresetVoice` (preset voices, no cloning).
+    :class:`vendors.openai_voice.OpenAIPresetVoice` (preset voices, no cloning).
     ``OPENAI_BASE_URL`` points every call at a proxy or gateway.
     """
     base_url = settings.env("OPENAI_BASE_URL") or None

@@ -18,7 +18,8 @@ from pipeline.errors import (
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role
 from vendors import openai as openai_vendor
-from vendors.openai_speech import OpenAIPresetVoice, OpenAITranscriber
+from vendors.openai_speech import OpenAITranscriber
+from vendors.openai_voice import OpenAIPresetVoice
 from vendors.registry import default_registry
 
 KEY = "sk-proj-live0123456789abcdefSECRET"
