@@ -15,25 +15,35 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from vendors.registry import Registry
+
 __all__ = ["create_app", "main"]
 
 
-def create_app(environ: Mapping[str, str] | None = None) -> FastAPI:
-    """Build the app: REST routes plus the Gradio UI mounted at "/"."""
+def create_app(environ: Mapping[str, str] | None = None, *,
+               registry: Registry | None = None) -> FastAPI:
+    """Build the app: REST routes and task workers, plus the Gradio UI mounted at "/".
+
+    Args:
+        environ: settings and vendor variables (default: a snapshot of ``os.environ``).
+        registry: the vendors (default: the shipped registry; tests inject fakes).
+    """
     import gradio as gr
     from fastapi import FastAPI
 
     from pipeline.runner import Pipeline
     from pipeline.settings import Settings
+    from pipeline.tasks import TaskService
     from vendors.registry import default_registry
-    from web.api import build_router
+    from web.api import DESCRIPTION, TITLE, install_api, task_lifespan
     from web.ui import build_ui
 
     settings = Settings.from_env(environ)
-    pipeline = Pipeline(default_registry(), settings)
-    api = FastAPI(title="Speech translation that keeps your voice",
-                  description="Transcribe, translate and re-speak audio in the speaker's voice.")
-    api.include_router(build_router(pipeline))
+    pipeline = Pipeline(registry or default_registry(), settings)
+    tasks = TaskService(pipeline)
+    api = FastAPI(title=TITLE, description=DESCRIPTION, lifespan=task_lifespan(tasks))
+    api.state.tasks = tasks
+    install_api(api, pipeline, tasks)
     blocks = build_ui(pipeline)
     blocks.queue(default_concurrency_limit=settings.workers)
     return gr.mount_gradio_app(api, blocks, path="/",

@@ -73,6 +73,8 @@ class Settings:
     default_llm: str = DEFAULT_LLM
     workers: int = 2
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    queue_size: int = 100
+    retention_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +91,8 @@ class Settings:
             default_llm=env.get("APP_DEFAULT_LLM", "").strip() or DEFAULT_LLM,
             workers=_int(env, "APP_WORKERS", 2),
             environ=env,
+            queue_size=_int(env, "APP_QUEUE_SIZE", 100),
+            retention_days=_int(env, "APP_RETENTION_DAYS", 30, minimum=0),
         )
 
     @property

@@ -1,33 +1,55 @@
-"""REST routes: health and the catalogue of vendors and languages."""
+"""The REST API: health, catalogue, tasks, the 302.AI alias and the OpenAI-shaped routes.
+
+``install_api`` adds every route and the JSON error handlers to a FastAPI app;
+``build_api`` makes a standalone app whose lifespan starts and stops the task workers.
+When ``APP_API_KEY`` is set, every ``/v1`` and ``/302`` route needs the bearer token;
+``/healthz`` stays open.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, FastAPI
 
 from pipeline.languages import LANGUAGES
 from pipeline.runner import Pipeline
+from pipeline.tasks import TaskService
+from web.auth import bearer_guard
+from web.compat302 import build_302_router
+from web.errors import install_error_handlers
+from web.inputs import Fetcher, default_fetcher
+from web.openai_api import build_openai_router
+from web.submit import TaskSubmitter
+from web.tasks_api import build_tasks_router
 
-__all__ = ["build_router"]
+__all__ = ["build_api", "build_router", "install_api", "task_lifespan"]
+
+TITLE = "Speech translation that keeps your voice"
+DESCRIPTION = ("Transcribe, translate and re-speak audio in the speaker's voice. Tasks run "
+               "five steps: initialization, speech_to_text, translation, voice_clone, "
+               "text_to_speech.")
 
 
 def build_router(pipeline: Pipeline) -> APIRouter:
-    """Routes over ``pipeline``'s registry and settings."""
+    """Health and the catalogue of vendors and languages (no auth on ``/healthz``)."""
     router = APIRouter()
+    guard = Depends(bearer_guard(pipeline.settings))
 
     @router.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:
         """Liveness: the process is up."""
         return {"status": "ok"}
 
-    @router.get("/v1/languages", tags=["catalogue"])
+    @router.get("/v1/languages", tags=["catalogue"], dependencies=[guard])
     def languages() -> dict[str, Any]:
         """Every language code with its English and native names."""
         return {"languages": [{"code": c, "name": n, "native_name": nn}
                               for c, (n, nn) in LANGUAGES.items()]}
 
-    @router.get("/v1/vendors", tags=["catalogue"])
+    @router.get("/v1/vendors", tags=["catalogue"], dependencies=[guard])
     def vendors() -> dict[str, Any]:
         """Every vendor: roles, models, languages, and whether it can run here (and why not)."""
         registry, settings = pipeline.registry, pipeline.settings
@@ -47,3 +69,46 @@ def build_router(pipeline: Pipeline) -> APIRouter:
         return {"vendors": rows}
 
     return router
+
+
+def install_api(app: FastAPI, pipeline: Pipeline, tasks: TaskService, *,
+                fetcher: Fetcher = default_fetcher) -> None:
+    """Add every REST route and the JSON error handlers to ``app``.
+
+    Args:
+        app: the FastAPI app (the UI may be mounted on it afterwards).
+        pipeline: the five steps over the vendor registry.
+        tasks: the task service (its workers are started by :func:`task_lifespan`).
+        fetcher: downloads audio URLs safely (tests pass one with a fake resolver).
+    """
+    guard = [Depends(bearer_guard(pipeline.settings))]
+    submitter = TaskSubmitter(tasks, fetcher)
+    install_error_handlers(app)
+    app.include_router(build_router(pipeline))
+    app.include_router(build_tasks_router(tasks, submitter), dependencies=guard)
+    app.include_router(build_302_router(tasks, submitter), dependencies=guard)
+    app.include_router(build_openai_router(pipeline), dependencies=guard)
+
+
+def task_lifespan(tasks: TaskService):
+    """A FastAPI lifespan that starts the task workers and stops them on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks.start()
+        try:
+            yield
+        finally:
+            tasks.stop()
+
+    return lifespan
+
+
+def build_api(pipeline: Pipeline, tasks: TaskService | None = None, *,
+              fetcher: Fetcher = default_fetcher) -> FastAPI:
+    """A standalone REST app (no UI) whose lifespan runs the task workers."""
+    tasks = tasks or TaskService(pipeline)
+    app = FastAPI(title=TITLE, description=DESCRIPTION, lifespan=task_lifespan(tasks))
+    app.state.tasks = tasks
+    install_api(app, pipeline, tasks, fetcher=fetcher)
+    return app

@@ -1,0 +1,206 @@
+"""OpenAI/SambaNova-shaped ``/v1/audio/translations`` and ``/v1/audio/transcriptions``.
+
+The official ``openai`` client works unchanged against these (only ``base_url`` differs):
+``client.audio.translations.create(model="auto", file=f)``. They run the pipeline's text
+steps (transcription, then translation), no voice. ``model`` is described in
+:mod:`web.speech_text`; ``language`` is the target of a translation (default ``en``, as
+OpenAI's endpoint translates into English) and the spoken language of a transcription.
+``prompt`` becomes the translator's instructions; ``temperature`` (0..1) is accepted for
+compatibility and the models run at their own settings.
+
+``stream=true`` answers server-sent events, one per segment, each carrying the text both
+as OpenAI's ``transcript.text.delta`` (``delta``) and as SambaNova's chat chunk
+(``choices[0].delta.content``), then ``transcript.text.done`` and ``[DONE]``.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+
+from pipeline.errors import AppError
+from pipeline.languages import language_name
+from pipeline.runner import Pipeline
+from pipeline.tasks import QueueFullError
+from web.errors import status_for
+from web.inputs import store_upload
+from web.speech_text import Prepared, SpeechText, prepare, run
+from web.text_formats import to_srt, to_vtt
+
+__all__ = ["build_openai_router", "render", "sse_events"]
+
+Format = Literal["json", "text", "srt", "vtt", "verbose_json"]
+_KEEPALIVE_S = 5.0
+
+
+def render(result: SpeechText, response_format: str, task: str) -> Response:
+    """The answer in OpenAI's ``response_format``."""
+    segments = result.segments
+    if response_format == "text":
+        return PlainTextResponse(result.text + "\n")
+    if response_format == "srt":
+        return PlainTextResponse(to_srt(segments))
+    if response_format == "vtt":
+        return PlainTextResponse(to_vtt(segments), media_type="text/vtt")
+    usage = {"type": "duration", "seconds": round(result.duration_s, 3)}
+    if response_format == "json":
+        return JSONResponse({"text": result.text, "usage": usage})
+    return JSONResponse({
+        "task": task,
+        "language": language_name(result.target_language).lower(),
+        "duration": round(result.duration_s, 3),
+        "text": result.text,
+        "segments": [{"id": i, "start": round(s.start_s, 3), "end": round(s.end_s, 3),
+                      "text": s.text} for i, s in enumerate(segments)],
+        "source_language": result.transcript.language,
+        "target_language": result.target_language,
+        "models": [f"{c.vendor}/{c.model}" for c in result.choices],
+        "usage": usage,
+    })
+
+
+def _event(payload: dict[str, Any]) -> str:
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+def sse_events(result: SpeechText, model: str) -> Iterator[str]:
+    """One event per segment, then the whole text, then ``[DONE]``."""
+    pieces = [s.text.strip() for s in result.segments if s.text.strip()]
+    for number, piece in enumerate(pieces):
+        delta = piece if number == 0 else f" {piece}"
+        yield _event({"type": "transcript.text.delta", "delta": delta, "segment_id": number,
+                      "object": "chat.completion.chunk", "model": model,
+                      "choices": [{"index": 0, "delta": {"content": delta},
+                                   "finish_reason": None}]})
+    yield _event({"type": "transcript.text.done", "text": " ".join(pieces),
+                  "object": "chat.completion.chunk", "model": model,
+                  "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    yield "data: [DONE]\n\n"
+
+
+def _error_event(error: AppError) -> str:
+    return _event({"error": {"message": error.message, "type": "server_error"
+                             if status_for(error) >= 500 else "invalid_request_error",
+                             "param": None, "code": error.kind}})
+
+
+class _Runner:
+    """Runs the text steps for one request, bounded across requests."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.slots = threading.BoundedSemaphore(pipeline.settings.queue_size)
+
+    def scratch(self):
+        return self.pipeline.settings.data_dir / "scratch" / uuid.uuid4().hex
+
+    def acquire(self) -> None:
+        if not self.slots.acquire(blocking=False):
+            raise QueueFullError(self.pipeline.settings.queue_size)
+
+    def prepare(self, upload: UploadFile, folder, **options: Any) -> Prepared:
+        path = store_upload(upload.file, folder, "upload", self.pipeline.settings)
+        return prepare(self.pipeline, path, folder, **options)
+
+    def stream(self, prepared: Prepared, model: str) -> Iterator[str]:
+        """Keep-alive comments while the work runs, then the events; cleans up after."""
+        done: queue.Queue[SpeechText | AppError] = queue.Queue()
+        cancel = threading.Event()
+
+        def work() -> None:
+            try:
+                done.put(run(self.pipeline, prepared, cancel))
+            except AppError as exc:
+                done.put(exc)
+            except Exception:  # noqa: BLE001 - a bug must still end the stream cleanly
+                done.put(AppError("Internal error while translating; it has been logged."))
+
+        thread = threading.Thread(target=work, name="speech-text", daemon=True)
+        thread.start()
+        try:
+            yield ": processing\n\n"
+            while True:
+                try:
+                    outcome = done.get(timeout=_KEEPALIVE_S)
+                    break
+                except queue.Empty:
+                    yield ": processing\n\n"
+            if isinstance(outcome, AppError):
+                yield _error_event(outcome)
+                yield "data: [DONE]\n\n"
+            else:
+                yield from sse_events(outcome, model)
+        finally:
+            cancel.set()
+            thread.join()
+            self.release(prepared.folder)
+
+    def release(self, folder) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        self.slots.release()
+
+
+def build_openai_router(pipeline: Pipeline) -> APIRouter:
+    """The two OpenAI-shaped audio routes over ``pipeline``."""
+    router = APIRouter(prefix="/v1/audio", tags=["OpenAI-compatible"])
+    runner = _Runner(pipeline)
+    limit = pipeline.settings.max_upload_bytes + 1024 * 1024
+
+    async def answer(upload: UploadFile, model: str, response_format: str, stream: bool,
+                     task: str, **options: Any) -> Response:
+        runner.acquire()
+        folder = runner.scratch()
+        try:
+            prepared = await run_in_threadpool(runner.prepare, upload, folder, model=model,
+                                               **options)
+        except BaseException:
+            runner.release(folder)
+            raise
+        if stream:
+            return StreamingResponse(runner.stream(prepared, model),
+                                     media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"})
+        try:
+            result = await run_in_threadpool(run, pipeline, prepared)
+        finally:
+            runner.release(folder)
+        return render(result, response_format, task)
+
+    @router.post("/translations", max_body_size=limit)
+    async def translations(
+        file: UploadFile = File(..., description="the audio (MP3, WAV, FLAC, M4A, OGG, WebM, MP4)"),
+        model: str = Form("auto", description="auto, an STT model, vendor/model, or STT+LLM"),
+        prompt: str = Form("", max_length=4000, description="instructions for the translator"),
+        temperature: float | None = Form(None, ge=0, le=1, description="accepted for compatibility"),
+        response_format: Format = Form("json"),
+        language: str = Form("en", description="target language (code or name)"),
+        stream: bool = Form(False, description="server-sent events of translated text"),
+    ) -> Response:
+        """Translate speech into text in ``language`` (English by default)."""
+        return await answer(file, model, response_format, stream, "translate",
+                            target_language=language or "en", instructions=prompt)
+
+    @router.post("/transcriptions", max_body_size=limit)
+    async def transcriptions(
+        file: UploadFile = File(..., description="the audio (MP3, WAV, FLAC, M4A, OGG, WebM, MP4)"),
+        model: str = Form("auto", description="auto, an STT model, or vendor/model"),
+        prompt: str = Form("", max_length=4000, description="accepted for compatibility"),
+        temperature: float | None = Form(None, ge=0, le=1, description="accepted for compatibility"),
+        response_format: Format = Form("json"),
+        language: str | None = Form(None, description="the spoken language (default: detect)"),
+        stream: bool = Form(False, description="server-sent events of the transcript"),
+    ) -> Response:
+        """Transcribe speech into text in its own language."""
+        return await answer(file, model, response_format, stream, "transcribe",
+                            target_language=None, source_language=language or None)
+
+    return router
