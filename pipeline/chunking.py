@@ -1,4 +1,5 @@
-"""Long recordings are transcribed in chunks cut at pauses, in parallel, with absolute times."""
+"""Long recordings are transcribed in chunks cut at pauses, in parallel, with absolute times;
+long transcripts are translated in slices of one LLM request each, in parallel."""
 
 from __future__ import annotations
 
@@ -7,12 +8,23 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from pipeline import audio
-from pipeline.retry import RetryPolicy, call_with_retry
-from pipeline.types import DecodedAudio, Segment, Transcript, Usage
-from vendors.base import Transcriber
+from dataclasses import replace
 
-__all__ = ["chunk_bounds", "transcribe_in_chunks"]
+from pipeline import audio
+from pipeline.errors import VendorResponseError
+from pipeline.retry import RetryPolicy, call_with_retry
+from pipeline.translation_prompt import MAX_BATCH_CHARACTERS, MAX_BATCH_SEGMENTS
+from pipeline.types import (
+    DecodedAudio,
+    Segment,
+    Transcript,
+    Translation,
+    TranslationContext,
+    Usage,
+)
+from vendors.base import Transcriber, Translator
+
+__all__ = ["chunk_bounds", "slice_bounds", "transcribe_in_chunks", "translate_in_slices"]
 
 
 def chunk_bounds(
@@ -56,9 +68,15 @@ def transcribe_in_chunks(
     concurrency: int = 4,
     cancel: threading.Event | None = None,
     on_done: Callable[[int, int], None] | None = None,
+    speech: list[tuple[float, float]] | None = None,
 ) -> Transcript:
-    """Transcribe ``decoded`` piece by piece (in parallel) and join the pieces in order."""
-    bounds = chunk_bounds(audio.speech_spans(decoded.path), decoded.duration_s, max_chunk_s)
+    """Transcribe ``decoded`` piece by piece (in parallel) and join the pieces in order.
+
+    ``speech`` (the input's speech spans) saves measuring them again when the caller has them.
+    """
+    if speech is None:
+        speech = audio.speech_spans(decoded.path)
+    bounds = chunk_bounds(speech, decoded.duration_s, max_chunk_s)
     if len(bounds) == 1:
         return call_with_retry(lambda: transcriber.transcribe(decoded, language), policy,
                                cancel=cancel, what="transcription")
@@ -93,5 +111,78 @@ def transcribe_in_chunks(
         segments=tuple(segments),
         vendor=parts[0].vendor,
         model=parts[0].model,
+        usage=usage,
+    )
+
+
+def slice_bounds(
+    segments: tuple[Segment, ...] | list[Segment],
+    max_segments: int = MAX_BATCH_SEGMENTS,
+    max_characters: int = MAX_BATCH_CHARACTERS,
+) -> list[tuple[int, int]]:
+    """Cut the segment list into ``[start, end)`` slices that each fit one LLM request."""
+    bounds: list[tuple[int, int]] = []
+    start, characters = 0, 0
+    for index, segment in enumerate(segments):
+        size = len(segment.text.strip())
+        if index > start and (index - start >= max_segments or characters + size > max_characters):
+            bounds.append((start, index))
+            start, characters = index, 0
+        characters += size
+    if segments:
+        bounds.append((start, len(segments)))
+    return bounds
+
+
+def translate_in_slices(
+    translator: Translator,
+    segments: tuple[Segment, ...],
+    source_language: str,
+    target_language: str,
+    context: TranslationContext,
+    *,
+    vendor: str,
+    policy: RetryPolicy,
+    concurrency: int = 4,
+    cancel: threading.Event | None = None,
+) -> Translation:
+    """Translate ``segments`` as parallel slices of one request each, joined in order.
+
+    Each slice carries the glossary, the instructions and its own slot lengths; the
+    lines just outside a slice are not sent with it (the price of translating an hour
+    in the time of a few requests).
+
+    Raises:
+        VendorResponseError: a slice came back with a different number of segments.
+    """
+    bounds = slice_bounds(segments)
+
+    def one(bound: tuple[int, int]) -> Translation:
+        start, end = bound
+        part = replace(context, max_duration_s=context.max_duration_s[start:end])
+        result = call_with_retry(
+            lambda: translator.translate(segments[start:end], source_language, target_language, part),
+            policy, cancel=cancel, what=f"{vendor} translation")
+        if len(result.segments) != end - start:
+            raise VendorResponseError(
+                vendor, f"returned {len(result.segments)} segments for {end - start}; try again "
+                "or pick another model.")
+        return result
+
+    if len(bounds) <= 1:
+        parts = [one(bounds[0])] if bounds else []
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(bounds)))) as pool:
+            parts = list(pool.map(one, bounds))
+    usage = Usage()
+    for part in parts:
+        usage = usage + part.usage
+    first = parts[0] if parts else None
+    return Translation(
+        segments=tuple(s for part in parts for s in part.segments),
+        source_language=first.source_language if first else source_language,
+        target_language=target_language,
+        vendor=first.vendor if first else vendor,
+        model=first.model if first else "",
         usage=usage,
     )

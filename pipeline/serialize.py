@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pipeline.languages import language_name
-from pipeline.types import CostEstimate, Segment, StepReport, TaskResult, VendorChoice
+from pipeline.types import (
+    CostEstimate,
+    Segment,
+    StepReport,
+    SubtitleFile,
+    TaskResult,
+    TimingReport,
+    VendorChoice,
+)
 
 if TYPE_CHECKING:
     from pipeline.planning import Plan
 
-__all__ = ["choice_to_dict", "cost_to_dict", "plan_to_dict", "result_to_dict"]
+__all__ = ["choice_to_dict", "cost_to_dict", "plan_to_dict", "result_to_dict", "timing_to_dict"]
 
 
 def _segment(segment: Segment) -> dict[str, Any]:
@@ -66,6 +74,44 @@ def cost_to_dict(cost: CostEstimate) -> dict[str, Any]:
     }
 
 
+def timing_to_dict(report: TimingReport) -> dict[str, Any]:
+    """The timing report: per line the original slot, where the dub landed, its length,
+    speed factor and overflow; and a summary."""
+    return {
+        "mode": report.mode,
+        "original_duration_s": round(report.original_duration_s, 3),
+        "dubbed_duration_s": round(report.dubbed_duration_s, 3),
+        "summary": {
+            "lines": len(report.segments),
+            "share_above_1_15": round(report.share_above_accept, 4),
+            "max_speed_factor": round(report.max_speed_factor, 3),
+            "total_drift_s": round(report.total_drift_s, 3),
+            "max_start_offset_s": round(report.max_start_offset_s, 3),
+            "overflowing_lines": list(report.overflowing),
+        },
+        "segments": [
+            {
+                "index": s.index,
+                "start_s": round(s.start_s, 3),
+                "end_s": round(s.end_s, 3),
+                "placed_start_s": round(s.placed_start_s, 3),
+                "start_offset_s": round(s.start_offset_s, 3),
+                "natural_s": round(s.natural_s, 3),
+                "dubbed_s": round(s.dubbed_s, 3),
+                "speed_factor": round(s.speed_factor, 3),
+                "vendor_speed": round(s.vendor_speed, 3),
+                "overflow_s": round(s.overflow_s, 3),
+            }
+            for s in report.segments
+        ],
+    }
+
+
+def _subtitle(item: SubtitleFile) -> dict[str, Any]:
+    return {"kind": item.kind, "language": item.language, "format": item.format,
+            "path": str(item.path)}
+
+
 def result_to_dict(result: TaskResult) -> dict[str, Any]:
     """Everything about a task: steps, vendors and why, texts, output, cost, warnings."""
     transcript = result.transcript
@@ -102,6 +148,8 @@ def result_to_dict(result: TaskResult) -> dict[str, Any]:
             "duration_s": round(reference.duration_s, 3),
         },
         "output_path": str(result.output_path) if result.output_path else None,
+        "timing": None if result.timing is None else timing_to_dict(result.timing),
+        "subtitles": [_subtitle(item) for item in result.subtitles],
         "warnings": list(result.warnings),
         "cost_estimate": cost_to_dict(result.cost),
         "cost_actual": cost_to_dict(result.actual_cost),

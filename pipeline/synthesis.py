@@ -1,99 +1,314 @@
-"""text_to_speech work: speak every segment (in parallel, bounded) and assemble the track."""
+"""text_to_speech work: speak every line in parallel, fit it, and write the dub as lines finish.
+
+Each line goes through three stages:
+
+1. **Speak** (vendor threads, at most ``concurrency`` at once): one call to the voice
+   vendor. Earlier lines go first, so the start of the dub is ready first.
+2. **Prepare** (local threads): decode, trim the silence the voice left around the
+   words, bring the clip to -16 LUFS (ITU-R BS.1770, peaks kept under -1.5 dBFS), and
+   fit it to the timeline (:mod:`pipeline.timing`): when it needs more than 1.15x and
+   the vendor has its own speed control, the line is spoken again at that speed;
+   whatever is left is time-stretched without pitch change (rubberband, else atempo).
+3. **Place** (the calling thread, in order): as soon as the leading lines are all
+   prepared they are written to the output (WAV, or MP3 encoded while it is written)
+   and to a new piece file handed to ``on_piece(path, ready_s)``: the dub's first
+   ``ready_s`` seconds are then final. A line pushed by an overflow before it is
+   fitted again from where it really starts.
+
+Memory stays flat: a clip is in memory only while it is prepared, and the output is
+streamed to disk (and to the encoder) as it is placed.
+"""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from pipeline import audio
+from pipeline.errors import TaskCanceledError
 from pipeline.retry import RetryPolicy, call_with_retry
-from pipeline.types import DecodedAudio, Segment, Usage, Voice
+from pipeline.timing import ACCEPT_SPEED, MAX_SPEED, MIN_SPEED, KeepTimeline, NaturalTimeline
+from pipeline.types import DecodedAudio, Segment, SynthesizedAudio, TimingReport, Usage, Voice
+from pipeline.vad import loudness_lufs, read_samples, sound_bounds
 from vendors.base import Synthesizer
 
-__all__ = ["OUTPUT_RATE_HZ", "SpokenSegment", "assemble_natural", "speak_segments"]
+__all__ = ["OUTPUT_RATE_HZ", "TARGET_LUFS", "DubbedTrack", "clean_clip", "speed_range", "synthesize"]
 
 OUTPUT_RATE_HZ = 24000
-_MIN_GAP_S = 0.15
-_MAX_GAP_S = 1.0
+TARGET_LUFS = -16.0
+PEAK_DBFS = -1.5
+EDGE_S = 0.05  # silence kept before and after the words of a clip
+PieceCallback = Callable[[Path, float], None]
 
 
-class SpokenSegment:
-    """One segment's dubbed audio, decoded to WAV, next to the segment it speaks."""
+def speed_range(extra: Mapping[str, str]) -> tuple[float, float] | None:
+    """The speed range a voice vendor declares in ``VendorInfo.extra["speed_range"]``
+    (e.g. ``"0.7-1.2"``); such a vendor's ``speak`` accepts a ``speed`` keyword."""
+    declared = extra.get("speed_range", "")
+    low, _, high = declared.partition("-")
+    try:
+        low_f, high_f = float(low), float(high)
+    except ValueError:
+        return None
+    return (low_f, high_f) if 0 < low_f <= 1.0 < high_f else None
 
-    __slots__ = ("audio", "segment")
 
-    def __init__(self, segment: Segment, audio: DecodedAudio) -> None:
-        self.segment = segment
-        self.audio = audio
+def clean_clip(path: Path, out_path: Path, *, target_lufs: float = TARGET_LUFS) -> DecodedAudio:
+    """Trim the silence around the words of a spoken clip and bring it to ``target_lufs``.
+
+    The gain is lowered when it would push a sample above -1.5 dBFS. A clip with no
+    audible sound is kept as it is.
+    """
+    samples = read_samples(path)
+    rate_hz = audio.wav_info(path).sample_rate_hz
+    first, last = sound_bounds(samples, rate_hz)
+    if last > first:
+        edge = round(EDGE_S * rate_hz)
+        samples = samples[max(0, first - edge):min(len(samples), last + edge)]
+        level = loudness_lufs(samples, rate_hz)
+        peak = float(np.abs(samples).max())
+        gain = 10 ** ((target_lufs - level) / 20) if level > -70.0 else 1.0
+        if peak > 0:
+            gain = min(gain, 10 ** (PEAK_DBFS / 20) / peak)
+        samples = samples * gain
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    return audio.write_pcm(out_path, pcm.tobytes(), rate_hz)
 
 
-def speak_segments(
+@dataclass(frozen=True, slots=True)
+class DubbedTrack:
+    """The assembled dub: the encoded output, the timing report, and the vendor usage."""
+
+    output: Path
+    timing: TimingReport
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class _Fitted:
+    clean: DecodedAudio  # the take the fit was made from
+    clip: DecodedAudio  # what is placed
+    natural_s: float  # length of the first take, at the vendor's normal pace
+    speed: float  # natural_s / clip length (vendor speed and stretch together)
+    vendor_speed: float
+
+
+class _Jobs:
+    """A few threads running jobs by priority (a line's position: earlier lines first)."""
+
+    def __init__(self, threads: int, on_error: Callable[[BaseException], None]) -> None:
+        self._heap: list[tuple[int, int, Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._ready = threading.Condition()
+        self._closed = False
+        self._on_error = on_error
+        self._threads = [threading.Thread(target=self._loop, daemon=True) for _ in range(max(1, threads))]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, priority: int, job: Callable[[], None]) -> None:
+        with self._ready:
+            heapq.heappush(self._heap, (priority, next(self._order), job))
+            self._ready.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._ready:
+                while not self._heap and not self._closed:
+                    self._ready.wait()
+                if self._closed:
+                    return
+                _, _, job = heapq.heappop(self._heap)
+            try:
+                job()
+            except BaseException as exc:  # handed to the placing thread, which raises it
+                self._on_error(exc)
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._heap.clear()
+            self._ready.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+
+@dataclass
+class _Run:
+    """One task's text_to_speech: the shared state of the three stages."""
+
+    synthesizer: Synthesizer
+    voice: Voice
+    language: str
+    work_dir: Path
+    policy: RetryPolicy
+    cancel: threading.Event | None
+    speeds: tuple[float, float] | None
+    timeline: KeepTimeline | NaturalTimeline
+    lines: list[Segment]
+    usage: Usage = field(default_factory=Usage)
+    done: dict[int, _Fitted] = field(default_factory=dict)
+    error: BaseException | None = None
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def fail(self, exc: BaseException) -> None:
+        with self.changed:
+            self.error = self.error or exc
+            self.changed.notify_all()
+
+    def speak(self, position: int, speed: float = 1.0) -> SynthesizedAudio:
+        text = self.lines[position].text.strip()
+        extra = {"speed": round(speed, 3)} if speed != 1.0 else {}
+        result = call_with_retry(lambda: self.synthesizer.speak(text, self.voice, self.language, **extra),
+                                 self.policy, cancel=self.cancel, what=f"{self.voice.vendor} speech")
+        with self.changed:
+            self.usage = self.usage + result.usage
+        return result
+
+    def take(self, position: int, result: SynthesizedAudio, name: str) -> DecodedAudio:
+        raw = audio.decode_bytes(result.data, result.format, self.work_dir / f"{position:05d}{name}_raw.wav",
+                                 sample_rate_hz=OUTPUT_RATE_HZ)
+        clean = clean_clip(raw.path, self.work_dir / f"{position:05d}{name}.wav")
+        raw.path.unlink(missing_ok=True)
+        return clean
+
+    def fit(self, position: int, clean: DecodedAudio, natural_s: float, factor: float,
+            vendor_speed: float) -> _Fitted:
+        """Stretch ``clean`` so the line plays ``factor`` times faster than its first take."""
+        stretch = factor * clean.duration_s / natural_s if natural_s > 0 else 1.0
+        stretch = min(max(stretch, MIN_SPEED), MAX_SPEED * clean.duration_s / natural_s)
+        if abs(stretch - 1.0) <= 0.01 and natural_s <= MAX_SPEED * clean.duration_s:
+            return _Fitted(clean, clean, natural_s, natural_s / clean.duration_s, vendor_speed)
+        clip = audio.time_stretch(clean.path, self.work_dir / f"{position:05d}_fit.wav", stretch)
+        return _Fitted(clean, clip, natural_s, natural_s * stretch / clean.duration_s, vendor_speed)
+
+    def finish(self, position: int, fitted: _Fitted) -> None:
+        with self.changed:
+            self.done[position] = fitted
+            self.changed.notify_all()
+
+
+def _first_take(run: _Run, speakers: _Jobs, preparers: _Jobs, position: int) -> None:
+    result = run.speak(position)
+    preparers.submit(position, lambda: _prepare(run, speakers, preparers, position, result))
+
+
+def _prepare(run: _Run, speakers: _Jobs, preparers: _Jobs, position: int,
+             result: SynthesizedAudio) -> None:
+    clean = run.take(position, result, "")
+    natural_s = clean.duration_s
+    factor = run.timeline.planned_factor(position, natural_s)
+    if run.speeds is not None and factor > ACCEPT_SPEED:
+        vendor_speed = min(factor, run.speeds[1], MAX_SPEED)
+
+        def again() -> None:
+            faster = run.speak(position, vendor_speed)
+            preparers.submit(position, lambda: run.finish(position, run.fit(
+                position, run.take(position, faster, "_fast"), natural_s, factor, vendor_speed)))
+
+        speakers.submit(position, again)
+        return
+    run.finish(position, run.fit(position, clean, natural_s, factor, 1.0))
+
+
+def synthesize(
     synthesizer: Synthesizer,
     voice: Voice,
     segments: Sequence[Segment],
     language: str,
     work_dir: Path,
+    output: audio.TrackWriter,
     *,
+    mode: str,
+    total_s: float,
     policy: RetryPolicy,
     concurrency: int = 4,
+    audio_workers: int = 2,
+    speeds: tuple[float, float] | None = None,
     cancel: threading.Event | None = None,
-    on_done: Callable[[int, int], None] | None = None,
-) -> tuple[list[SpokenSegment], Usage]:
-    """Speak each non-empty segment; results keep the segments' order.
+    on_placed: Callable[[int, int], None] | None = None,
+) -> DubbedTrack:
+    """Speak the non-empty segments, fit them to the timeline and write them to ``output``.
 
     Args:
         synthesizer: the voice vendor's adapter.
         voice: the cloned voice.
-        segments: translated segments (times are the original slots).
+        segments: translated segments, timed on the original.
         language: target language code.
-        work_dir: where the per-segment WAVs go.
+        work_dir: where the per-line WAVs go.
+        output: the track being written (finished here: padded and closed).
+        mode: ``"keep"`` or ``"natural"`` (see :mod:`pipeline.timing`).
+        total_s: the input's length.
         policy: retry policy for retryable vendor errors.
-        concurrency: how many segments are spoken at once (bounded per vendor).
+        concurrency: how many lines are spoken at once (bounded per vendor).
+        audio_workers: how many lines are prepared at once on this machine.
+        speeds: the vendor's own speed range, when it has one (see :func:`speed_range`).
         cancel: set to stop early.
-        on_done: called with (finished, total) after each segment.
+        on_placed: called with (placed, total) each time lines are written.
+
+    Raises:
+        AppError: a vendor or processing error (after retries); TaskCanceledError on cancel.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
-    todo = [(i, s) for i, s in enumerate(segments) if s.text.strip()]
-    done_count = 0
-    lock = threading.Lock()
-
-    def one(item: tuple[int, Segment]) -> tuple[SpokenSegment, Usage]:
-        nonlocal done_count
-        index, segment = item
-        result = call_with_retry(
-            lambda: synthesizer.speak(segment.text.strip(), voice, language),
-            policy, cancel=cancel, what=f"{voice.vendor} speech",
-        )
-        clip = audio.decode_bytes(
-            result.data, result.format, work_dir / f"{index:05d}.wav",
-            sample_rate_hz=OUTPUT_RATE_HZ,
-        )
-        with lock:
-            done_count += 1
-            if on_done is not None:
-                on_done(done_count, len(todo))
-        return SpokenSegment(segment, clip), result.usage
-
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        results = list(pool.map(one, todo))
-    usage = Usage()
-    for _, used in results:
-        usage = usage + used
-    return [spoken for spoken, _ in results], usage
+    indexes = [i for i, s in enumerate(segments) if s.text.strip()]
+    lines = [segments[i] for i in indexes]
+    timeline_type = KeepTimeline if mode == "keep" else NaturalTimeline
+    run = _Run(synthesizer, voice, language, work_dir, policy, cancel,
+               speeds if mode == "keep" else None, timeline_type(lines, indexes, total_s), lines)
+    speakers = _Jobs(concurrency, run.fail)
+    preparers = _Jobs(audio_workers, run.fail)
+    try:
+        for position in range(len(lines)):
+            speakers.submit(position, lambda p=position: _first_take(run, speakers, preparers, p))
+        _place_all(run, output, on_placed)
+        output.finish(run.timeline.duration_s if mode == "keep" else None)
+    except BaseException:
+        output.abort()
+        raise
+    finally:
+        speakers.close()
+        preparers.close()
+    return DubbedTrack(output.path, run.timeline.report(), run.usage)
 
 
-def assemble_natural(spoken: Sequence[SpokenSegment], out_path: Path) -> DecodedAudio:
-    """Join the clips in order with natural pauses: the original gap, kept between 0.15 and 1 s."""
-    clips: list[tuple[Path, float]] = []
-    cursor_s = 0.0
-    previous_end_s: float | None = None
-    for item in spoken:
-        if previous_end_s is not None:
-            gap_s = min(_MAX_GAP_S, max(_MIN_GAP_S, item.segment.start_s - previous_end_s))
-            cursor_s += gap_s
-        clips.append((item.audio.path, cursor_s))
-        cursor_s += item.audio.duration_s
-        previous_end_s = item.segment.end_s
-    return audio.stitch(clips, out_path, sample_rate_hz=OUTPUT_RATE_HZ)
+def _place_all(run: _Run, output: audio.TrackWriter,
+               on_placed: Callable[[int, int], None] | None) -> None:
+    placed = 0
+    while placed < len(run.lines):
+        with run.changed:
+            while placed not in run.done and run.error is None:
+                if run.cancel is not None and run.cancel.is_set():
+                    raise TaskCanceledError()
+                run.changed.wait(timeout=0.2)
+            if run.error is not None:
+                raise run.error
+            ready = []
+            while placed + len(ready) in run.done:
+                ready.append(run.done.pop(placed + len(ready)))
+        for fitted in ready:
+            _place(run, output, placed, fitted)
+            placed += 1
+        output.flush()
+        if on_placed is not None:
+            on_placed(placed, len(run.lines))
+
+
+def _place(run: _Run, output: audio.TrackWriter, position: int, fitted: _Fitted) -> None:
+    timeline = run.timeline
+    needed = timeline.factor(position, fitted.natural_s)
+    if needed > fitted.speed + 0.01:  # pushed by the line before: fit again from here
+        if fitted.clip.path != fitted.clean.path:
+            fitted.clip.path.unlink(missing_ok=True)
+        fitted = run.fit(position, fitted.clean, fitted.natural_s, needed, fitted.vendor_speed)
+    start_s = timeline.start_s(position)
+    timeline.place(position, fitted.natural_s, fitted.clip.duration_s, speed=fitted.speed,
+                   vendor_speed=fitted.vendor_speed)
+    output.place(fitted.clip.path, start_s)
+    for path in {fitted.clip.path, fitted.clean.path}:
+        path.unlink(missing_ok=True)

@@ -21,10 +21,12 @@ __all__ = [
     "copy_frames",
     "frame_stats",
     "iter_blocks",
+    "loudness_lufs",
     "open_wav",
     "peak_dbfs",
     "read_samples",
     "rms_dbfs",
+    "sound_bounds",
     "speech_mask",
     "speech_spans",
     "speech_threshold_db",
@@ -273,3 +275,72 @@ def write_silence(writer: wave.Wave_write, cursor: int, until: int) -> int:
         writer.writeframesraw(b"\x00\x00" * count)
         cursor += count
     return cursor
+
+
+def _k_weighting_gain(frequencies_hz: np.ndarray, rate_hz: int) -> np.ndarray:
+    """|H| of the ITU-R BS.1770 K-weighting (high shelf then high pass) at ``rate_hz``."""
+    def biquad(kind: str, fc_hz: float, q: float, gain_db: float = 0.0) -> tuple:
+        k = np.tan(np.pi * fc_hz / rate_hz)
+        if kind == "shelf":
+            vh, vb = 10 ** (gain_db / 20), 10 ** (gain_db / 40)
+            a0 = 1 + k / q + k * k
+            return ((vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0,
+                    (vh - vb * k / q + k * k) / a0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0)
+        a0 = 1 + k / q + k * k
+        return (1 / a0, -2 / a0, 1 / a0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0)
+
+    z = np.exp(-1j * 2 * np.pi * frequencies_hz / rate_hz)
+    gain = np.ones_like(frequencies_hz, dtype=np.float64)
+    for b0, b1, b2, a1, a2 in (biquad("shelf", 1681.974, 0.7072, 3.99984),
+                               biquad("pass", 38.1355, 0.5003)):
+        gain = gain * np.abs((b0 + b1 * z + b2 * z * z) / (1 + a1 * z + a2 * z * z))
+    return gain
+
+
+def loudness_lufs(samples: np.ndarray, rate_hz: int) -> float:
+    """Integrated loudness of a short mono clip in LUFS (ITU-R BS.1770: K-weighting,
+    400 ms blocks with 75 % overlap, absolute gate at -70 LUFS, relative gate at -10 LU).
+
+    The K-weighting is applied by its magnitude in the frequency domain, which gives the
+    same block energies as the filters; meant for clips of seconds to minutes.
+    Returns ``FLOOR_DB`` for silence.
+    """
+    if len(samples) == 0:
+        return FLOOR_DB
+    spectrum = np.fft.rfft(samples.astype(np.float64))
+    spectrum *= _k_weighting_gain(np.fft.rfftfreq(len(samples), 1.0 / rate_hz), rate_hz)
+    weighted = np.fft.irfft(spectrum, n=len(samples))
+    block, hop = round(0.4 * rate_hz), round(0.1 * rate_hz)
+    if len(weighted) < block:
+        energies = np.array([np.mean(np.square(weighted))])
+    else:
+        power = np.concatenate(([0.0], np.cumsum(np.square(weighted))))
+        starts = np.arange(0, len(weighted) - block + 1, hop)
+        energies = (power[starts + block] - power[starts]) / block
+    levels = -0.691 + 10 * np.log10(np.maximum(energies, 1e-20))
+    kept = energies[levels > -70.0]
+    if len(kept) == 0:
+        return FLOOR_DB
+    relative = -0.691 + 10 * np.log10(np.mean(kept)) - 10.0
+    kept = kept[-0.691 + 10 * np.log10(kept) > relative]
+    return float(-0.691 + 10 * np.log10(np.mean(kept)))
+
+
+def sound_bounds(samples: np.ndarray, rate_hz: int, *, below_peak_db: float = 45.0,
+                 frame_s: float = 0.01) -> tuple[int, int]:
+    """First and one-past-last sample of the audible part of a clip.
+
+    A frame is audible when its RMS is within ``below_peak_db`` of the loudest frame
+    (and above ``MIN_SPEECH_DBFS``). Returns ``(0, 0)`` when nothing is audible.
+    """
+    frame = max(1, round(frame_s * rate_hz))
+    count = len(samples) // frame
+    if count == 0:
+        return (0, len(samples)) if len(samples) and np.abs(samples).max() > 0 else (0, 0)
+    frames = samples[: count * frame].reshape(count, frame).astype(np.float64)
+    levels = 10 * np.log10(np.maximum(np.mean(np.square(frames), axis=1), 1e-12))
+    threshold = max(MIN_SPEECH_DBFS, float(levels.max()) - below_peak_db)
+    audible = np.flatnonzero(levels > threshold)
+    if len(audible) == 0:
+        return 0, 0
+    return int(audible[0]) * frame, min(len(samples), (int(audible[-1]) + 1) * frame)

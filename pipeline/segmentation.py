@@ -1,0 +1,234 @@
+"""Cut a transcript into segments of a few seconds to about 20 s, timed on the speech.
+
+Vendors that time their segments (whisper-1 ``verbose_json``, diarized segments, Hugging
+Face chunks, PocketSphinx's word-pause segments) are trusted: their segments are kept,
+only those longer than 20 s are split, and fragments under a second are merged into a
+neighbour. A vendor that gives no times (``gpt-4o-transcribe`` returns one segment
+spanning the whole request) is re-timed from the audio:
+
+1. The energy VAD gives the speech spans inside the untimed segment.
+2. Its text is cut into sentences (and sentences longer than 20 s of speech at clause
+   marks, then between words).
+3. Each sentence gets a share of the speech time equal to its share of the characters;
+   walking that share along the speech spans (skipping the pauses) gives where the
+   sentence should end.
+4. Each such boundary snaps to the nearest pause between spans when one is close (within
+   a second, or a quarter of the sentence), since sentences end where speakers pause; a
+   boundary with no pause near it stays where the character share put it.
+5. Each piece is tightened to the speech it covers.
+
+Segments never cross a speaker change, and every step keeps the text's order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from pipeline.types import Segment
+
+__all__ = [
+    "MAX_SEGMENT_S",
+    "MIN_SEGMENT_S",
+    "distribute",
+    "segment_transcript",
+    "split_sentences",
+    "split_text",
+    "untimed",
+]
+
+MIN_SEGMENT_S = 1.0  # shorter segments merge into a neighbour
+MAX_SEGMENT_S = 20.0  # longer segments are split
+MERGE_GAP_S = 0.5  # a short segment merges only across a pause this short or shorter
+SNAP_S = 1.0  # a boundary moves to a pause at most this far away (or a quarter sentence)
+EDGE_S = 0.05  # speech edges are kept this much before the first and after the last sound
+_ENDERS = ".!?…。！？"
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|[。！？]+[”’」』）]*")
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "e.g",
+                            "i.e", "fig", "approx"})
+_CLAUSE = re.compile(r"(?<=[,;:，；：、])\s*")
+
+Span = tuple[float, float]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` after sentence marks (. ! ? … and the CJK ones), keeping every word."""
+    text = text.strip()
+    parts, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        word = text[:match.start()].rsplit(maxsplit=1)[-1:] or [""]
+        if match.group() == "." and word[0].lower().rstrip(".") in _ABBREVIATIONS:
+            continue
+        parts.append(text[start:match.end()])
+        start = match.end()
+    parts.append(text[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _speech_inside(speech: Sequence[Span], start_s: float, end_s: float) -> list[Span]:
+    return [(max(a, start_s), min(b, end_s)) for a, b in speech if b > start_s and a < end_s]
+
+
+def untimed(segment: Segment, chunks: Sequence[Span], tolerance_s: float = 0.05) -> bool:
+    """Whether ``segment`` spans a whole transcription request (the vendor gave no times)."""
+    return any(abs(segment.start_s - a) <= tolerance_s and abs(segment.end_s - b) <= tolerance_s
+               for a, b in chunks)
+
+
+def _tighten(segment: Segment, spans: Sequence[Span]) -> Segment:
+    if not spans:
+        return segment
+    start_s = max(segment.start_s, spans[0][0] - EDGE_S)
+    end_s = min(segment.end_s, spans[-1][1] + EDGE_S)
+    return replace(segment, start_s=round(start_s, 3), end_s=round(max(start_s, end_s), 3))
+
+
+def _clock_at(spans: Sequence[Span], speech_s: float) -> float:
+    """The time at which ``speech_s`` seconds of speech have been spoken along ``spans``."""
+    for start_s, end_s in spans:
+        if speech_s <= end_s - start_s:
+            return start_s + speech_s
+        speech_s -= end_s - start_s
+    return spans[-1][1]
+
+
+def split_text(text: str, max_characters: int) -> list[str]:
+    """Split ``text`` into sentences, cutting sentences longer than ``max_characters`` at
+    clause marks, then between words (or anywhere in scripts written without spaces)."""
+    limit = max(1, max_characters)
+    return [piece for sentence in split_sentences(text) for piece in _bounded(sentence, limit)]
+
+
+def _pieces(text: str, speech_per_char_s: float) -> list[str]:
+    """Sentences, with sentences longer than MAX_SEGMENT_S of speech cut at clauses, then words."""
+    return split_text(text, int(MAX_SEGMENT_S / max(speech_per_char_s, 1e-6)))
+
+
+def _bounded(text: str, limit: int) -> list[str]:
+    if len(text) <= limit:
+        return [text]
+    joiner = " " if re.search(r"\s", text) else ""
+    for splitter in (_CLAUSE, re.compile(r"\s+")):
+        parts = [p for p in splitter.split(text) if p.strip()]
+        if len(parts) > 1:
+            return _pack(parts, limit, joiner)
+    return [text[i:i + limit] for i in range(0, len(text), limit)]  # unbroken script (no spaces)
+
+
+def _pack(parts: list[str], limit: int, joiner: str) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        part = part.strip()
+        if out and len(out[-1]) + len(joiner) + len(part) <= limit:
+            out[-1] = f"{out[-1]}{joiner}{part}"
+        else:
+            out.append(part)
+    return [piece for chunk in out for piece in (_bounded(chunk, limit) if len(chunk) > limit else [chunk])]
+
+
+def distribute(segment: Segment, spans: Sequence[Span]) -> list[Segment]:
+    """Split an untimed (or too long) segment over the speech spans inside it.
+
+    Args:
+        segment: one segment whose text may hold many sentences.
+        spans: the speech spans inside it, in order (from the energy VAD).
+
+    Returns:
+        One segment per sentence (or shorter piece), timed as described in the module
+        docstring; the texts joined with spaces give back the original text's words.
+    """
+    if not spans:
+        return [segment]
+    speech_s = sum(b - a for a, b in spans)
+    characters = max(1, len(segment.text.strip()))
+    pieces = _pieces(segment.text, speech_s / characters)
+    if len(pieces) <= 1:
+        return [_tighten(segment, spans)]
+    pauses = [(a_end, b_start) for (_, a_end), (b_start, _) in zip(spans, spans[1:])]
+    weights = [len(p) for p in pieces]
+    total = sum(weights)
+    bounds: list[Span] = []  # (end of piece k, start of piece k+1)
+    done, last_s, used = 0, spans[0][0], -1
+    for k, weight in enumerate(weights[:-1]):
+        done += weight
+        target_s = _clock_at(spans, speech_s * done / total)
+        reach_s = max(SNAP_S, 0.25 * speech_s * weight / total)
+        snapped = _nearest_pause(pauses, target_s, reach_s, after_s=last_s, first=used + 1)
+        if snapped is None:
+            bounds.append((target_s, target_s))
+        else:
+            used = snapped
+            bounds.append(pauses[snapped])
+        last_s = bounds[-1][1]
+    starts = [segment.start_s] + [b for _, b in bounds]
+    ends = [a for a, _ in bounds] + [segment.end_s]
+    out = []
+    for text, start_s, end_s in zip(pieces, starts, ends):
+        piece = Segment(start_s, max(start_s, end_s), text, segment.speaker)
+        out.append(_tighten(piece, _speech_inside(spans, start_s, end_s)))
+    return out
+
+
+def _nearest_pause(pauses: Sequence[Span], target_s: float, reach_s: float, *, after_s: float,
+                   first: int) -> int | None:
+    best, best_distance = None, reach_s
+    for index in range(first, len(pauses)):
+        start_s, end_s = pauses[index]
+        if start_s < after_s:
+            continue
+        distance = 0.0 if start_s <= target_s <= end_s else min(abs(start_s - target_s),
+                                                                  abs(end_s - target_s))
+        if distance <= best_distance:
+            best, best_distance = index, distance
+        if start_s > target_s + reach_s:
+            break
+    return best
+
+
+def _merge(segments: list[Segment]) -> list[Segment]:
+    """Merge segments under MIN_SEGMENT_S into a neighbour across a short pause."""
+    out: list[Segment] = []
+    for segment in segments:
+        if out and _joinable(out[-1], segment):
+            previous = out[-1]
+            out[-1] = Segment(previous.start_s, max(previous.end_s, segment.end_s),
+                              f"{previous.text.strip()} {segment.text.strip()}", previous.speaker)
+        else:
+            out.append(segment)
+    return out
+
+
+def _joinable(first: Segment, second: Segment) -> bool:
+    short = first.duration_s < MIN_SEGMENT_S or second.duration_s < MIN_SEGMENT_S
+    return (short and first.speaker == second.speaker
+            and second.start_s - first.end_s <= MERGE_GAP_S
+            and second.end_s - first.start_s <= MAX_SEGMENT_S)
+
+
+def segment_transcript(
+    segments: Sequence[Segment],
+    speech: Sequence[Span],
+    chunks: Sequence[Span] = (),
+) -> tuple[Segment, ...]:
+    """Refine a transcript's segments for dubbing (see the module docstring).
+
+    Args:
+        segments: the transcript's segments, absolute times, in order.
+        speech: the speech spans of the whole input (energy VAD), in order.
+        chunks: the ``(start_s, end_s)`` of each transcription request, to recognise a
+            vendor that returned one untimed segment per request.
+
+    Returns:
+        Segments of a few seconds to about 20 s, in order, none empty.
+    """
+    refined: list[Segment] = []
+    for segment in segments:
+        if not segment.text.strip():
+            continue
+        spans = _speech_inside(speech, segment.start_s, segment.end_s)
+        if untimed(segment, chunks) or segment.duration_s > MAX_SEGMENT_S:
+            refined.extend(distribute(segment, spans))
+        else:
+            refined.append(segment)
+    return tuple(_merge(refined))

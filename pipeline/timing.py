@@ -1,0 +1,272 @@
+"""Fit dubbed lines to the original's timeline: timing modes, length estimates, speed factors.
+
+Two modes, chosen per task:
+
+- ``natural``: lines follow one another with natural pauses (the original pause, kept
+  between 0.15 and 1 s). Nothing is sped up. Best for short clips.
+- ``keep`` (``auto`` picks it for inputs over 30 s): every line is placed at its original
+  start.
+
+  * Before synthesis, each translated line's spoken length is estimated from a
+    per-language speaking rate; lines that would need more than 1.3x to fit are sent
+    back to the translator once, to be said more briefly (:func:`lines_to_shorten`).
+  * After synthesis, a line may first use the pause after it (up to 1.5 s), then it is
+    sped up without changing pitch by at most 1.30x. Speech is never slowed down (the
+    factor stays within 0.95-1.30; lines that are short keep their pace and are
+    followed by silence).
+  * A line that still does not fit is never cut: it runs on and the next line starts
+    right after it (that is the overflow, reported per line; more than 0.6 s is
+    flagged). Every line starts at ``max(original start, end of the line before)``, so
+    as soon as there is room the dub is back on the original's starts: drift never
+    accumulates.
+  * The output is padded to the original's length, so when nothing overflows past the
+    end the two are equally long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pipeline.errors import InputError
+from pipeline.translation_prompt import DEFAULT_SPEAKING_RATE_CPS, SPEAKING_RATE_CPS
+from pipeline.types import Segment, SegmentTiming, TimingReport
+
+__all__ = [
+    "ACCEPT_SPEED",
+    "KEEP_ABOVE_S",
+    "MAX_BORROW_S",
+    "MAX_OVERFLOW_S",
+    "MAX_SPEED",
+    "MIN_SPEED",
+    "SHORTEN_ABOVE",
+    "TIMING_MODES",
+    "KeepTimeline",
+    "NaturalTimeline",
+    "available_times",
+    "estimate_spoken_s",
+    "lines_to_shorten",
+    "resolve_mode",
+    "speed_factor",
+]
+
+TIMING_MODES = ("auto", "natural", "keep")
+KEEP_ABOVE_S = 30.0  # "auto" keeps the original timing for inputs longer than this
+MAX_BORROW_S = 1.5  # how much of the following pause a line may use
+MIN_SPEED = 0.95  # never slower than this (we never slow down at all)
+ACCEPT_SPEED = 1.15  # faster than this is counted as noticeable in the report
+MAX_SPEED = 1.30  # never faster than this
+SHORTEN_ABOVE = 1.30  # estimated need above which the translator is asked for a shorter line
+MAX_OVERFLOW_S = 0.6  # overflow past a line's time above this is flagged
+STRETCH_TOLERANCE = 0.01  # a line within 1 % of its time is not stretched
+NATURAL_MIN_GAP_S = 0.15
+NATURAL_MAX_GAP_S = 1.0
+
+
+def resolve_mode(timing: str, duration_s: float) -> str:
+    """Turn the request's ``timing`` into ``"natural"`` or ``"keep"``.
+
+    Args:
+        timing: ``"auto"``, ``"natural"`` or ``"keep"``.
+        duration_s: length of the input; ``auto`` keeps the timing above 30 s.
+
+    Raises:
+        InputError: ``timing`` is none of those.
+    """
+    mode = (timing or "auto").strip().lower()
+    if mode not in TIMING_MODES:
+        raise InputError(f"Timing must be one of {', '.join(TIMING_MODES)}; got {timing!r}.")
+    if mode == "auto":
+        return "keep" if duration_s > KEEP_ABOVE_S else "natural"
+    return mode
+
+
+def estimate_spoken_s(text: str, language: str) -> float:
+    """Roughly how long ``text`` takes to say in ``language`` at a natural pace.
+
+    Uses the same per-language characters-per-second rates as the translator's length
+    limits, so an estimate and a limit always agree.
+    """
+    rate = SPEAKING_RATE_CPS.get(language, DEFAULT_SPEAKING_RATE_CPS)
+    return len(text.strip()) / rate
+
+
+def speed_factor(natural_s: float, available_s: float) -> float:
+    """The speed-up that fits ``natural_s`` of speech into ``available_s`` (1.0 to 1.30).
+
+    Lines that fit (within 1 %) keep their pace; lines that cannot fit even at 1.30x
+    get 1.30x and overflow.
+    """
+    if available_s <= 0:
+        return MAX_SPEED
+    need = natural_s / available_s
+    if need <= 1.0 + STRETCH_TOLERANCE:
+        return 1.0
+    return min(MAX_SPEED, need)
+
+
+def _window_ends(segments: Sequence[Segment], total_s: float) -> list[float]:
+    """Where each line's usable time ends: its slot plus up to 1.5 s of the next pause."""
+    ends = []
+    for position, segment in enumerate(segments):
+        following = segments[position + 1].start_s if position + 1 < len(segments) else total_s
+        pause_s = max(0.0, following - segment.end_s)
+        ends.append(segment.end_s + min(MAX_BORROW_S, pause_s))
+    return ends
+
+
+def available_times(segments: Sequence[Segment], total_s: float) -> list[float]:
+    """How long each line may last: its slot plus up to 1.5 s of the pause after it
+    (up to the next line that has text; the last line may use the end of the input)."""
+    spoken = [i for i, s in enumerate(segments) if s.text.strip()]
+    ends = _window_ends([segments[i] for i in spoken], total_s)
+    times = [s.duration_s for s in segments]
+    for index, end_s in zip(spoken, ends):
+        times[index] = end_s - segments[index].start_s
+    return times
+
+
+def lines_to_shorten(segments: Sequence[Segment], language: str, total_s: float) -> list[int]:
+    """Indexes of lines whose estimated length needs more than 1.3x to fit their time.
+
+    Args:
+        segments: the translated lines, timed on the original.
+        language: the language they are in.
+        total_s: the input's length (the last line may use the silence after it).
+    """
+    found = []
+    for index, (segment, available_s) in enumerate(zip(segments, available_times(segments, total_s))):
+        if not segment.text.strip():
+            continue
+        estimate_s = estimate_spoken_s(segment.text, language)
+        if available_s <= 0 or estimate_s / available_s > SHORTEN_ABOVE:
+            found.append(index)
+    return found
+
+
+class KeepTimeline:
+    """Places lines one by one at their original starts (pushed only by an overflow).
+
+    Args:
+        segments: the lines that are spoken, in order, timed on the original.
+        indexes: each line's index in the translation (for the report).
+        total_s: the input's length.
+    """
+
+    mode = "keep"
+
+    def __init__(self, segments: Sequence[Segment], indexes: Sequence[int], total_s: float) -> None:
+        self._segments = list(segments)
+        self._indexes = list(indexes)
+        self._ends = _window_ends(self._segments, total_s)
+        self.total_s = total_s
+        self._cursor_s = 0.0
+        self._placed: list[SegmentTiming] = []
+
+    def planned_factor(self, position: int, natural_s: float) -> float:
+        """The speed factor line ``position`` needs if nothing before it overflows."""
+        segment = self._segments[position]
+        return speed_factor(natural_s, self._ends[position] - segment.start_s)
+
+    def start_s(self, position: int) -> float:
+        """Where line ``position`` starts, given the lines placed so far."""
+        return max(self._segments[position].start_s, self._cursor_s)
+
+    def factor(self, position: int, natural_s: float) -> float:
+        """The speed factor line ``position`` needs from where it actually starts."""
+        return speed_factor(natural_s, self._ends[position] - self.start_s(position))
+
+    def place(self, position: int, natural_s: float, dubbed_s: float, *,
+              speed: float = 1.0, vendor_speed: float = 1.0) -> SegmentTiming:
+        """Put the next line on the timeline and return where it landed.
+
+        Args:
+            position: the line's place among the spoken lines (placed in order).
+            natural_s: its length as first spoken, at the vendor's normal pace.
+            dubbed_s: its length after fitting.
+            speed: the speed factor applied (vendor speed times time stretch).
+            vendor_speed: the speed the vendor was asked for.
+        """
+        if position != len(self._placed):
+            raise ValueError(f"lines are placed in order; expected {len(self._placed)}, got {position}")
+        segment = self._segments[position]
+        start_s = self.start_s(position)
+        end_s = start_s + dubbed_s
+        timing = SegmentTiming(
+            index=self._indexes[position], start_s=segment.start_s, end_s=segment.end_s,
+            placed_start_s=start_s, natural_s=natural_s, dubbed_s=dubbed_s,
+            speed_factor=round(speed, 3),
+            overflow_s=max(0.0, end_s - self._ends[position]), vendor_speed=vendor_speed,
+        )
+        self._cursor_s = end_s
+        self._placed.append(timing)
+        return timing
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the dub: the original's, or longer when the last line runs past it."""
+        return max(self.total_s, self._cursor_s)
+
+    def report(self) -> TimingReport:
+        """The timing report of every line placed so far."""
+        return TimingReport(self.mode, tuple(self._placed), self.total_s, self.duration_s)
+
+
+class NaturalTimeline:
+    """Places lines one after another, keeping the original pause between 0.15 and 1 s.
+
+    Args:
+        segments: the lines that are spoken, in order, timed on the original.
+        indexes: each line's index in the translation (for the report).
+        total_s: the input's length (reported beside the dub's).
+    """
+
+    mode = "natural"
+
+    def __init__(self, segments: Sequence[Segment], indexes: Sequence[int], total_s: float) -> None:
+        self._segments = list(segments)
+        self._indexes = list(indexes)
+        self.total_s = total_s
+        self._cursor_s = 0.0
+        self._placed: list[SegmentTiming] = []
+
+    def planned_factor(self, position: int, natural_s: float) -> float:
+        """Always 1.0: natural timing never changes the pace."""
+        return 1.0
+
+    def factor(self, position: int, natural_s: float) -> float:
+        """Always 1.0: natural timing never changes the pace."""
+        return 1.0
+
+    def start_s(self, position: int) -> float:
+        """Where line ``position`` starts: after the previous line and a natural pause."""
+        if position == 0:
+            return 0.0
+        pause_s = self._segments[position].start_s - self._segments[position - 1].end_s
+        return self._cursor_s + min(NATURAL_MAX_GAP_S, max(NATURAL_MIN_GAP_S, pause_s))
+
+    def place(self, position: int, natural_s: float, dubbed_s: float, *,
+              speed: float = 1.0, vendor_speed: float = 1.0) -> SegmentTiming:
+        """Put the next line on the timeline and return where it landed (see
+        :meth:`KeepTimeline.place`)."""
+        if position != len(self._placed):
+            raise ValueError(f"lines are placed in order; expected {len(self._placed)}, got {position}")
+        segment = self._segments[position]
+        start_s = self.start_s(position)
+        timing = SegmentTiming(
+            index=self._indexes[position], start_s=segment.start_s, end_s=segment.end_s,
+            placed_start_s=start_s, natural_s=natural_s, dubbed_s=dubbed_s,
+            speed_factor=round(speed, 3), vendor_speed=vendor_speed,
+        )
+        self._cursor_s = start_s + dubbed_s
+        self._placed.append(timing)
+        return timing
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the dub: where the last line ends."""
+        return self._cursor_s
+
+    def report(self) -> TimingReport:
+        """The timing report of every line placed so far."""
+        return TimingReport(self.mode, tuple(self._placed), self.total_s, self.duration_s)
+
