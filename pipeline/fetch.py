@@ -178,7 +178,9 @@ class _PinnedHTTPS(_PinnedHTTP):
 
 def sniff_audio(head: bytes) -> str | None:
     """The audio container the first bytes announce (``"mp3"``, ``"wav"``...), else None."""
-    data = head.lstrip(b"\x00")
+    if head[4:8] == b"ftyp":
+        return "m4a"
+    data = head.lstrip(b"\x00")  # some MP3 files start with padding
     if data[:3] == b"ID3":
         return "mp3"
     if data[:4] == b"RIFF" and data[8:12] in (b"WAVE", b"RF64"):
@@ -193,8 +195,6 @@ def sniff_audio(head: bytes) -> str | None:
             return name
     if data[:4] == b"FORM" and data[8:12] in (b"AIFF", b"AIFC"):
         return "aiff"
-    if data[4:8] == b"ftyp":
-        return "m4a"
     if len(data) >= 2 and data[0] == 0xFF:
         if data[1] & 0xF6 == 0xF0:  # ADTS AAC
             return "aac"

@@ -18,15 +18,17 @@ from pipeline.languages import LANGUAGES
 from pipeline.runner import Pipeline
 from pipeline.tasks import TaskService
 from web.auth import bearer_guard
+from web.body_limit import BodyLimit
 from web.compat302 import build_302_router
 from web.errors import install_error_handlers
 from web.inputs import Fetcher, default_fetcher
 from web.openai_api import build_openai_router
 from web.submit import TaskSubmitter
-from web.tasks_api import build_tasks_router
+from web.tasks_api import body_limit_bytes, build_tasks_router
 
 __all__ = ["build_api", "build_router", "install_api", "task_lifespan"]
 
+_FORM_OVERHEAD_BYTES = 1024 * 1024
 TITLE = "Speech translation that keeps your voice"
 DESCRIPTION = ("Transcribe, translate and re-speak audio in the speaker's voice. Tasks run "
                "five steps: initialization, speech_to_text, translation, voice_clone, "
@@ -83,6 +85,13 @@ def install_api(app: FastAPI, pipeline: Pipeline, tasks: TaskService, *,
     """
     guard = [Depends(bearer_guard(pipeline.settings))]
     submitter = TaskSubmitter(tasks, fetcher)
+    upload_bytes = pipeline.settings.max_upload_bytes
+    app.add_middleware(BodyLimit, limits=[
+        ("/v1/tasks", body_limit_bytes(tasks)),
+        ("/v1/audio/", upload_bytes + _FORM_OVERHEAD_BYTES),
+        ("/v1/", _FORM_OVERHEAD_BYTES),
+        ("/302/", _FORM_OVERHEAD_BYTES),
+    ])
     install_error_handlers(app)
     app.include_router(build_router(pipeline))
     app.include_router(build_tasks_router(tasks, submitter), dependencies=guard)

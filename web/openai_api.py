@@ -153,7 +153,6 @@ def build_openai_router(pipeline: Pipeline) -> APIRouter:
     """The two OpenAI-shaped audio routes over ``pipeline``."""
     router = APIRouter(prefix="/v1/audio", tags=["OpenAI-compatible"])
     runner = _Runner(pipeline)
-    limit = pipeline.settings.max_upload_bytes + 1024 * 1024
 
     async def answer(upload: UploadFile, model: str, response_format: str, stream: bool,
                      task: str, **options: Any) -> Response:
@@ -175,7 +174,7 @@ def build_openai_router(pipeline: Pipeline) -> APIRouter:
             runner.release(folder)
         return render(result, response_format, task)
 
-    @router.post("/translations", max_body_size=limit)
+    @router.post("/translations")
     async def translations(
         file: UploadFile = File(..., description="the audio (MP3, WAV, FLAC, M4A, OGG, WebM, MP4)"),
         model: str = Form("auto", description="auto, an STT model, vendor/model, or STT+LLM"),
@@ -189,7 +188,7 @@ def build_openai_router(pipeline: Pipeline) -> APIRouter:
         return await answer(file, model, response_format, stream, "translate",
                             target_language=language or "en", instructions=prompt)
 
-    @router.post("/transcriptions", max_body_size=limit)
+    @router.post("/transcriptions")
     async def transcriptions(
         file: UploadFile = File(..., description="the audio (MP3, WAV, FLAC, M4A, OGG, WebM, MP4)"),
         model: str = Form("auto", description="auto, an STT model, or vendor/model"),

@@ -65,7 +65,7 @@ async def read_task_body(request: Request) -> tuple[TaskFields, AudioInput, Audi
         fields = TaskFields.model_validate(body.model_dump(exclude={"audio_url", "clone_audio_url"}))
         clone = AudioInput(url=body.clone_audio_url) if body.clone_audio_url else None
         return fields, AudioInput(url=body.audio_url), clone
-    if kind != "multipart/form-data":
+    if kind not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise ApiError(415, "Send multipart/form-data (file=@speech.mp3, target_language=...) "
                        "or JSON with audio_url.", code="unsupported_media_type")
     form = await request.form(max_files=2, max_fields=20)
@@ -114,8 +114,7 @@ def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRou
     """The task routes over ``service``."""
     router = APIRouter(prefix="/v1", tags=["tasks"])
 
-    @router.post("/tasks", status_code=202, openapi_extra=_task_body_schema(),
-                 max_body_size=body_limit_bytes(service))
+    @router.post("/tasks", status_code=202, openapi_extra=_task_body_schema())
     async def create_task(request: Request) -> JSONResponse:
         """Create a task from an upload (multipart ``file``) or a URL (JSON ``audio_url``).
 
