@@ -261,9 +261,12 @@ class FakeVendorServer:
     def _messages(self, headers, body):
         request = json.loads(body)
         banned = sorted({"temperature", "top_p", "top_k"} & set(request))
-        if banned or not headers.get("anthropic-version"):
-            problem = f"{banned[0]}: Extra inputs are not permitted" if banned else \
-                "anthropic-version: header is required"
+        problem = f"{banned[0]}: Extra inputs are not permitted" if banned else ""
+        for name in ("model", "max_tokens", "messages"):
+            problem = problem or ("" if request.get(name) else f"{name}: Field required")
+        if not headers.get("anthropic-version"):
+            problem = "anthropic-version: header is required"
+        if problem:
             return _json(400, _error_body(MESSAGES, 400, problem, None)), request
         user = request["messages"][-1]["content"]
         if isinstance(user, list):
@@ -350,7 +353,10 @@ def _handler_for(server: FakeVendorServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             headers = {k.lower(): v for k, v in self.headers.items()}
             body = self._body()
-            (status, out_headers, chunks), payload = server.answer(self.path, headers, body)
+            try:
+                (status, out_headers, chunks), payload = server.answer(self.path, headers, body)
+            except Exception as exc:  # a broken request: say why instead of dropping the line
+                (status, out_headers, chunks), payload = _json(500, {"message": repr(exc)}), None
             with server._lock:
                 server.recorded.append(Recorded("POST", self.path, headers, body, payload, status))
             self.send_response(status)
