@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from pipeline import audio, timing
 from pipeline.chunking import chunk_bounds, transcribe_in_chunks, translate_in_slices
 from pipeline.errors import AppError, InputError, TaskCanceledError
+from pipeline.langid import detect_language
 from pipeline.languages import language_name
 from pipeline.limits import VendorLimits
 from pipeline.planning import Plan, make_plan
@@ -276,7 +277,8 @@ class Pipeline:
                 + ("" if language else ", or set the source language") + "."
             )
         work.transcript = transcript
-        work.source_language = transcript.language or work.plan.source_language
+        work.source_language = (transcript.language or work.plan.source_language
+                                or detect_language(transcript.text))
         work.costs.append(cost_line(info, Role.TRANSCRIBE, choice.model, transcript.usage))
         detected = language_name(work.source_language) if work.source_language else "unknown language"
         tracker.succeed(

@@ -231,3 +231,14 @@ def test_a_changed_target_language_translates_again(pipeline, vendors, speech):
     second = pipeline.run(_request(speech, target_language="fr"), checkpoint=first.checkpoint)
     assert second.steps[2].reused is False
     assert second.translation.target_language == "fr"
+
+
+def test_speech_already_in_the_target_language_is_not_translated_even_if_unlabelled(
+        pipeline, vendors, speech):
+    vendors[0].language = ""
+    from pipeline.types import Segment
+    vendors[0].segments = (Segment(0.0, 3.0, "And so my fellow Americans, ask not what your "
+                                             "country can do for you."),)
+    result = pipeline.run(_request(speech, target_language="en"))
+    assert result.steps[2].status is StepStatus.SKIPPED
+    assert vendors[1].calls == []
