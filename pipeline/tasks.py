@@ -336,7 +336,7 @@ class TaskService:
             self._keys.pop(task_id, None)
             self._user_canceled.discard(task_id)
             self.store.update(task_id, steps=result.steps,
-                              artifacts=_outputs(result, self.folder(task_id)), **fields)
+                              artifacts=_outputs(result), **fields)
 
     def _pause(self, task_id: str, result: TaskResult) -> None:
         """A shutdown stopped the task: keep its progress and queue it for the next start."""
@@ -446,18 +446,20 @@ def _inputs(request: TaskRequest) -> dict[str, Path]:
     return found
 
 
-def _outputs(result: TaskResult, folder: Path) -> dict[str, Path]:
+def _outputs(result: TaskResult) -> dict[str, Path]:
     found: dict[str, Path] = {}
     if result.output_path is not None and result.output_path.is_file():
         found["audio"] = result.output_path
-    for suffix in ("srt", "vtt"):
-        subtitles = sorted(folder.glob(f"*.{suffix}"))
-        if subtitles:
-            found[f"subtitles.{suffix}"] = subtitles[0]
+    for item in result.subtitles:
+        if item.path.is_file():
+            found[f"subtitles.{item.kind}.{item.format}"] = item.path
     return found
 
 
 def _result_view(result: TaskResult) -> dict[str, Any]:
+    """The stored result: the plain-dict view without server paths (the API links instead)."""
     view = result_to_dict(result)
-    view.pop("output_path", None)  # a server path; the API links to the audio instead
+    view.pop("output_path", None)
+    for item in view.get("subtitles") or ():
+        item.pop("path", None)
     return view

@@ -20,10 +20,14 @@ from pipeline.store import TaskRecord
 from pipeline.tasks import TaskService
 from pipeline.types import TaskStatus
 from web.auth import request_keys
+from web.errors import ApiError
 from web.submit import AudioInput, TaskFields, TaskSubmitter
 
 __all__ = ["Task302", "build_302_router", "view_302"]
 
+# /v1 field names -> the names this route's callers sent
+_PARAMS = {"audio_url": "audio_file_url", "clone_audio_url": "clone_audio_file_url",
+           "voice_vendor": "voice_clone_provider"}
 _MESSAGES = {
     TaskStatus.QUEUED: "Task created; waiting to start.",
     TaskStatus.RUNNING: "Task is processing.",
@@ -94,9 +98,13 @@ def build_302_router(service: TaskService, submitter: TaskSubmitter) -> APIRoute
     async def create(body: Task302, request: Request) -> dict[str, Any]:
         """Create a task from ``audio_file_url`` (and ``clone_audio_file_url``)."""
         clone = AudioInput(url=body.clone_audio_file_url) if body.clone_audio_file_url else None
-        record = await run_in_threadpool(submitter.submit, body.fields(),
-                                         AudioInput(url=body.audio_file_url), clone,
-                                         request_keys(request))
+        try:
+            record = await run_in_threadpool(submitter.submit, body.fields(),
+                                             AudioInput(url=body.audio_file_url), clone,
+                                             request_keys(request))
+        except ApiError as exc:
+            exc.param = _PARAMS.get(exc.param, exc.param)
+            raise
         return {"task_id": record.id, "status": _status(record.status),
                 "message": "Task created and processing started."}
 

@@ -30,11 +30,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from pipeline.errors import AppError
 from pipeline.languages import language_name
 from pipeline.runner import Pipeline
+from pipeline.subtitles import Cue, to_srt, to_vtt
 from pipeline.tasks import QueueFullError
 from web.errors import status_for
 from web.inputs import store_upload
 from web.speech_text import Prepared, SpeechText, prepare, run
-from web.text_formats import to_srt, to_vtt
 
 __all__ = ["build_openai_router", "render", "sse_events"]
 
@@ -45,12 +45,13 @@ _KEEPALIVE_S = 5.0
 def render(result: SpeechText, response_format: str, task: str) -> Response:
     """The answer in OpenAI's ``response_format``."""
     segments = result.segments
+    cues = [Cue(s.start_s, s.end_s, s.text.strip()) for s in segments if s.text.strip()]
     if response_format == "text":
         return PlainTextResponse(result.text + "\n")
     if response_format == "srt":
-        return PlainTextResponse(to_srt(segments))
+        return PlainTextResponse(to_srt(cues))
     if response_format == "vtt":
-        return PlainTextResponse(to_vtt(segments), media_type="text/vtt")
+        return PlainTextResponse(to_vtt(cues), media_type="text/vtt")
     usage = {"type": "duration", "seconds": round(result.duration_s, 3)}
     if response_format == "json":
         return JSONResponse({"text": result.text, "usage": usage})

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline import timing
 from pipeline.errors import AppError, UnknownVendorError
 from pipeline.languages import normalize_language
 from pipeline.planning import Plan
@@ -38,7 +39,9 @@ class TaskFields(BaseModel):
     stt_model: str | None = Field(None, max_length=200, description="transcription vendor[/model]")
     llm_model: str | None = Field(None, max_length=200, description="translation vendor[/model]")
     voice_vendor: str = Field("auto", max_length=40, description="voice vendor id, or auto")
-    timing: str = Field("auto", pattern=r"^[a-z_]{1,24}$", description="how speech fits the timeline")
+    timing: str = Field("auto", max_length=24,
+                        description="auto, natural (lines follow with natural pauses) or keep "
+                                    "(each line at its original time)")
     output_format: Literal["mp3", "wav"] = "mp3"
     glossary: dict[str, str] = Field(default_factory=dict, description="term -> translation")
     instructions: str = Field("", max_length=4000, description="notes for the translator")
@@ -95,6 +98,7 @@ def check_fields(service: TaskService, fields: TaskFields, keys: dict[str, str],
         _checked("stt_model", lambda: registry.parse_spec(fields.stt_model, Role.TRANSCRIBE))
     if fields.llm_model:
         _checked("llm_model", lambda: registry.parse_spec(fields.llm_model, Role.TRANSLATE))
+    _checked("timing", lambda: timing.resolve_mode(fields.timing, 0.0))
     voices = [v.id for v in registry.voice_vendors()]
     if fields.voice_vendor.lower() not in ("auto", *voices):
         raise ApiError(400, f"Unknown voice vendor {fields.voice_vendor!r}. Valid: auto, "

@@ -151,13 +151,17 @@ def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRou
                             filename=f"{task_id}.{fmt}")
 
     @router.get("/tasks/{task_id}/subtitles", response_class=FileResponse)
-    def get_subtitles(task_id: str, format: str = Query("srt", pattern="^(srt|vtt)$")) -> Response:
-        """Subtitles of the translated speech, when the task produced them."""
+    def get_subtitles(task_id: str,
+                      kind: str = Query("translation", pattern="^(translation|transcript)$"),
+                      format: str = Query("srt", pattern="^(srt|vtt)$")) -> Response:
+        """Subtitles timed on the dub: the translation's (default) or the transcript's."""
         record = service.get(task_id)
-        path = record.artifacts.get(f"subtitles.{format}")
+        path = record.artifacts.get(f"subtitles.{kind}.{format}")
         if path is None or not path.is_file():
-            raise ApiError(404, f"Task {task_id} has no {format} subtitles.", param="format")
-        return FileResponse(path, media_type=_SUBTITLES[format], filename=f"{task_id}.{format}")
+            raise ApiError(404, f"Task {task_id} has no {kind} subtitles in {format}.",
+                           param="kind", code="not_found")
+        return FileResponse(path, media_type=_SUBTITLES[format],
+                            filename=f"{task_id}.{kind}.{format}")
 
     @router.delete("/tasks/{task_id}")
     def delete_task(task_id: str) -> JSONResponse:

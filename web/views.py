@@ -21,8 +21,8 @@ def task_links(record: TaskRecord) -> dict[str, str]:
         links["audio"] = f"{base}/audio"
     for kind in record.artifacts:
         if kind.startswith("subtitles."):
-            fmt = kind.split(".", 1)[1]
-            links[f"subtitles_{fmt}"] = f"{base}/subtitles?format={fmt}"
+            _, text, fmt = kind.split(".", 2)
+            links[f"subtitles_{text}_{fmt}"] = f"{base}/subtitles?kind={text}&format={fmt}"
     if record.status.value == "failed":
         links["retry"] = f"{base}/retry"
     return links
@@ -89,6 +89,9 @@ def task_view(record: TaskRecord) -> dict[str, Any]:
         "transcript": body.get("transcript"),
         "translation": body.get("translation"),
         "voice_reference": body.get("voice_reference"),
+        "timing": body.get("timing"),
+        "subtitles": [{**item, "url": f"{_PREFIX}/{record.id}/subtitles?kind={item['kind']}"
+                       f"&format={item['format']}"} for item in body.get("subtitles") or ()],
         "warnings": body.get("warnings", []),
         "cost_estimate": body.get("cost_estimate"),
         "cost_actual": body.get("cost_actual"),

@@ -126,6 +126,7 @@ def test_a_json_task_with_an_audio_url_downloads_it(make_client, vendors, speech
     ("voice_vendor", "soulx", "Valid: auto, index_tts2, fish"),
     ("stt_model", "nobody/x", "Known vendors:"),
     ("llm_model", "fake_llm/gpt-9", "offered: fake-llm-1"),
+    ("timing", "squeeze", "auto, natural, keep"),
 ])
 def test_bad_fields_are_400_naming_the_field_and_the_valid_values(client, speech_wav, field,
                                                                   value, expected):
@@ -235,3 +236,19 @@ def test_an_upload_without_a_declared_length_is_stopped_at_the_cap(make_client, 
                            headers={"content-type": f"multipart/form-data; boundary={boundary}"})
     assert response.status_code == 413
     assert _error(response)["code"] == "file_too_large"
+
+
+def test_a_finished_task_links_subtitles_timed_on_the_dub(client, speech_wav):
+    view = finished(client, _create(client, speech_wav, "a.wav").json()["task_id"])
+    links = view["links"]
+    srt = client.get(links["subtitles_translation_srt"])
+    assert srt.status_code == 200 and "[es] Hello there." in srt.text
+    assert srt.text.startswith("1\n00:00:")
+    vtt = client.get(links["subtitles_transcript_vtt"])
+    assert vtt.text.startswith("WEBVTT") and "Goodbye." in vtt.text
+    assert {(s["kind"], s["format"]) for s in view["subtitles"]} == {
+        ("transcript", "srt"), ("transcript", "vtt"), ("translation", "srt"), ("translation", "vtt")}
+    assert all("path" not in s for s in view["subtitles"])
+    assert view["timing"]["segments"]
+    missing = client.get(f"/v1/tasks/{view['task_id']}/subtitles", params={"format": "ass"})
+    assert missing.status_code == 422

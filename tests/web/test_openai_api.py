@@ -1,0 +1,152 @@
+"""/v1/audio/translations and /transcriptions in process: formats, models, streaming, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.errors import VendorAuthError, VendorRateLimitError
+from vendors.speech_translation import iter_sse_text
+
+FAKE_DEFAULTS = {"APP_DEFAULT_STT": "fake_stt/fake-1", "APP_DEFAULT_LLM": "fake_llm/fake-llm-1"}
+
+
+@pytest.fixture
+def oa(make_client, vendors):
+    return make_client(**FAKE_DEFAULTS)
+
+
+def _post(client, speech, path="translations", **fields):
+    data = {"model": "auto", **fields}
+    return client.post(f"/v1/audio/{path}", files={"file": ("speech.wav", speech, "audio/wav")},
+                       data=data)
+
+
+def test_json_is_the_translation_and_english_is_the_default_target(oa, vendors, speech_wav):
+    spanish = _post(oa, speech_wav, language="es")
+    assert spanish.status_code == 200
+    assert spanish.json()["text"] == "[es] Hello there. [es] Goodbye."
+    assert spanish.json()["usage"]["type"] == "duration"
+    english = _post(oa, speech_wav)
+    assert english.json()["text"] == "Hello there. Goodbye."
+    assert len(vendors.llm.calls) == 1
+
+
+def test_text_srt_and_vtt_are_plain_text_with_segment_times(oa, speech_wav):
+    text = _post(oa, speech_wav, language="es", response_format="text")
+    assert text.text == "[es] Hello there. [es] Goodbye.\n"
+    srt = _post(oa, speech_wav, language="es", response_format="srt").text
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:02,000\n[es] Hello there.\n\n2\n")
+    assert "00:00:02,500 --> 00:00:04,000\n[es] Goodbye." in srt
+    vtt = _post(oa, speech_wav, language="es", response_format="vtt")
+    assert vtt.text.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n[es] Hello there.")
+    assert vtt.headers["content-type"].startswith("text/vtt")
+
+
+def test_verbose_json_has_segments_and_the_output_language(oa, speech_wav):
+    body = _post(oa, speech_wav, language="de", response_format="verbose_json").json()
+    assert body["task"] == "translate" and body["language"] == "german"
+    assert body["duration"] == pytest.approx(6.0, abs=0.05)
+    assert [s["text"] for s in body["segments"]] == ["[de] Hello there.", "[de] Goodbye."]
+    assert body["segments"][1]["start"] == 2.5
+    assert body["models"] == ["fake_stt/fake-1", "fake_llm/fake-llm-1"]
+
+
+@pytest.mark.parametrize("model", ["auto", "default", "", "fake-1", "fake_stt", "fake_stt/fake-1",
+                                   "fake_llm", "fake_stt+fake_llm", "auto+fake_llm/fake-llm-1"])
+def test_model_accepts_presets_stt_models_vendors_and_pairs(oa, speech_wav, model):
+    response = _post(oa, speech_wav, language="es", model=model)
+    assert response.status_code == 200, response.text
+    assert response.json()["text"].startswith("[es]")
+
+
+def test_a_prompt_reaches_the_translator_as_instructions(oa, vendors, speech_wav):
+    _post(oa, speech_wav, language="es", prompt="Keep it formal.")
+    assert vendors.llm.calls[0][3].instructions == "Keep it formal."
+
+
+def test_an_openai_model_without_its_key_names_the_variable(oa, speech_wav):
+    response = _post(oa, speech_wav, model="whisper-1")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert "OPENAI_API_KEY" in error["message"] and error["code"] == "missing_key"
+
+
+def test_an_unknown_model_lists_what_model_may_be(oa, speech_wav):
+    response = _post(oa, speech_wav, model="tiny-dragon")
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert "whisper-1" in message and "STT+LLM" in message
+
+
+@pytest.mark.parametrize("fields, param", [({"response_format": "xml"}, "response_format"),
+                                           ({"temperature": "2"}, "temperature")])
+def test_bad_form_values_are_422_in_openai_shape(oa, speech_wav, fields, param):
+    response = _post(oa, speech_wav, **fields)
+    assert response.status_code == 422
+    assert response.json()["error"]["param"] == param
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_non_audio_is_415_and_an_empty_file_400(oa):
+    text = oa.post("/v1/audio/translations", files={"file": ("a.mp3", b"plain text " * 100)},
+                   data={"model": "auto"})
+    assert text.status_code == 415 and text.json()["error"]["type"] == "invalid_request_error"
+    empty = oa.post("/v1/audio/translations", files={"file": ("a.mp3", b"")}, data={"model": "auto"})
+    assert empty.status_code == 400
+    missing = oa.post("/v1/audio/translations", data={"model": "auto"})
+    assert missing.status_code == 422 and missing.json()["error"]["param"] == "file"
+
+
+def test_vendor_failures_map_to_gateway_and_rate_limit_statuses(oa, vendors, speech_wav):
+    vendors.stt.errors.append(VendorAuthError("fake_stt", "the key was rejected."))
+    auth = _post(oa, speech_wav, language="es")
+    assert auth.status_code == 502 and auth.json()["error"]["code"] == "vendor_auth_error"
+    vendors.llm.errors.extend(VendorRateLimitError("fake_llm", "slow down", retry_after_s=7)
+                              for _ in range(3))
+    limited = _post(oa, speech_wav, language="es")
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "7"
+
+
+def _events(body: str) -> list[dict]:
+    return [json.loads(line[6:]) for line in body.splitlines()
+            if line.startswith("data: {")]
+
+
+def test_streaming_sends_each_segment_in_openai_and_sambanova_shapes(oa, speech_wav):
+    response = _post(oa, speech_wav, language="es", stream="true")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = _events(response.text)
+    assert [e["type"] for e in events] == ["transcript.text.delta"] * 2 + ["transcript.text.done"]
+    assert "".join(e["delta"] for e in events[:2]) == "[es] Hello there. [es] Goodbye."
+    assert events[-1]["text"] == "[es] Hello there. [es] Goodbye."
+    pieces = list(iter_sse_text(response.text.splitlines()))
+    assert "".join(pieces) == "[es] Hello there. [es] Goodbye."
+    assert response.text.rstrip().endswith("data: [DONE]")
+
+
+def test_a_failure_during_a_stream_arrives_as_an_error_event(oa, vendors, speech_wav):
+    vendors.llm.errors.append(VendorAuthError("fake_llm", "the key was rejected."))
+    response = _post(oa, speech_wav, language="es", stream="true")
+    assert response.status_code == 200
+    events = _events(response.text)
+    assert events == [{"error": {"message": "fake_llm: the key was rejected.",
+                                 "type": "server_error", "param": None,
+                                 "code": "vendor_auth_error"}}]
+
+
+def test_transcriptions_keep_the_spoken_language(oa, vendors, speech_wav):
+    response = _post(oa, speech_wav, path="transcriptions", language="en", model="fake_stt")
+    assert response.json()["text"] == "Hello there. Goodbye."
+    assert vendors.stt.calls[-1][1] == "en" and vendors.llm.calls == []
+    verbose = _post(oa, speech_wav, path="transcriptions", response_format="verbose_json").json()
+    assert verbose["task"] == "transcribe" and verbose["language"] == "english"
+
+
+def test_scratch_files_are_removed_after_each_request(oa, speech_wav, data_dir):
+    _post(oa, speech_wav, language="es")
+    _post(oa, speech_wav, language="es", stream="true")
+    scratch = data_dir / "scratch"
+    assert not scratch.exists() or list(scratch.iterdir()) == []
