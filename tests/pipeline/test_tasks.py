@@ -226,3 +226,12 @@ def test_a_per_request_key_is_used_for_its_task_and_never_stored(tmp_path, speec
     assert record.status is TaskStatus.SUCCEEDED, record.error
     stored = b"".join(p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())
     assert SECRET.encode() not in stored
+
+
+def test_queue_size_and_retention_come_from_the_environment_and_zero_keeps_tasks(data):
+    from pipeline.settings import Settings
+
+    defaults = Settings.from_env({})
+    assert (defaults.queue_size, defaults.retention_days) == (100, 30)
+    service = TaskService(make_pipeline(data, APP_RETENTION_DAYS="0", APP_QUEUE_SIZE="7"))
+    assert service.queue_size == 7 and service.purge_expired() == 0
