@@ -326,10 +326,11 @@ class TaskService:
 
     def _finish(self, task_id: str, result: TaskResult) -> None:
         failure = result.failure
-        fields: dict[str, Any] = dict(
-            status=result.status, finished_at=self._clock(), result=_result_view(result),
-            checkpoint=result.checkpoint, error=result.error,
-            error_kind=getattr(failure, "kind", None), message=result.status.value)
+        fields: dict[str, Any] = {
+            "status": result.status, "finished_at": self._clock(),
+            "result": _result_view(result), "checkpoint": result.checkpoint,
+            "error": result.error, "error_kind": getattr(failure, "kind", None),
+            "message": result.status.value}
         if result.status is TaskStatus.SUCCEEDED:
             fields["progress"] = 1.0
         with self._lock:

@@ -16,16 +16,22 @@ as OpenAI's ``transcript.text.delta`` (``delta``) and as SambaNova's chat chunk
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import shutil
 import threading
 import uuid
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 
 from pipeline.errors import AppError
 from pipeline.languages import language_name
@@ -38,7 +44,10 @@ from web.speech_text import Prepared, SpeechText, prepare, run
 
 __all__ = ["build_openai_router", "render", "sse_events"]
 
+log = logging.getLogger(__name__)
 Format = Literal["json", "text", "srt", "vtt", "verbose_json"]
+AudioFile = Annotated[UploadFile, File(description="the audio (MP3, WAV, FLAC, M4A, OGG, WebM, MP4)")]
+Temperature = Annotated[float | None, Form(ge=0, le=1, description="accepted for compatibility")]
 _KEEPALIVE_S = 5.0
 
 
@@ -113,41 +122,49 @@ class _Runner:
         return prepare(self.pipeline, path, folder, **options)
 
     def stream(self, prepared: Prepared, model: str) -> Iterator[str]:
-        """Keep-alive comments while the work runs, then the events; cleans up after."""
+        """Start the work now (it cleans up after itself), and return its event stream."""
         done: queue.Queue[SpeechText | AppError] = queue.Queue()
         cancel = threading.Event()
 
         def work() -> None:
+            outcome: SpeechText | AppError
             try:
-                done.put(run(self.pipeline, prepared, cancel))
+                outcome = run(self.pipeline, prepared, cancel)
             except AppError as exc:
-                done.put(exc)
-            except Exception:  # noqa: BLE001 - a bug must still end the stream cleanly
-                done.put(AppError("Internal error while translating; it has been logged."))
+                outcome = exc
+            except Exception:  # a bug must still end the stream cleanly
+                log.exception("speech to text crashed")
+                outcome = AppError("Internal error while translating; it has been logged.")
+            finally:
+                self.release(prepared.folder)
+            done.put(outcome)
 
-        thread = threading.Thread(target=work, name="speech-text", daemon=True)
-        thread.start()
-        try:
-            yield ": processing\n\n"
-            while True:
-                try:
-                    outcome = done.get(timeout=_KEEPALIVE_S)
-                    break
-                except queue.Empty:
-                    yield ": processing\n\n"
-            if isinstance(outcome, AppError):
-                yield _error_event(outcome)
-                yield "data: [DONE]\n\n"
-            else:
-                yield from sse_events(outcome, model)
-        finally:
-            cancel.set()
-            thread.join()
-            self.release(prepared.folder)
+        threading.Thread(target=work, name="speech-text", daemon=True).start()
+        return _events(done, cancel, model)
 
     def release(self, folder) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         self.slots.release()
+
+
+def _events(done: queue.Queue, cancel: threading.Event, model: str) -> Iterator[str]:
+    """Keep-alive comments while the work runs, then its events; a client that leaves
+    early cancels the work at its next safe point."""
+    try:
+        yield ": processing\n\n"
+        while True:
+            try:
+                outcome = done.get(timeout=_KEEPALIVE_S)
+                break
+            except queue.Empty:
+                yield ": processing\n\n"
+        if isinstance(outcome, AppError):
+            yield _error_event(outcome)
+            yield "data: [DONE]\n\n"
+        else:
+            yield from sse_events(outcome, model)
+    finally:
+        cancel.set()
 
 
 def build_openai_router(pipeline: Pipeline) -> APIRouter:
@@ -177,13 +194,13 @@ def build_openai_router(pipeline: Pipeline) -> APIRouter:
 
     @router.post("/translations")
     async def translations(
-        file: UploadFile = File(..., description="the audio (MP3, WAV, FLAC, M4A, OGG, WebM, MP4)"),
-        model: str = Form("auto", description="auto, an STT model, vendor/model, or STT+LLM"),
-        prompt: str = Form("", max_length=4000, description="instructions for the translator"),
-        temperature: float | None = Form(None, ge=0, le=1, description="accepted for compatibility"),
-        response_format: Format = Form("json"),
-        language: str = Form("en", description="target language (code or name)"),
-        stream: bool = Form(False, description="server-sent events of translated text"),
+        file: AudioFile,
+        model: Annotated[str, Form(description="auto, an STT model, vendor/model, or STT+LLM")] = "auto",
+        prompt: Annotated[str, Form(max_length=4000, description="instructions for the translator")] = "",
+        temperature: Temperature = None,
+        response_format: Annotated[Format, Form()] = "json",
+        language: Annotated[str, Form(description="target language (code or name)")] = "en",
+        stream: Annotated[bool, Form(description="server-sent events of translated text")] = False,
     ) -> Response:
         """Translate speech into text in ``language`` (English by default)."""
         return await answer(file, model, response_format, stream, "translate",
@@ -191,13 +208,13 @@ def build_openai_router(pipeline: Pipeline) -> APIRouter:
 
     @router.post("/transcriptions")
     async def transcriptions(
-        file: UploadFile = File(..., description="the audio (MP3, WAV, FLAC, M4A, OGG, WebM, MP4)"),
-        model: str = Form("auto", description="auto, an STT model, or vendor/model"),
-        prompt: str = Form("", max_length=4000, description="accepted for compatibility"),
-        temperature: float | None = Form(None, ge=0, le=1, description="accepted for compatibility"),
-        response_format: Format = Form("json"),
-        language: str | None = Form(None, description="the spoken language (default: detect)"),
-        stream: bool = Form(False, description="server-sent events of the transcript"),
+        file: AudioFile,
+        model: Annotated[str, Form(description="auto, an STT model, or vendor/model")] = "auto",
+        prompt: Annotated[str, Form(max_length=4000, description="accepted for compatibility")] = "",
+        temperature: Temperature = None,
+        response_format: Annotated[Format, Form()] = "json",
+        language: Annotated[str | None, Form(description="the spoken language (default: detect)")] = None,
+        stream: Annotated[bool, Form(description="server-sent events of the transcript")] = False,
     ) -> Response:
         """Transcribe speech into text in its own language."""
         return await answer(file, model, response_format, stream, "transcribe",

@@ -22,11 +22,23 @@ from pathlib import Path
 
 from pipeline import audio
 from pipeline.chunking import transcribe_in_chunks
-from pipeline.errors import InputError, MissingKeyError, UnknownVendorError, VendorResponseError
+from pipeline.errors import (
+    InputError,
+    MissingKeyError,
+    UnknownVendorError,
+    VendorResponseError,
+)
 from pipeline.planning import Plan, make_plan
 from pipeline.retry import call_with_retry
 from pipeline.runner import STT_RATE_HZ, Pipeline
-from pipeline.types import DecodedAudio, Role, Transcript, Translation, TranslationContext, VendorChoice
+from pipeline.types import (
+    DecodedAudio,
+    Role,
+    Transcript,
+    Translation,
+    TranslationContext,
+    VendorChoice,
+)
 
 __all__ = ["MODEL_PRESETS", "Prepared", "SpeechText", "prepare", "resolve_model", "run"]
 

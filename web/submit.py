@@ -25,7 +25,7 @@ from pipeline.types import Role, TaskRequest
 from web.errors import ApiError, message_for, retry_after, status_for
 from web.inputs import Fetcher, fetch_input, store_upload
 
-__all__ = ["AudioInput", "TaskFields", "TaskSubmitter", "TaskJson", "check_fields"]
+__all__ = ["AudioInput", "TaskFields", "TaskJson", "TaskSubmitter", "check_fields"]
 
 
 class TaskFields(BaseModel):

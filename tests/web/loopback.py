@@ -28,7 +28,7 @@ class Loopback:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 owner.hits.append(self.path)
                 answer = owner.routes.get(self.path, Answer(404, b"not here"))
                 self.send_response(answer.status)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,13 @@ import uvicorn
 import app as composition
 from pipeline import audio
 from tests import fakes
-from tests.web.support import TASK_FIELDS, HeldVoice, fake_environ, install_fakes, wait_until
+from tests.web.support import (
+    TASK_FIELDS,
+    HeldVoice,
+    fake_environ,
+    install_fakes,
+    wait_until,
+)
 from vendors.registry import default_registry
 
 API_KEY = "live-test-key"
