@@ -9,12 +9,14 @@ spanning the whole request) is re-timed from the audio:
 1. The energy VAD gives the speech spans inside the untimed segment.
 2. Its text is cut into sentences (and sentences longer than 20 s of speech at clause
    marks, then between words).
-3. Each sentence gets a share of the speech time equal to its share of the characters;
-   walking that share along the speech spans (skipping the pauses) gives where the
-   sentence should end.
-4. Each such boundary snaps to the nearest pause between spans when one is close (within
-   a second, or a quarter of the sentence), since sentences end where speakers pause; a
-   boundary with no pause near it stays where the character share put it.
+3. Sentence by sentence, the speech time not yet assigned is shared among the sentences
+   left by their share of the characters; walking that share along the speech spans
+   (skipping the pauses) gives where the sentence should end.
+4. That boundary snaps to the nearest pause between spans when one is close (within a
+   second, or a quarter of the sentence), since sentences end where speakers pause; a
+   boundary with no pause near it stays where the character share put it. The next
+   estimate starts from the boundary chosen, so one slow or fast sentence does not
+   shift every boundary after it.
 5. Each piece is tightened to the speech it covers.
 
 Segments never cross a speaker change, and every step keeps the text's order.
@@ -100,6 +102,10 @@ def split_text(text: str, max_characters: int) -> list[str]:
     return [piece for sentence in split_sentences(text) for piece in _bounded(sentence, limit)]
 
 
+def _speech_after(spans: Sequence[Span], time_s: float) -> float:
+    return sum(end_s - max(start_s, time_s) for start_s, end_s in spans if end_s > time_s)
+
+
 def _pieces(text: str, speech_per_char_s: float) -> list[str]:
     """Sentences, with sentences longer than MAX_SEGMENT_S of speech cut at clauses, then words."""
     return split_text(text, int(MAX_SEGMENT_S / max(speech_per_char_s, 1e-6)))
@@ -147,13 +153,15 @@ def distribute(segment: Segment, spans: Sequence[Span]) -> list[Segment]:
         return [_tighten(segment, spans)]
     pauses = [(a_end, b_start) for (_, a_end), (b_start, _) in zip(spans, spans[1:])]
     weights = [len(p) for p in pieces]
-    total = sum(weights)
     bounds: list[Span] = []  # (end of piece k, start of piece k+1)
-    done, last_s, used = 0, spans[0][0], -1
+    last_s, used = spans[0][0], -1
     for k, weight in enumerate(weights[:-1]):
-        done += weight
-        target_s = _clock_at(spans, speech_s * done / total)
-        reach_s = max(SNAP_S, 0.25 * speech_s * weight / total)
+        # Share the speech left after the last boundary among the pieces left, so a
+        # boundary that snapped to a pause re-anchors every later estimate.
+        left_s = _speech_after(spans, last_s)
+        share = weight / sum(weights[k:])
+        target_s = _clock_at(spans, speech_s - left_s + left_s * share)
+        reach_s = max(SNAP_S, 0.25 * left_s * share)
         snapped = _nearest_pause(pauses, target_s, reach_s, after_s=last_s, first=used + 1)
         if snapped is None:
             bounds.append((target_s, target_s))

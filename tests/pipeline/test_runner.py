@@ -242,3 +242,214 @@ def test_speech_already_in_the_target_language_is_not_translated_even_if_unlabel
     result = pipeline.run(_request(speech, target_language="en"))
     assert result.steps[2].status is StepStatus.SKIPPED
     assert vendors[1].calls == []
+
+
+# --- timing, subtitles, partial audio -------------------------------------------------
+
+import json  # noqa: E402
+
+from pipeline.serialize import result_to_dict  # noqa: E402
+from pipeline.subtitles import parse_subtitles  # noqa: E402
+from pipeline.types import Segment, Transcript, Translation  # noqa: E402
+
+
+class UntimedTranscriber:
+    """Like gpt-4o-transcribe: the whole text as one segment spanning the request."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.calls = 0
+
+    def transcribe(self, audio_in, language=None):
+        self.calls += 1
+        return Transcript(self.text, "en", (Segment(0.0, audio_in.duration_s, self.text),),
+                          "fake_stt", "fake-1")
+
+
+class TableTranslator:
+    """Translates each line by table; ``longer`` makes chosen lines far too long at first."""
+
+    def __init__(self, table=None, longer=()) -> None:
+        self.table = table or {}
+        self.longer = set(longer)
+        self.calls: list[tuple] = []
+
+    def translate(self, segments, source_language, target_language, context):
+        self.calls.append((tuple(s.text for s in segments), context))
+        shorten = "more briefly" in context.instructions or "as briefly" in context.instructions
+        out = []
+        for s in segments:
+            text = self.table.get(s.text, f"ES {s.text}")
+            if s.text in self.longer and not shorten:
+                text = f"{text} {'y además muchas palabras más ' * 4}".strip()
+            out.append(Segment(s.start_s, s.end_s, text))
+        return Translation(tuple(out), source_language, target_language, "fake_llm", "fake-llm-1")
+
+
+def test_an_unknown_timing_mode_fails_initialization_before_any_vendor_call(pipeline, vendors, speech):
+    result = pipeline.run(_request(speech, timing="fast"))
+    assert result.status is TaskStatus.FAILED
+    assert result.steps[0].status is StepStatus.FAILED
+    assert "auto, natural, keep" in result.error and vendors[0].calls == []
+
+
+def test_the_voice_reference_is_cut_from_the_input_without_decoding_it_twice(pipeline, vendors, speech):
+    result = pipeline.run(_request(speech))
+    folder = result.reference.path.parent
+    assert audio.wav_info(result.reference.path).sample_rate_hz == 24000
+    assert audio.wav_info(result.reference.path).duration_s == pytest.approx(
+        result.reference.duration_s, abs=0.05)
+    assert not (folder / "reference_source.wav").exists()
+    assert sorted(p.name for p in folder.glob("*.wav")) == ["input.wav", "reference.wav"]
+
+
+def test_a_short_clip_is_dubbed_with_natural_timing_and_its_report(pipeline, vendors, speech):
+    result = pipeline.run(_request(speech))
+    assert result.timing.mode == "natural"
+    assert [t.index for t in result.timing.segments] == [0, 1]
+    assert result.timing.segments[0].placed_start_s == 0.0
+    report = result_to_dict(result)
+    assert report["timing"]["mode"] == "natural"
+    assert set(report["timing"]["summary"]) >= {"share_above_1_15", "max_speed_factor", "total_drift_s"}
+    assert {(s["kind"], s["format"]) for s in report["subtitles"]} == {
+        ("transcript", "srt"), ("transcript", "vtt"), ("translation", "srt"), ("translation", "vtt")}
+    json.dumps(report)
+
+
+def test_a_long_input_keeps_the_timing_and_streams_its_first_seconds(pipeline, vendors, tmp_path):
+    source = write_speechlike_wav(tmp_path / "long.wav", duration_s=45.0)
+    vendors[0].segments = [Segment(float(i * 3), float(i * 3) + 0.4 + 0.1 * (i % 3), f"Line {i}.")
+                           for i in range(15)]
+    pieces = []
+    result = pipeline.run(_request(source, output_format="wav"),
+                          on_partial_audio=lambda path, ready_s: pieces.append((path, ready_s)))
+    assert result.status is TaskStatus.SUCCEEDED, result.error
+    assert result.timing.mode == "keep"
+    readies = [ready for _, ready in pieces]
+    assert len(pieces) >= 1 and readies == sorted(readies)
+    assert readies[-1] == pytest.approx(result.timing.dubbed_duration_s, abs=0.01)
+    joined = b"".join(_frames(path) for path, _ in pieces)
+    assert joined == _frames(result.output_path)
+
+
+def _frames(path) -> bytes:
+    with wave.open(str(path)) as reader:
+        return reader.readframes(reader.getnframes())
+
+
+def test_lines_too_long_for_their_time_are_translated_again_more_briefly(pipeline, vendors, tmp_path):
+    source = write_speechlike_wav(tmp_path / "long.wav", duration_s=40.0)
+    vendors[0].segments = [Segment(0.0, 2.0, "Hello there."), Segment(3.0, 5.0, "Goodbye now.")]
+    translator = TableTranslator(longer={"Goodbye now."})
+    fakes.INSTANCES["llm"] = translator
+    result = pipeline.run(_request(source))
+    assert result.status is TaskStatus.SUCCEEDED, result.error
+    assert len(translator.calls) == 2
+    again, context = translator.calls[1]
+    assert again == ("Goodbye now.",)
+    assert "more briefly" in context.instructions or "as briefly" in context.instructions
+    assert [s.text for s in result.translation.segments] == ["ES Hello there.", "ES Goodbye now."]
+    assert "made shorter" in result.steps[2].detail
+
+
+def test_an_edited_translation_is_never_shortened(pipeline, vendors, tmp_path):
+    from dataclasses import replace
+
+    source = write_speechlike_wav(tmp_path / "long.wav", duration_s=40.0)
+    first = pipeline.run(_request(source))
+    long = "Una traducción editada por la persona que es mucho más larga que su hueco " * 2
+    edited = replace(first.translation, segments=(Segment(0.0, 2.0, long),
+                                                  first.translation.segments[1]))
+    calls = len(vendors[1].calls)
+    second = pipeline.run(_request(source), checkpoint=replace(first.checkpoint, translation=edited))
+    assert second.status is TaskStatus.SUCCEEDED, second.error
+    assert len(vendors[1].calls) == calls
+    assert second.translation.segments[0].text == long
+    assert second.timing.segments[0].speed_factor == 1.3
+
+
+def test_a_long_transcript_is_translated_in_parallel_slices_joined_in_order(pipeline, vendors, tmp_path):
+    source = write_speechlike_wav(tmp_path / "long.wav", duration_s=100.0)
+    vendors[0].segments = [Segment(i * 1.2, i * 1.2 + 1.0, f"Line {i}.") for i in range(80)]
+    result = pipeline.run(_request(source, timing="natural"))
+    assert result.status is TaskStatus.SUCCEEDED, result.error
+    assert len(vendors[1].calls) == 2
+    assert [s.text for s in result.translation.segments] == [f"[es] Line {i}." for i in range(80)]
+
+
+TOPICS = [
+    ("the river near the old town", "el río cerca del pueblo viejo"),
+    ("the bread we bake on sundays", "el pan que hacemos los domingos"),
+    ("a long walk through the hills", "un largo paseo por las colinas"),
+    ("the music of the summer nights", "la música de las noches de verano"),
+    ("our neighbours and their garden", "los vecinos y su jardín"),
+    ("the first snow of the winter", "la primera nieve del invierno"),
+]
+
+
+def _espeak_talk(path: Path, count: int = 38):
+    """About three minutes of real synthetic speech: ``count`` sentences with pauses."""
+    from vendors import espeak_engine
+
+    rate_hz, pieces, truth, english, spanish = 22050, [], [], [], []
+    cursor_s = 0.6
+    pieces.append(np.zeros(int(cursor_s * rate_hz)))
+    for i in range(count):
+        en, es = TOPICS[i % len(TOPICS)]
+        english.append(f"Part {i + 1} is about {en}.")
+        spanish.append(f"La parte {i + 1} trata de {es}.")
+        raw, rate_hz = espeak_engine.synthesize(english[-1], "en-us+m3", rate_wpm=130, pitch=40)
+        samples = np.frombuffer(raw, "<i2").astype(np.float32) / 32768
+        first, last = audio_sound_bounds(samples, rate_hz)
+        samples = samples[first:last]
+        truth.append((cursor_s, cursor_s + len(samples) / rate_hz))
+        pause_s = 1.0 + 0.6 * ((i * 7) % 5) / 4
+        pieces += [samples, np.zeros(int(pause_s * rate_hz))]
+        cursor_s += len(samples) / rate_hz + pause_s
+    data = (np.clip(np.concatenate(pieces), -1, 1) * 32767).astype("<i2").tobytes()
+    audio.write_pcm(path, data, rate_hz)
+    return truth, english, spanish
+
+
+def audio_sound_bounds(samples, rate_hz):
+    from pipeline.vad import sound_bounds
+
+    return sound_bounds(samples, rate_hz)
+
+
+def test_three_minutes_dubbed_offline_start_every_line_within_100_ms_with_matching_subtitles(
+        pipeline, tmp_path):
+    truth, english, spanish = _espeak_talk(tmp_path / "talk.wav")
+    fakes.INSTANCES.update(stt=UntimedTranscriber(" ".join(english)),
+                           llm=TableTranslator(dict(zip(english, spanish))))
+    request = TaskRequest(tmp_path / "talk.wav", "es", stt="fake_stt", llm="fake_llm",
+                          voice_vendor="espeak", output_format="wav")
+    try:
+        result = pipeline.run(request)
+    finally:
+        fakes.INSTANCES.clear()
+    assert result.status is TaskStatus.SUCCEEDED, result.error
+    assert 170 < result.input_duration_s < 200
+    assert [s.text for s in result.transcript.segments] == english
+    for segment, (start_s, _) in zip(result.transcript.segments, truth):
+        assert segment.start_s == pytest.approx(start_s, abs=0.1)
+    report = result.timing
+    assert report.mode == "keep" and len(report.segments) == len(english)
+    assert report.max_speed_factor <= 1.3
+    for timing, (start_s, _) in zip(report.segments, truth):
+        assert abs(timing.placed_start_s - start_s) <= 0.1
+    onsets = [a for a, _ in audio.speech_spans(result.output_path, min_silence_s=0.5)]
+    for timing in report.segments:
+        assert min(abs(o - timing.placed_start_s) for o in onsets) <= 0.1
+    assert abs(audio.wav_info(result.output_path).duration_s - result.input_duration_s) <= (
+        0.02 * result.input_duration_s)
+    files = {(f.kind, f.format): f.path for f in result.subtitles}
+    assert set(files) == {("transcript", "srt"), ("transcript", "vtt"),
+                          ("translation", "srt"), ("translation", "vtt")}
+    for kind, texts in (("transcript", english), ("translation", spanish)):
+        for fmt in ("srt", "vtt"):
+            cues = parse_subtitles(files[(kind, fmt)].read_text(encoding="utf-8"))
+            assert [c.text for c in cues] == texts
+            for cue, timing in zip(cues, report.segments):
+                assert cue.start_s == pytest.approx(timing.placed_start_s, abs=0.001)
+                assert cue.end_s == pytest.approx(timing.placed_start_s + timing.dubbed_s, abs=0.001)

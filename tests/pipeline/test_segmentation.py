@@ -1,0 +1,174 @@
+"""Segmentation: sentences, untimed transcripts re-timed on the speech, long inputs in bounded memory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline import audio
+from pipeline.ffmpeg import ffmpeg_path
+from pipeline.segmentation import (
+    MAX_SEGMENT_S,
+    distribute,
+    segment_transcript,
+    split_sentences,
+    split_text,
+    untimed,
+)
+from pipeline.types import Segment
+from tests.conftest import ROOT
+
+SENTENCES = [
+    "Welcome to the show.",
+    "Today we talk about rivers and the towns that grew along them over many centuries.",
+    "It is a long story.",
+    "Water shaped trade, food and even the languages people speak.",
+    "Let us begin in the north, where the river starts as a small stream in the hills.",
+    "Thank you.",
+]
+
+
+def write_sentences_wav(path: Path, pauses_s: list[float], rate_hz: int = 16000):
+    """Speech-like bursts, one per sentence, 14 characters per second, with the given pauses.
+
+    Returns the true ``(start_s, end_s)`` of every sentence.
+    """
+    rng = np.random.default_rng(1)
+    pieces, truth, cursor = [np.zeros(int(0.7 * rate_hz))], [], 0.7
+    for text, pause_s in zip(SENTENCES, pauses_s):
+        length_s = len(text) / 14.0
+        t = np.arange(int(length_s * rate_hz)) / rate_hz
+        voice = sum(np.sin(2 * np.pi * 130 * k * t) / k for k in range(1, 6))
+        syllables = 0.6 + 0.4 * np.sin(2 * np.pi * 4.0 * t)
+        pieces.append(0.25 * voice * syllables)
+        truth.append((cursor, cursor + length_s))
+        cursor += length_s + pause_s
+        pieces.append(0.002 * rng.standard_normal(int(pause_s * rate_hz)))
+    samples = np.concatenate(pieces)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate_hz)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return truth
+
+
+def test_sentences_split_after_their_marks_and_keep_every_word():
+    text = 'He said "stop." Then Dr. Lee left! Did she? 你好。我很好！ 3.5 km… Done'
+    parts = split_sentences(text)
+    assert parts == ['He said "stop."', "Then Dr. Lee left!", "Did she?", "你好。", "我很好！",
+                     "3.5 km…", "Done"]
+    assert "".join(parts).replace(" ", "") == text.replace(" ", "")
+
+
+def test_long_sentences_are_cut_at_clauses_then_words():
+    text = "one two three, four five six, seven eight nine ten eleven twelve"
+    parts = split_text(text, 20)
+    assert all(len(p) <= 20 for p in parts)
+    assert " ".join(parts) == text
+    assert split_text("字" * 50, 20) == ["字" * 20, "字" * 20, "字" * 10]
+
+
+def test_timed_vendor_segments_are_trusted_as_they_are():
+    segments = (Segment(0.3, 3.0, "And so, my fellow Americans,"),
+                Segment(3.2, 10.6, "ask not what your country can do for you."))
+    speech = [(0.35, 2.9), (3.3, 10.5)]
+    assert segment_transcript(segments, speech, [(0.0, 11.0)]) == segments
+
+
+def test_an_untimed_transcript_is_cut_into_sentences_at_the_pauses(tmp_path):
+    truth = write_sentences_wav(tmp_path / "talk.wav", [0.8, 1.2, 0.6, 1.5, 0.9, 1.0])
+    decoded = audio.decode(tmp_path / "talk.wav", tmp_path / "in.wav")
+    whole = Segment(0.0, decoded.duration_s, " ".join(SENTENCES))
+    assert untimed(whole, [(0.0, decoded.duration_s)])
+    speech = audio.speech_spans(decoded.path)
+    found = segment_transcript([whole], speech, [(0.0, decoded.duration_s)])
+    assert [s.text for s in found] == SENTENCES
+    for segment, (start_s, end_s) in zip(found, truth):
+        assert segment.start_s == pytest.approx(start_s, abs=0.1)
+        assert segment.end_s == pytest.approx(end_s, abs=0.15)
+
+
+def test_a_boundary_with_no_pause_nearby_follows_the_character_share():
+    whole = Segment(0.0, 10.0, "aaaa aaaa. bbbb bbbb.")
+    parts = distribute(whole, [(0.0, 10.0)])
+    assert [p.text for p in parts] == ["aaaa aaaa.", "bbbb bbbb."]
+    assert parts[0].end_s == pytest.approx(5.0, abs=0.3) and parts[1].start_s == parts[0].end_s
+
+
+def test_segments_longer_than_20_s_are_split_and_short_fragments_merged():
+    words = " ".join(f"word{i}" for i in range(120))
+    long = Segment(0.0, 45.0, words)
+    parts = segment_transcript([long], [(0.0, 20.0), (20.6, 45.0)])
+    assert len(parts) >= 3 and all(p.duration_s <= MAX_SEGMENT_S + 1.0 for p in parts)
+    assert " ".join(p.text for p in parts) == words
+    pieces = [Segment(0.0, 2.0, "Well."), Segment(2.2, 2.6, "Yes."), Segment(5.0, 5.4, "No."),
+              Segment(5.5, 7.0, "Right.", "B")]
+    merged = segment_transcript(pieces, [])
+    assert [(s.start_s, s.end_s, s.text) for s in merged] == [
+        (0.0, 2.6, "Well. Yes."), (5.0, 5.4, "No."), (5.5, 7.0, "Right.")]
+
+
+MEMORY_SCRIPT = r"""
+import json, resource, sys, threading
+from pathlib import Path
+from pipeline.runner import Pipeline
+from pipeline.settings import Settings
+from pipeline.types import Segment, TaskRequest, Transcript
+from tests import fakes
+from vendors.registry import default_registry
+
+
+class Untimed:
+    # Like gpt-4o-transcribe: one segment spanning each request, no times inside.
+    def transcribe(self, audio, language=None):
+        count = max(1, int(audio.duration_s / 5.3))
+        text = " ".join(f"This is sentence {i} of the chunk." for i in range(count))
+        return Transcript(text, "en", (Segment(0.0, audio.duration_s, text),), "fake_stt", "f")
+
+
+fakes.INSTANCES.update(stt=Untimed(), llm=fakes.FakeTranslator(), voice=fakes.FakeVoice())
+data, source = sys.argv[1], Path(sys.argv[2])
+cancel = threading.Event()
+pipeline = Pipeline(default_registry(fakes.FAKE_VENDORS),
+                    Settings.from_env({"APP_DATA_DIR": data, "FAKE_LLM_KEY": "k"}))
+result = pipeline.run(
+    TaskRequest(source, "es", stt="fake_stt", llm="fake_llm", voice_vendor="fake_voice"),
+    cancel=cancel, on_checkpoint=lambda cp, steps: cp.transcript and cancel.set())
+segments = result.transcript.segments
+print(json.dumps({
+    "steps": [s.status.value for s in result.steps],
+    # VmHWM: this process's own peak (ru_maxrss would include pytest's, inherited at fork)
+    "self_kb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]),
+    "children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    "duration_s": result.input_duration_s,
+    "segments": [[s.start_s, s.end_s] for s in segments],
+}))
+"""
+
+
+def test_a_60_minute_input_is_checked_and_segmented_within_the_memory_bound(tmp_path):
+    source = tmp_path / "hour.flac"
+    pattern = "volume='if(lt(mod(t,5.3),4),1,0)':eval=frame"
+    subprocess.run([ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=f=180:r=16000:d=3600", "-af", pattern, "-c:a", "flac", "-y", str(source)],
+                   check=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(tmp_path / "data"), str(source)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["steps"][0] == "succeeded" and report["steps"][2:] == ["pending"] * 3
+    assert report["duration_s"] == pytest.approx(3600.0, abs=0.1)
+    assert report["self_kb"] < 500 * 1024
+    assert report["children_kb"] < 500 * 1024
+    spans = report["segments"]
+    assert len(spans) > 500
+    assert all(0 < end - start <= MAX_SEGMENT_S + 1 for start, end in spans)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    assert spans[-1][1] > 3590.0
