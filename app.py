@@ -28,7 +28,6 @@ def create_app(environ: Mapping[str, str] | None = None, *,
         environ: settings and vendor variables (default: a snapshot of ``os.environ``).
         registry: the vendors (default: the shipped registry; tests inject fakes).
     """
-    import gradio as gr
     from fastapi import FastAPI
 
     from pipeline.runner import Pipeline
@@ -36,7 +35,7 @@ def create_app(environ: Mapping[str, str] | None = None, *,
     from pipeline.tasks import TaskService
     from vendors.registry import default_registry
     from web.api import DESCRIPTION, TITLE, install_api, task_lifespan
-    from web.ui import build_ui
+    from web.ui import mount_ui
 
     settings = Settings.from_env(environ)
     pipeline = Pipeline(registry or default_registry(), settings)
@@ -44,10 +43,7 @@ def create_app(environ: Mapping[str, str] | None = None, *,
     api = FastAPI(title=TITLE, description=DESCRIPTION, lifespan=task_lifespan(tasks))
     api.state.tasks = tasks
     install_api(api, pipeline, tasks)
-    blocks = build_ui(pipeline)
-    blocks.queue(default_concurrency_limit=settings.workers)
-    return gr.mount_gradio_app(api, blocks, path="/",
-                               max_file_size=f"{settings.max_upload_mb}mb")
+    return mount_ui(api, pipeline)
 
 
 def _server_address(environ: Mapping[str, str]) -> tuple[str, int]:

@@ -1,133 +1,235 @@
-"""The browser page: upload speech, pick a language, hear it back in the same voice.
+"""The browser page: upload or record speech, pick languages and vendors, hear it back.
 
-``build_ui`` builds everything; handlers parse the inputs, make one pipeline call and
-format the result. Every event has an explicit ``api_name`` so ``gradio_client`` and MCP
-users get stable endpoints.
+``build_ui`` lays the page out and wires events to :class:`web.ui_handlers.UiHandlers`
+(thin handlers: parse, one pipeline call, format). Every event has an explicit
+``api_name`` (``/translate``, ``/plan``, ``/resynthesize``, ``/compare``...), so
+``gradio_client`` and MCP users get stable endpoints. ``mount_ui`` mounts the page on the
+FastAPI app with its theme, CSS and, when the ``mcp`` package is installed, the MCP server.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+import importlib.util
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from pipeline.errors import AppError
-from pipeline.languages import LANGUAGES
+from pipeline.compare import MAX_VARIANTS
 from pipeline.runner import Pipeline
-from pipeline.serialize import result_to_dict
-from pipeline.types import Role, TaskRequest, TaskStatus
-
-__all__ = ["build_ui"]
-
-_FORMATS_NOTE = (
-    "MP3, WAV, FLAC, M4A, OGG, WebM or MP4 audio with clear speech; up to {minutes} min and "
-    "{mb} MB. 10–30 s of speech is enough to clone the voice."
+from pipeline.types import Role
+from web.examples import ensure_examples
+from web.ui_choices import (
+    key_fields,
+    language_choices,
+    model_choices,
+    source_choices,
+    voice_choices,
 )
+from web.ui_compare import CompareHandler
+from web.ui_format import TRANSCRIPT_HEADERS, TRANSLATION_HEADERS, steps_html
+from web.ui_handlers import UiHandlers
+from web.ui_style import CSS, theme
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["DEFAULT_TARGET", "TITLE", "build_ui", "mcp_available", "mount_ui"]
+
+TITLE = "Speech translation that keeps your voice"
+DEFAULT_TARGET = "es"
+_INTRO = (f"# {TITLE}\nUpload or record speech, pick a language, and hear the same words in "
+          "that language **in your own voice**, with the transcript and translation beside it.")
+_FORMATS = ("**Formats:** MP3, WAV, FLAC, M4A, OGG, WebM or the audio of an MP4. **Limits:** "
+            "{mb} MB and {minutes} min per file. 10–30 s of clear speech is enough to clone a voice.")
+_KEYS_NOTE = ("Keys you paste here are used for this browser session only: they are never stored, "
+              "logged or sent back. Leave a field empty to use the server's own key, if it has one.")
+_DEFAULT_INFO = "Default: the app's default model, or the next one that can run here."
+_FOOTER = ("REST API and its docs: [/docs](/docs) · these page actions are also an API for "
+           "`gradio_client` and MCP (see *Use via API* below) · open source, Apache-2.0")
 
 
-def _language_choices() -> list[tuple[str, str]]:
-    return [(f"{name} ({code})", code) for code, (name, _native) in
-            sorted(LANGUAGES.items(), key=lambda item: item[1][0])]
+def mcp_available() -> bool:
+    """Whether Gradio's MCP server can run here (it needs the ``mcp`` package)."""
+    return importlib.util.find_spec("mcp") is not None
 
 
-def _vendor_choices(pipeline: Pipeline, role: Role, with_auto: bool) -> list[tuple[str, str]]:
-    choices = [("Auto (by language)", "auto")] if with_auto else []
-    vendors = pipeline.registry.voice_vendors() if role is Role.SPEAK else pipeline.registry.for_role(role)
-    for info in vendors:
-        state = pipeline.registry.availability(info, {}, pipeline.settings)
-        note = "" if state.runnable else f" — not ready: {state.reason}"
-        label = f" ({info.label})" if info.label else ""
-        if role is Role.SPEAK:
-            choices.append((f"{info.display_name}{label}{note}", info.id))
-        else:
-            for model in info.models.get(role, ()):
-                choices.append((f"{info.id}/{model}{label}{note}", f"{info.id}/{model}"))
-    return choices
-
-
-def _request(audio_path: str | None, target: str, voice: str, stt: str | None) -> TaskRequest:
-    if not audio_path:
-        raise gr.Error("Upload or record some speech first.")
-    return TaskRequest(input_path=Path(audio_path), target_language=target,
-                       voice_vendor=voice or "auto", stt=stt or None)
-
-
-def build_ui(pipeline: Pipeline) -> gr.Blocks:
-    """Build the page around ``pipeline`` (nothing runs until a button is pressed)."""
+def _inputs(pipeline: Pipeline) -> dict[str, Any]:
+    """The left column: speech, URL, clone clip."""
     settings = pipeline.settings
-    note = _FORMATS_NOTE.format(minutes=settings.max_duration_s // 60, mb=settings.max_upload_mb)
+    gr.Markdown("### 1 · Your speech")
+    audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech",
+                     elem_id="speech-input")
+    gr.Markdown(_FORMATS.format(mb=settings.max_upload_mb, minutes=settings.max_duration_s // 60),
+                elem_classes="st-note-small")
+    url = gr.Textbox(label="…or an audio URL", value="", placeholder="https://example.com/talk.mp3",
+                     max_lines=1)
+    with gr.Accordion("Clone this voice instead (optional)", open=False):
+        clone = gr.Audio(sources=["upload", "microphone"], type="filepath",
+                         label="Voice to clone", elem_id="clone-input")
+        gr.Markdown("The dub speaks with this voice instead of the speaker's. 10–30 s of clean "
+                    "speech works best; under 10 s is accepted with a warning.",
+                    elem_classes="st-note-small")
+    return {"audio": audio, "url": url, "clone": clone}
 
-    def on_plan(target: str, voice: str, stt: str | None) -> str:
-        """Explain which vendors would run for these choices, and why.
 
-        Args:
-            target: target language code, e.g. "ja".
-            voice: voice vendor id or "auto".
-            stt: transcription "vendor/model", or empty for the default.
+def _choices(pipeline: Pipeline) -> dict[str, Any]:
+    """The right column: languages, models, voice, format, plan, keys and the buttons."""
+    gr.Markdown("### 2 · Languages, models and voice")
+    with gr.Row():
+        source = gr.Dropdown(source_choices(), value="auto", label="Spoken language",
+                             min_width=200)
+        target = gr.Dropdown(language_choices(), value=DEFAULT_TARGET, label="Target language",
+                             filterable=True, min_width=200)
+    voice = gr.Dropdown(voice_choices(pipeline, {}, DEFAULT_TARGET), value="auto",
+                        label="Voice vendor")
+    stt = gr.Dropdown(model_choices(pipeline, Role.TRANSCRIBE, {}), value="",
+                      label="Speech-to-text model", info=_DEFAULT_INFO)
+    llm = gr.Dropdown(model_choices(pipeline, Role.TRANSLATE, {}), value="",
+                      label="Translation model (LLM)", info=_DEFAULT_INFO)
+    fmt = gr.Radio([("MP3", "mp3"), ("WAV", "wav")], value="mp3", label="Audio format")
+    plan = gr.Markdown(elem_id="plan")
+    with gr.Accordion("Settings: your own keys (optional)", open=False):
+        gr.Markdown(_KEYS_NOTE, elem_classes="st-note-small")
+        keys = {field.variable: gr.Textbox(label=field.label, type="password", value="",
+                                           max_lines=1, placeholder="empty: the server's key")
+                for field in key_fields(pipeline)}
+    with gr.Row():
+        go = gr.Button("Translate", variant="primary", scale=3, elem_id="translate-button")
+        stop = gr.Button("Cancel", variant="stop", scale=1, elem_id="cancel-button")
+    return {"source": source, "target": target, "voice": voice, "stt": stt, "llm": llm,
+            "fmt": fmt, "plan": plan, "keys": keys, "go": go, "stop": stop}
 
-        Returns:
-            A short Markdown explanation.
-        """
-        try:
-            plan = pipeline.plan(TaskRequest(Path("."), target, voice_vendor=voice, stt=stt or None))
-        except AppError as exc:
-            return f"⚠️ {exc.message}"
-        lines = [f"- **{c.role.value}** → `{c.vendor}/{c.model}`: {c.reason}"
-                 + ("" if c.runnable else " ⚠️") for c in plan.choices]
-        if plan.missing_variables:
-            lines.append(f"\nMissing to run: {', '.join(plan.missing_variables)}")
-        return "\n".join(lines)
 
-    def on_translate(audio_path: str | None, target: str, voice: str, stt: str | None,
-                     progress: gr.Progress = gr.Progress()) -> tuple[Any, str, str, str]:
-        """Translate speech and speak it in the same voice.
+def _results() -> dict[str, Any]:
+    """The tabs: Transcript, Translation, Audio, Details (Compare is built separately)."""
+    out: dict[str, Any] = {}
+    with gr.Tab("Transcript", id="transcript"):
+        out["language"] = gr.Markdown("No transcript yet.")
+        out["transcript"] = gr.Dataframe(headers=TRANSCRIPT_HEADERS, value=[], interactive=False,
+                                         wrap=True, label="Segments", elem_id="transcript-table",
+                                         column_widths=["8%", "12%", "12%", "68%"])
+    with gr.Tab("Translation", id="translation"):
+        out["translation"] = gr.Dataframe(
+            headers=TRANSLATION_HEADERS, value=[], interactive=True, wrap=True, type="array",
+            static_columns=[0, 1, 2, 3], label="Edit any line, then re-synthesise",
+            elem_id="translation-table", column_widths=["6%", "10%", "10%", "37%", "37%"])
+        out["resynth"] = gr.Button("Re-synthesise", variant="primary", elem_id="resynth-button")
+        gr.Markdown("Speaks the lines above again with the voice vendor picked above; the "
+                    "transcript and translation are reused, not redone.",
+                    elem_classes="st-note-small")
+        out["reuse"] = gr.Markdown(elem_id="reuse-note")
+    with gr.Tab("Audio", id="audio"):
+        out["audio"] = gr.Audio(label="Translated speech", type="filepath", interactive=False,
+                                buttons=["download"], elem_id="dubbed-audio")
+        out["download"] = gr.DownloadButton("Download", visible=False)
+        out["timeline"] = gr.HTML(label="Timeline")
+        out["subtitles"] = gr.File(label="Subtitles (SRT and WebVTT)", file_count="multiple",
+                                   interactive=False, visible=False)
+    with gr.Tab("Details", id="details"):
+        out["details"] = gr.Markdown("Run a translation to see the vendors, times and cost.",
+                                     elem_id="details")
+        with gr.Accordion("Full report (JSON)", open=False):
+            out["report"] = gr.JSON(label="Report")
+    return out
 
-        Args:
-            audio_path: the recording (file path).
-            target: target language code, e.g. "es".
-            voice: voice vendor id or "auto".
-            stt: transcription "vendor/model", or empty for the default.
 
-        Returns:
-            The dubbed audio file, the transcript, the translation and a JSON report.
-        """
-        request = _request(audio_path, target, voice, stt)
-        result = pipeline.run(request, on_progress=lambda e: progress(e.fraction, desc=e.message))
-        report = json.dumps(result_to_dict(result), ensure_ascii=False, indent=2)
-        if result.status is not TaskStatus.SUCCEEDED:
-            raise gr.Error(result.error or "The task failed.")
-        transcript = result.transcript.text if result.transcript else ""
-        translation = result.translation.text if result.translation else "(same language: not translated)"
-        return str(result.output_path), transcript, translation, report
-
-    with gr.Blocks(title="Speech translation that keeps your voice") as demo:
-        gr.Markdown("# Speech translation that keeps your voice\n"
-                    "Speak or upload a recording, pick a language, and hear the same words in "
-                    "that language in your own voice, with the transcript and translation beside it.")
+def _compare(pipeline: Pipeline) -> dict[str, Any]:
+    """The Compare tab: pickers, a button, a summary and a grid of cards."""
+    with gr.Tab("Compare", id="compare"):
+        gr.Markdown("Pick several LLMs and/or voice vendors: the speech is transcribed once, "
+                    "then every combination runs in parallel. Uses the speech and languages above.")
         with gr.Row():
-            with gr.Column():
-                audio_in = gr.Audio(sources=["upload", "microphone"], type="filepath",
-                                    label="Speech")
-                gr.Markdown(note)
-                target = gr.Dropdown(_language_choices(), value="es", label="Target language",
-                                     filterable=True)
-                voice = gr.Dropdown(_vendor_choices(pipeline, Role.SPEAK, True), value="auto",
-                                    label="Voice vendor")
-                stt = gr.Dropdown([("Default", "")] + _vendor_choices(pipeline, Role.TRANSCRIBE, False),
-                                  value="", label="Transcription model")
-                plan_md = gr.Markdown()
-                go = gr.Button("Translate", variant="primary")
-            with gr.Column():
-                audio_out = gr.Audio(label="Translated speech", type="filepath", interactive=False)
-                transcript = gr.Textbox(label="Transcript", lines=4)
-                translation = gr.Textbox(label="Translation", lines=4)
-                details = gr.Code(label="Details", language="json")
-        gr.on([target.change, voice.change, stt.change, demo.load], on_plan,
-              inputs=[target, voice, stt], outputs=plan_md, api_name="plan")
-        go.click(on_translate, inputs=[audio_in, target, voice, stt],
-                 outputs=[audio_out, transcript, translation, details], api_name="translate")
+            llms = gr.Dropdown(model_choices(pipeline, Role.TRANSLATE, {})[1:], value=[],
+                               multiselect=True, label="LLMs to compare", min_width=280)
+            voices = gr.Dropdown(voice_choices(pipeline, {}, DEFAULT_TARGET, short=True)[1:],
+                                 value=[], multiselect=True, label="Voice vendors to compare",
+                                 min_width=280)
+        button = gr.Button("Compare", variant="primary", elem_id="compare-button")
+        summary = gr.Markdown()
+        slots: list[Any] = []
+        with gr.Row(equal_height=False):
+            for _ in range(MAX_VARIANTS):
+                with gr.Column(visible=False, min_width=280, elem_classes="st-card") as column:
+                    slots += [column, gr.Markdown(), gr.Textbox(label="Translation", lines=3,
+                                                                interactive=False),
+                              gr.Audio(type="filepath", interactive=False, label="Audio")]
+        report = gr.JSON(label="Comparison report", visible=False)
+    return {"llms": llms, "voices": voices, "button": button, "summary": summary,
+            "slots": slots, "report": report}
+
+
+def build_ui(pipeline: Pipeline, *, fetcher: Any = None) -> gr.Blocks:
+    """Build the page around ``pipeline`` (nothing runs until a button is pressed).
+
+    Args:
+        pipeline: the task runner; its registry feeds every dropdown.
+        fetcher: downloads audio URLs (tests inject one; default: the safe fetcher).
+    """
+    handlers = UiHandlers(pipeline, fetcher)
+    comparer = CompareHandler(handlers)
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 24 * 3600)) as demo:
+        gr.Markdown(_INTRO, elem_classes="st-header")
+        with gr.Row(equal_height=False):
+            with gr.Column(min_width=300):
+                inp = _inputs(pipeline)
+            with gr.Column(min_width=300):
+                ch = _choices(pipeline)
+        _examples(pipeline, inp, ch)
+        steps = gr.HTML(steps_html(), elem_id="steps")
+        with gr.Tabs():
+            res = _results()
+            cmp = _compare(pipeline)
+        gr.Markdown(_FOOTER, elem_classes="st-footer")
+        session = gr.State(None)
+        _wire(demo, handlers, comparer, inp, ch, steps, res, cmp, session)
     return demo
 
 
+def _examples(pipeline: Pipeline, inp: dict[str, Any], ch: dict[str, Any]) -> None:
+    """One-click examples that fill the speech, languages, model and voice."""
+    examples = ensure_examples(pipeline)
+    if examples:
+        gr.Examples([e.row() for e in examples],
+                    [inp["audio"], ch["source"], ch["target"], ch["stt"], ch["voice"]],
+                    example_labels=[e.title for e in examples], cache_examples=False,
+                    label="Examples, spoken by this app's own offline voice")
+
+
+def _wire(demo, handlers, comparer, inp, ch, steps, res, cmp, session) -> None:
+    keys = ch["keys"]
+    run_inputs = [inp["audio"], inp["url"], inp["clone"], ch["source"], ch["target"], ch["stt"],
+                  ch["llm"], ch["voice"], ch["fmt"]]
+    run_outputs = [res["audio"], res["download"], steps, res["language"], res["transcript"],
+                   res["translation"], res["timeline"], res["details"], res["report"],
+                   res["subtitles"], res["reuse"], session]
+    ch["go"].click(handlers.translate, run_inputs, run_outputs, inputs_kwargs=keys,
+                   api_name="translate")
+    res["resynth"].click(handlers.resynthesize, [res["translation"], ch["voice"], ch["fmt"], session],
+                         run_outputs, inputs_kwargs=keys, api_name="resynthesize")
+    cmp["button"].click(comparer.compare, [*run_inputs, cmp["llms"], cmp["voices"]],
+                        [cmp["summary"], *cmp["slots"], cmp["report"]], inputs_kwargs=keys,
+                        api_name="compare")
+    ch["stop"].click(handlers.cancel, None, None, api_name="cancel", concurrency_limit=None,
+                     api_visibility="undocumented")
+    blur = [box.blur for box in keys.values()]
+    gr.on([demo.load, ch["source"].change, ch["target"].change, ch["stt"].change, ch["llm"].change,
+           ch["voice"].change, *blur], handlers.plan,
+          [ch["source"], ch["target"], ch["stt"], ch["llm"], ch["voice"]], ch["plan"],
+          inputs_kwargs=keys, api_name="plan", concurrency_limit=None, show_progress="hidden")
+    gr.on([ch["source"].change, ch["target"].change, *blur], handlers.options,
+          [ch["source"], ch["target"]], [ch["stt"], ch["llm"], ch["voice"], cmp["llms"],
+                                         cmp["voices"]],
+          inputs_kwargs=keys, api_name="options", concurrency_limit=None,
+          api_visibility="undocumented", show_progress="hidden")
+
+
+def mount_ui(api: FastAPI, pipeline: Pipeline, *, path: str = "/", fetcher: Any = None) -> FastAPI:
+    """Mount the page on ``api`` at ``path`` with the queue, theme, CSS and MCP server.
+
+    The MCP server (at ``/gradio_api/mcp/``) is on when the ``mcp`` package is installed.
+    """
+    settings = pipeline.settings
+    blocks = build_ui(pipeline, fetcher=fetcher)
+    blocks.queue(default_concurrency_limit=settings.workers)
+    return gr.mount_gradio_app(api, blocks, path=path, max_file_size=f"{settings.max_upload_mb}mb",
+                               css=CSS, theme=theme(), mcp_server=mcp_available())

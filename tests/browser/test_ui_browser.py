@@ -1,0 +1,170 @@
+"""The page in a real browser: upload, record, translate, edit and re-synthesise, compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, PHONE
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+FINISHED = ".st-step.st-succeeded, .st-step.st-reused, .st-step.st-skipped"
+
+
+def pick(page, label: str, option: str, typed: str | None = None) -> None:
+    """Open the dropdown called ``label``, optionally type to filter, click ``option``."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    if typed:
+        box.fill(typed)
+    page.get_by_role("option", name=option).first.click()
+
+
+def upload(page, path: Path, where: str = "#speech-input") -> None:
+    """Give the audio component a file and wait for its player to appear."""
+    page.locator(f"{where} input[type=file]").set_input_files(str(path))
+    page.locator(f"{where} a.download-link").wait_for(state="attached")
+
+
+def audio_source(scope) -> str:
+    """The URL an audio player plays (Gradio's waveform player links it for download)."""
+    link = scope.locator("a.download-link").first
+    link.wait_for(state="attached")
+    return link.get_attribute("href") or ""
+
+
+def open_tab(page, name: str) -> None:
+    """Switch to the results tab called ``name``."""
+    page.get_by_role("tab", name=name, exact=True).click()
+
+
+def wait_until_done(page, finished: int = 5, timeout_ms: int = 60_000) -> None:
+    """Wait until ``finished`` steps are done (or any step failed)."""
+    page.wait_for_function(
+        """([selector, wanted]) => document.querySelectorAll(selector).length >= wanted
+           || document.querySelector('.st-step.st-failed') !== null""",
+        arg=[FINISHED, finished], timeout=timeout_ms)
+
+
+def statuses(page) -> list[str]:
+    """The CSS status of each of the five steps, in order."""
+    return page.eval_on_selector_all(
+        "#steps .st-step", "items => items.map(i => i.className.replace('st-step st-', ''))")
+
+
+def shoot(page, shots_dir: Path, name: str, full: bool = True) -> Path:
+    """Save a screenshot and return its path."""
+    path = shots_dir / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full)
+    return path
+
+
+def translate_upload(page, speech_wav: Path, target_name: str, target_typed: str) -> None:
+    upload(page, speech_wav)
+    pick(page, "Target language", target_name, target_typed)
+    pick(page, "Voice vendor", "Fake voice · ready")
+    page.locator("#plan").get_by_text("Auto → fake_stt/fake-1").wait_for()
+    page.locator("#translate-button").click()
+    wait_until_done(page)
+
+
+def test_upload_choose_a_language_translate_and_read_every_tab(page, app_server, speech_wav,
+                                                               shots_dir):
+    shoot(page, shots_dir, "01-start-desktop")
+    translate_upload(page, speech_wav, "Japanese · 日本語 (ja)", "Japan")
+    assert statuses(page) == ["succeeded"] * 5
+    shoot(page, shots_dir, "02-translated-desktop")
+
+    open_tab(page, "Transcript")
+    transcript = page.locator("#transcript-table")
+    assert "Hello there." in transcript.inner_text()
+    open_tab(page, "Translation")
+    assert "[ja] Hello there." in page.locator("#translation-table").inner_text()
+    open_tab(page, "Audio")
+    source = audio_source(page.locator("#dubbed-audio"))
+    assert source.startswith("http") and source.endswith("output.mp3")
+    expect(page.locator("#dubbed-audio #duration")).not_to_have_text("0:00")
+    shoot(page, shots_dir, "03-audio-tab-desktop")
+    open_tab(page, "Details")
+    assert "fake_voice" in page.get_by_text("Vendors and why").locator("xpath=..").inner_text() \
+        or "fake_voice" in page.locator("body").inner_text()
+    page.set_viewport_size(PHONE)
+    shoot(page, shots_dir, "04-details-phone")
+    page.set_viewport_size(DESKTOP)
+
+
+def test_recording_through_the_fake_microphone_is_translated(page, app_server, shots_dir):
+    calls_before = len(app_server.stt.calls)
+    page.locator("#speech-input").get_by_role("button", name="Record audio").click()
+    page.get_by_role("button", name="Record", exact=True).click()
+    page.wait_for_timeout(2500)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    assert audio_source(page.locator("#speech-input")).startswith("http")
+    pick(page, "Voice vendor", "Fake voice · ready")
+    page.locator("#translate-button").click()
+    wait_until_done(page)
+    assert statuses(page) == ["succeeded"] * 5
+    assert len(app_server.stt.calls) == calls_before + 1
+    recorded = app_server.stt.calls[-1][0]
+    assert recorded.duration_s > 1.0
+    shoot(page, shots_dir, "05-recorded-desktop")
+
+
+def test_editing_a_segment_and_resynthesising_reruns_only_the_voice_steps(
+        page, app_server, speech_wav, shots_dir):
+    translate_upload(page, speech_wav, "Spanish · Español (es)", "Span")
+    open_tab(page, "Translation")
+    table = page.locator("#translation-table")
+    cell = table.get_by_text("[es] Goodbye.", exact=True)
+    cell.dblclick()
+    editor = table.locator("textarea, input").first
+    editor.fill("Adiós, amigos.")
+    editor.press("Enter")
+    page.locator("#resynth-button").click()
+    page.locator("#reuse-note").get_by_text("Reused").wait_for(timeout=60_000)
+    wait_until_done(page)
+    assert statuses(page) == ["reused", "reused", "reused", "succeeded", "succeeded"]
+    assert page.locator("#reuse-note").inner_text().strip() == (
+        "Reused initialization, speech_to_text, translation; ran again voice_clone, "
+        "text_to_speech.")
+    assert ("Adiós, amigos.", "es") in app_server.voice.spoken
+    shoot(page, shots_dir, "06-resynthesised-desktop")
+    page.set_viewport_size(PHONE)
+    shoot(page, shots_dir, "07-resynthesised-phone")
+    page.set_viewport_size(DESKTOP)
+
+
+def test_compare_two_voice_vendors_side_by_side(page, app_server, speech_wav, shots_dir):
+    upload(page, speech_wav)
+    open_tab(page, "Compare")
+    pick(page, "Voice vendors to compare", "Fake voice · ready")
+    pick(page, "Voice vendors to compare", "espeak-ng (offline) · ready")
+    page.locator("#compare-button").click()
+    page.get_by_text("One transcription shared by all").wait_for(timeout=90_000)
+    cards = page.locator(".st-card:visible")
+    assert cards.count() == 2
+    for index in range(2):
+        card = cards.nth(index)
+        assert "✓" in card.inner_text()
+        assert audio_source(card).startswith("http")
+    shoot(page, shots_dir, "08-compare-desktop")
+    page.set_viewport_size(PHONE)
+    shoot(page, shots_dir, "09-compare-phone")
+    page.set_viewport_size(DESKTOP)
+
+
+@pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_the_first_screen_is_readable_at_desktop_and_phone_widths(browser, app_server, shots_dir,
+                                                                  viewport, name):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(app_server.url, wait_until="load")
+    page.wait_for_selector("#translate-button")
+    page.locator("#plan").get_by_text("Plan for Spanish").wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= viewport["width"] + 1, "the page must not scroll sideways"
+    assert page.get_by_role("heading", name="Speech translation that keeps your voice").is_visible()
+    shoot(page, shots_dir, f"00-first-screen-{name}")
+    context.close()

@@ -1,0 +1,81 @@
+"""Editing a run's texts and re-running only the voice steps."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.editing import edit_checkpoint, reuse_summary, spoken_segments
+from pipeline.errors import InputError
+from pipeline.types import (
+    Checkpoint,
+    Segment,
+    StepName,
+    StepStatus,
+    TaskStatus,
+    Transcript,
+    Translation,
+)
+from tests.pipeline.test_runner import _request, pipeline, speech, vendors  # noqa: F401
+
+ORIGINAL = (Segment(0.0, 2.0, "Hello there."), Segment(2.5, 4.0, "Goodbye."))
+
+
+def _checkpoint(translated: bool = True) -> Checkpoint:
+    transcript = Transcript("Hello there. Goodbye.", "en", ORIGINAL, "fake_stt", "fake-1")
+    translation = Translation(tuple(Segment(s.start_s, s.end_s, f"[es] {s.text}") for s in ORIGINAL),
+                              "en", "es", "fake_llm", "fake-llm-1") if translated else None
+    return Checkpoint(transcript=transcript, source_language="en", translation=translation)
+
+
+def test_edited_texts_replace_the_translation_and_keep_the_times():
+    edited = edit_checkpoint(_checkpoint(), ["Hola a todos.", "  Adiós,\n amigos. "])
+    texts = [s.text for s in edited.translation.segments]
+    assert texts == ["Hola a todos.", "Adiós, amigos."]
+    assert [(s.start_s, s.end_s) for s in edited.translation.segments] == [(0.0, 2.0), (2.5, 4.0)]
+    assert edited.transcript == _checkpoint().transcript
+
+
+def test_when_translation_was_skipped_the_transcript_that_gets_spoken_is_edited():
+    edited = edit_checkpoint(_checkpoint(translated=False), ["Hello, everyone.", "Bye."])
+    assert edited.translation is None
+    assert [s.text for s in spoken_segments(edited)] == ["Hello, everyone.", "Bye."]
+    assert edited.transcript.text == "Hello, everyone. Bye."
+
+
+@pytest.mark.parametrize("texts,message", [
+    (["only one"], "keep one row per segment"),
+    (["", "  "], "nothing to speak"),
+])
+def test_edits_that_cannot_be_spoken_are_refused_with_a_reason(texts, message):
+    with pytest.raises(InputError, match=message):
+        edit_checkpoint(_checkpoint(), texts)
+
+
+def test_there_is_nothing_to_edit_before_a_transcript_exists():
+    with pytest.raises(InputError, match="run a translation first"):
+        edit_checkpoint(Checkpoint(), ["x"])
+
+
+def test_resynthesising_an_edit_reruns_only_voice_clone_and_text_to_speech(pipeline, vendors,
+                                                                           speech):
+    stt, llm, voice = vendors
+    first = pipeline.run(_request(speech))
+    assert first.status is TaskStatus.SUCCEEDED
+    edited = edit_checkpoint(first.checkpoint, ["Hola.", "Adiós, amigos."])
+    again = pipeline.run(_request(speech), checkpoint=edited)
+    assert again.status is TaskStatus.SUCCEEDED
+    summary = reuse_summary(again)
+    assert summary.reused == (StepName.INITIALIZATION, StepName.SPEECH_TO_TEXT,
+                              StepName.TRANSLATION)
+    assert summary.ran == (StepName.VOICE_CLONE, StepName.TEXT_TO_SPEECH)
+    assert summary.sentence == ("Reused initialization, speech_to_text, translation; ran again "
+                                "voice_clone, text_to_speech.")
+    assert len(stt.calls) == 1 and len(llm.calls) == 1
+    assert ("Adiós, amigos.", "es") in voice.spoken
+
+
+def test_a_fresh_run_reuses_nothing(pipeline, vendors, speech):
+    result = pipeline.run(_request(speech))
+    summary = reuse_summary(result)
+    assert summary.reused == () and len(summary.ran) == 5
+    assert all(s.status is StepStatus.SUCCEEDED for s in result.steps)

@@ -1,0 +1,213 @@
+"""The page's handlers over fake vendors: live steps, outputs, errors, keys, cancel, re-synthesis."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+
+from pipeline.fetch import Download
+from pipeline.retry import RetryPolicy
+from pipeline.runner import Pipeline
+from pipeline.settings import Settings
+from tests import fakes
+from tests.pipeline.test_runner import write_speechlike_wav
+from vendors.registry import default_registry
+from web.ui_handlers import RUN_OUTPUTS, SessionRun, UiHandlers, publish
+
+BASE = dict(audio_url="", clone_audio=None, source_language="auto", target_language="es",
+            stt_model="", llm_model="", voice_vendor="fake_voice", output_format="mp3")
+
+
+@pytest.fixture
+def fake_vendors():
+    stt, llm, voice = fakes.FakeTranscriber(), fakes.FakeTranslator(), fakes.FakeVoice()
+    fakes.INSTANCES.update(stt=stt, llm=llm, voice=voice)
+    yield SimpleNamespace(stt=stt, llm=llm, voice=voice)
+    fakes.INSTANCES.clear()
+
+
+@pytest.fixture
+def handlers(tmp_path, fake_vendors):
+    settings = Settings.from_env({"APP_DATA_DIR": str(tmp_path / "data")})
+    runner = Pipeline(default_registry(fakes.FAKE_VENDORS), settings,
+                      retry=RetryPolicy(sleep=lambda s: None))
+    return UiHandlers(runner)
+
+
+@pytest.fixture
+def speech(tmp_path) -> Path:
+    return write_speechlike_wav(tmp_path / "speech.wav")
+
+
+def session(name: str = "s1"):
+    return SimpleNamespace(session_hash=name)
+
+
+def run_all(generator) -> list[tuple]:
+    """Every yield of a handler; the last one holds the final outputs."""
+    return list(generator)
+
+
+def named(outputs: tuple) -> dict:
+    assert len(outputs) == len(RUN_OUTPUTS)
+    return dict(zip(RUN_OUTPUTS, outputs, strict=True))
+
+
+def translate(handlers, audio, request=None, **changes):
+    values = {**BASE, **changes}
+    keys = {k: values.pop(k) for k in list(values) if k.isupper()}
+    return handlers.translate(str(audio) if audio else None, request=request or session(),
+                              **values, **keys)
+
+
+def test_a_translation_shows_live_steps_then_every_output(handlers, speech):
+    yields = run_all(translate(handlers, speech, FAKE_LLM_KEY="sk-session-only"))
+    live = [y[2] for y in yields[1:-1]]
+    assert any("st-running" in view for view in live), "the step list ticks while it runs"
+    out = named(yields[-1])
+    assert out["audio"].endswith("output.mp3") and Path(out["audio"]).is_file()
+    assert out["steps"].count("st-succeeded") == 5
+    assert "English (en)" in out["language"]
+    assert out["transcript"] == [[1, "0:00.0", "0:02.0", "Hello there."],
+                                 [2, "0:02.5", "0:04.0", "Goodbye."]]
+    assert [row[-1] for row in out["translation"]] == ["[es] Hello there.", "[es] Goodbye."]
+    assert "<svg" in out["timeline"] and "Original" in out["timeline"]
+    assert "Vendors and why" in out["details"] and "fake_voice" in out["details"]
+    assert out["report"]["status"] == "succeeded"
+    assert isinstance(out["session"], SessionRun)
+
+
+def test_a_key_typed_in_the_page_reaches_the_vendor_but_never_an_output(handlers, speech):
+    yields = run_all(translate(handlers, speech, FAKE_LLM_KEY="sk-session-only"))
+    out = named(yields[-1])
+    assert out["report"]["vendors"][1]["vendor"] == "fake_llm"
+    assert "sk-session-only" not in repr(yields)
+    assert out["session"].request.keys == {}
+
+
+def test_without_the_llm_key_the_run_fails_with_what_to_set(handlers, speech):
+    generator = translate(handlers, speech)
+    with pytest.raises(gr.Error, match="set ANTHROPIC_API_KEY or paste a key in Settings"):
+        run_all(generator)
+
+
+def test_a_file_that_is_not_audio_gets_a_readable_error_and_a_failed_first_step(handlers,
+                                                                                tmp_path):
+    bad = tmp_path / "notes.mp3"
+    bad.write_text("these are meeting notes, not a recording")
+    shown = []
+    with pytest.raises(gr.Error) as caught:
+        for outputs in translate(handlers, bad, FAKE_LLM_KEY="k"):
+            shown.append(outputs)
+    assert "Traceback" not in caught.value.message
+    final = named(shown[-1])
+    assert "st-failed" in final["steps"] and "Failed:" in final["steps"]
+
+
+def test_nothing_to_translate_is_said_plainly(handlers):
+    with pytest.raises(gr.Error, match="Upload or record some speech first"):
+        run_all(translate(handlers, None))
+
+
+def test_an_audio_url_is_fetched_with_the_safe_fetcher_and_translated(tmp_path, fake_vendors):
+    settings = Settings.from_env({"APP_DATA_DIR": str(tmp_path / "data"), "FAKE_LLM_KEY": "k"})
+    asked = []
+
+    def fetcher(url, destination, *, max_bytes, allow_private):
+        asked.append((url, max_bytes, allow_private))
+        write_speechlike_wav(destination)
+        return Download(destination, "wav", destination.stat().st_size, url)
+
+    handlers = UiHandlers(Pipeline(default_registry(fakes.FAKE_VENDORS), settings), fetcher)
+    out = named(run_all(translate(handlers, None, audio_url=" https://example.org/a.wav "))[-1])
+    assert asked == [("https://example.org/a.wav", settings.max_upload_bytes, False)]
+    assert out["report"]["status"] == "succeeded"
+
+
+def test_cancel_stops_the_running_translation_of_that_session(handlers, fake_vendors, speech):
+    started, release = threading.Event(), threading.Event()
+    original = fake_vendors.voice.speak
+
+    def slow_speak(text, voice, language):
+        started.set()
+        release.wait(5)
+        return original(text, voice, language)
+
+    fake_vendors.voice.speak = slow_speak
+    generator = translate(handlers, speech, request=session("mine"), FAKE_LLM_KEY="k")
+    outputs = []
+    runner = threading.Thread(target=lambda: outputs.extend(generator))
+    runner.start()
+    assert started.wait(10)
+    assert handlers.cancel(session("someone-else")) == "Nothing is running."
+    assert handlers.cancel(session("mine")) == "Stopping…"
+    release.set()
+    runner.join(20)
+    final = named(outputs[-1])
+    assert final["report"]["status"] == "canceled"
+    assert "Canceled" in final["steps"]
+
+
+def test_resynthesis_speaks_the_edited_line_and_names_the_reused_steps(handlers, fake_vendors,
+                                                                       speech):
+    first = named(run_all(translate(handlers, speech, FAKE_LLM_KEY="k"))[-1])
+    table = [list(row) for row in first["translation"]]
+    table[1][-1] = "Adiós, amigos."
+    again = named(run_all(handlers.resynthesize(table, "fake_voice", "wav", first["session"],
+                                                request=session(), FAKE_LLM_KEY="k"))[-1])
+    assert again["reuse"] == ("Reused initialization, speech_to_text, translation; ran again "
+                              "voice_clone, text_to_speech.")
+    assert again["steps"].count("st-reused") == 3
+    assert again["audio"].endswith("output.wav")
+    assert ("Adiós, amigos.", "es") in fake_vendors.voice.spoken
+    assert len(fake_vendors.stt.calls) == 1 and len(fake_vendors.llm.calls) == 1
+
+
+def test_changing_only_the_voice_vendor_reuses_the_transcript_and_translation(handlers,
+                                                                              fake_vendors,
+                                                                              speech):
+    first = named(run_all(translate(handlers, speech, FAKE_LLM_KEY="k"))[-1])
+    again = named(run_all(handlers.resynthesize(first["translation"], "espeak", "mp3",
+                                                first["session"], request=session(),
+                                                FAKE_LLM_KEY="k"))[-1])
+    assert again["report"]["status"] == "succeeded"
+    assert again["report"]["vendors"][-1]["vendor"] == "espeak"
+    assert len(fake_vendors.llm.calls) == 1
+
+
+def test_resynthesis_before_any_translation_says_what_to_do_first(handlers):
+    with pytest.raises(gr.Error, match="Translate something first"):
+        run_all(handlers.resynthesize([], "auto", "mp3", None, request=session()))
+
+
+def test_the_plan_names_auto_and_the_reason_before_the_run(handlers):
+    text = handlers.plan("auto", "ja", "", "", "auto", FISH_API_KEY="fish-session-key")
+    assert "Auto → **fish** (target ja is not supported by index_tts2)" in text
+    assert "fish-session-key" not in text
+
+
+def test_options_say_why_a_vendor_cannot_run_for_the_chosen_language(handlers):
+    stt, llm, voice, compare_llms, compare_voices = handlers.options("en", "ja")
+    labels = dict((value, label) for label, value in voice.constructor_args["choices"])
+    assert labels["index_tts2"].endswith("no Japanese")
+    assert labels["fish"].endswith("needs FISH_API_KEY")
+    assert labels["fake_voice"].endswith("ready")
+    stt_labels = dict((v, l) for l, v in stt.constructor_args["choices"])
+    assert stt_labels["sphinx/en-us"].endswith("ready")
+    assert compare_voices.constructor_args["choices"][0][1] != "auto"
+
+
+def test_publish_copies_files_outside_the_served_folders(tmp_path, monkeypatch):
+    inside = tmp_path / "out.mp3"
+    inside.write_bytes(b"ID3")
+    assert publish(inside) == str(inside.resolve())
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path / "served"))
+    copied = publish(inside)
+    assert copied != str(inside) and Path(copied).read_bytes() == b"ID3"
+    assert publish(None) is None

@@ -1,0 +1,152 @@
+"""The Compare tab's handler: several LLMs and/or voice vendors on one input, side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from pipeline.compare import MAX_VARIANTS, Comparison, VariantOutcome, compare, make_variants
+from pipeline.errors import AppError, InputError
+from pipeline.languages import AUTO, language_name
+from pipeline.types import TaskRequest
+from web.ui_format import seconds
+from web.ui_handlers import UiHandlers, _session, publish
+from web.ui_live import LiveRun
+
+__all__ = ["SLOT_OUTPUTS", "CompareHandler"]
+
+# Each grid slot is a column (not in the API) holding a title, the translation and the audio.
+SLOT_OUTPUTS = ("column", "title", "translation", "audio")
+
+
+def _title(number: int, outcome: VariantOutcome) -> str:
+    result = outcome.result
+    voice = next((c for c in result.choices if c.role.value == "speak"), None)
+    llm = next((c for c in result.choices if c.role.value == "translate"), None)
+    status = "✓" if outcome.succeeded else f"⚠️ {result.status.value}"
+    llm_name = f"{llm.vendor}/{llm.model}" if llm else "no translation needed"
+    voice_name = voice.vendor if voice else outcome.variant.voice_vendor
+    return (f"#### {number}. {voice_name} · {llm_name}\n"
+            f"{status} · {seconds(outcome.duration_s)} · ${outcome.cost_usd:.4f}")
+
+
+def _text(outcome: VariantOutcome) -> str:
+    result = outcome.result
+    if not outcome.succeeded:
+        return result.error or f"The run {result.status.value}."
+    spoken = result.translation or result.transcript
+    return spoken.text if spoken is not None and hasattr(spoken, "text") else ""
+
+
+def _report(comparison: Comparison) -> dict[str, Any]:
+    first = comparison.first
+    return {
+        "transcript": first.transcript.text if first.transcript else None,
+        "source_language": first.transcript.language if first.transcript else None,
+        "shared_duration_s": round(comparison.shared_duration_s, 3),
+        "shared_cost_usd": round(comparison.shared_cost_usd, 6),
+        "variants": [{
+            "llm": o.variant.llm or "default", "voice_vendor": o.variant.voice_vendor,
+            "status": o.result.status.value, "error": o.result.error,
+            "vendors": {c.role.value: f"{c.vendor}/{c.model}" for c in o.result.choices},
+            "translation": _text(o) if o.succeeded else None,
+            "duration_s": round(o.duration_s, 3), "cost_usd": round(o.cost_usd, 6),
+        } for o in comparison.outcomes],
+    }
+
+
+def _summary(comparison: Comparison) -> str:
+    first = comparison.first
+    if first.transcript is None:
+        return f"⚠️ The shared steps failed: {first.error}"
+    language = first.transcript.language
+    return (f"**One transcription shared by all:** {language_name(language)} ({language}), "
+            f"{len(first.transcript.segments)} segments, {seconds(comparison.shared_duration_s)}, "
+            f"${comparison.shared_cost_usd:.4f}. Each card shows the time and cost of its own "
+            "translation and voice.")
+
+
+class CompareHandler:
+    """Runs :func:`pipeline.compare.compare` for the page, with live status and Cancel."""
+
+    def __init__(self, handlers: UiHandlers) -> None:
+        self.handlers = handlers
+
+    def _slots(self, comparison: Comparison | None) -> list[Any]:
+        values: list[Any] = []
+        outcomes = comparison.outcomes if comparison else ()
+        for index in range(MAX_VARIANTS):
+            if index < len(outcomes):
+                outcome = outcomes[index]
+                values += [gr.Column(visible=True), _title(index + 1, outcome), _text(outcome),
+                           publish(outcome.result.output_path)]
+            else:
+                values += [gr.Column(visible=False), "", "", None]
+        return values
+
+    def compare(self, audio: str | None, audio_url: str = "", clone_audio: str | None = None,
+                source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
+                llm_model: str = "", voice_vendor: str = "auto", output_format: str = "mp3",
+                compare_llms: Sequence[str] | None = None,
+                compare_voices: Sequence[str] | None = None, request: gr.Request = None,
+                progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
+        """Run several LLMs and/or voice vendors on one input, sharing one transcription.
+
+        Args:
+            audio: the recording.
+            audio_url: a public http(s) URL of a recording, used when no file is given.
+            clone_audio: optional separate clip whose voice is cloned instead.
+            source_language: spoken language code, or "auto".
+            target_language: language code to speak.
+            stt_model: "vendor/model" for speech to text, "" for the default.
+            llm_model: the LLM used when no LLM is picked for comparison.
+            voice_vendor: the voice vendor used when none is picked for comparison.
+            output_format: "mp3" or "wav".
+            compare_llms: "vendor/model" LLMs to compare.
+            compare_voices: voice vendor ids to compare.
+
+        Returns:
+            A summary (Markdown), then per card a title, the translation and the audio
+            (six cards; unused ones are empty), then the JSON report.
+        """
+        handlers = self.handlers
+        try:
+            variants = make_variants(compare_llms or [], compare_voices or [],
+                                     default_llm=llm_model or "", default_voice=voice_vendor)
+            task = TaskRequest(
+                input_path=handlers._input_path(audio, audio_url),
+                target_language=(target_language or "").strip(),
+                source_language=None if (source_language or AUTO) == AUTO else source_language,
+                stt=stt_model or None, clone_path=Path(clone_audio) if clone_audio else None,
+                output_format=(output_format or "mp3").lower(), keys=handlers._keys(keys))
+            if not task.target_language:
+                raise InputError("Pick a target language.")
+        except AppError as exc:
+            raise gr.Error(exc.message, print_exception=False) from None
+        session = _session(request)
+        cancel = handlers.cancels.open(session)
+        status = {v.label: "waiting" for v in variants}
+        comparison = None
+        skip = (gr.skip(),) * (len(SLOT_OUTPUTS) * MAX_VARIANTS + 1)
+        try:
+            live = LiveRun(lambda emit: compare(
+                handlers.pipeline, task, variants, cancel=cancel,
+                on_progress=lambda variant, event: emit("progress", (variant, event))))
+            for kind, payload in live.events():
+                if kind == "done":
+                    comparison = payload
+                    break
+                if kind == "progress":
+                    variant, event = payload
+                    status[variant.label] = f"{event.step.value}: {event.message}"
+                    progress(None, desc=f"{variant.label}: {event.message}")
+                    lines = "\n".join(f"- **{label}** — {note}" for label, note in status.items())
+                    yield (f"Running {len(variants)} combinations…\n\n{lines}", *skip)
+        finally:
+            if comparison is None:
+                cancel.set()
+            handlers.cancels.close(session, cancel)
+        yield (_summary(comparison), *self._slots(comparison), _report(comparison))

@@ -1,0 +1,313 @@
+"""Event handlers of the page: parse the inputs, make one pipeline call, format the result.
+
+Every public method is an API endpoint (``/translate``, ``/resynthesize``, ``/plan``...),
+so its docstring describes inputs and outputs for ``gradio_client`` and MCP users. Keys
+arrive as keyword arguments named by their environment variable; they go into the
+request and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from pipeline.editing import edit_checkpoint, reuse_summary
+from pipeline.errors import AppError, InputError
+from pipeline.languages import AUTO
+from pipeline.runner import Pipeline
+from pipeline.serialize import result_to_dict
+from pipeline.timeline import timeline_for
+from pipeline.types import Checkpoint, Role, TaskRequest, TaskResult, TaskStatus
+from web.ui_choices import model_choices, plan_markdown, voice_choices
+from web.ui_format import (
+    details_markdown,
+    language_markdown,
+    steps_html,
+    transcript_rows,
+    translation_rows,
+)
+from web.ui_live import CancelBoard, LiveRun, StepBoard
+from web.ui_timeline import timeline_svg
+
+__all__ = ["RUN_OUTPUTS", "SessionRun", "UiHandlers", "page_report", "publish"]
+
+log = logging.getLogger(__name__)
+
+# What /translate and /resynthesize return, in order (the session state is not in the API).
+RUN_OUTPUTS = ("audio", "download", "steps", "language", "transcript", "translation", "timeline",
+               "details", "report", "subtitles", "reuse", "session")
+
+
+@dataclass(frozen=True)
+class SessionRun:
+    """The last run of a browser session, kept in memory for re-synthesis (never any key)."""
+
+    request: TaskRequest
+    checkpoint: Checkpoint
+
+
+def publish(path: Path | None) -> str | None:
+    """A path the page may serve: files outside the working and temp folders are copied.
+
+    Gradio only hands out files from those folders, and task folders (e.g. ``/data``)
+    should not be served wholesale.
+    """
+    if path is None or not Path(path).is_file():
+        return None
+    resolved = Path(path).resolve()
+    for allowed in (Path.cwd(), Path(tempfile.gettempdir())):
+        if resolved.is_relative_to(allowed.resolve()):
+            return str(resolved)
+    folder = Path(tempfile.gettempdir()) / "speech-translate" / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    return shutil.copy2(resolved, folder / resolved.name)
+
+
+def page_report(result: TaskResult) -> dict[str, Any]:
+    """The JSON report without server file paths (the page serves the files themselves)."""
+    report = result_to_dict(result)
+    report.pop("output_path", None)
+    for item in report.get("subtitles") or []:
+        if isinstance(item, dict):
+            item.pop("path", None)
+    return report
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "anonymous"
+
+
+class UiHandlers:
+    """The page's event handlers over one pipeline.
+
+    Args:
+        pipeline: the task runner (registry and settings come with it).
+        fetcher: downloads an audio URL (default: the safe fetcher of ``web.inputs``).
+    """
+
+    def __init__(self, pipeline: Pipeline, fetcher: Any = None) -> None:
+        self.pipeline = pipeline
+        self.cancels = CancelBoard()
+        self._fetcher = fetcher
+        self._key_names = {info.key_variable for info in pipeline.registry if info.key_variable}
+
+    # --- helpers --------------------------------------------------------------------
+
+    def _keys(self, keys: Mapping[str, Any]) -> dict[str, str]:
+        """Only non-empty keys for variables the registry knows."""
+        return {name: str(value).strip() for name, value in keys.items()
+                if name in self._key_names and value and str(value).strip()}
+
+    def _input_path(self, audio: str | None, audio_url: str | None) -> Path:
+        if audio:
+            return Path(audio)
+        url = (audio_url or "").strip()
+        if not url:
+            raise InputError("Upload or record some speech first, or paste an audio URL.")
+        from web.inputs import default_fetcher, fetch_input
+
+        folder = self.pipeline.settings.data_dir / "downloads"
+        return fetch_input(url, folder, uuid.uuid4().hex, self.pipeline.settings,
+                           self._fetcher or default_fetcher)
+
+    def _blank(self, banner: str = "", reports=None) -> tuple:
+        return (None, gr.DownloadButton(value=None, visible=False), steps_html(reports, banner=banner),
+                "", [], [], "", "", {}, gr.File(value=None, visible=False), "", gr.skip())
+
+    def _finished(self, result: TaskResult, request: TaskRequest, reuse: str) -> tuple:
+        audio_path = publish(result.output_path)
+        fmt = request.output_format.upper()
+        banner = reuse
+        if result.status is TaskStatus.CANCELED:
+            banner = "Canceled: the run stopped at the step marked failed."
+        elif result.status is TaskStatus.FAILED:
+            banner = f"Failed: {result.error}"
+        subtitles = [p for p in (publish(s.path) for s in result.subtitles) if p]
+        session = (SessionRun(replace(request, keys={}), result.checkpoint)
+                   if result.checkpoint is not None and result.checkpoint.transcript is not None
+                   else gr.skip())
+        return (
+            audio_path,
+            gr.DownloadButton(value=audio_path, label=f"Download {fmt}", visible=bool(audio_path)),
+            steps_html(result.steps, banner=banner),
+            language_markdown(result),
+            transcript_rows(result.transcript),
+            translation_rows(result),
+            timeline_svg(timeline_for(result)),
+            details_markdown(result),
+            page_report(result),
+            gr.File(value=subtitles or None, visible=bool(subtitles)),
+            reuse,
+            session,
+        )
+
+    def _stream(self, task: TaskRequest, checkpoint: Checkpoint | None, session: str,
+                progress: gr.Progress, reused: bool) -> Iterator[tuple]:
+        """Run ``task`` live: step updates while it runs, then every output."""
+        cancel = self.cancels.open(session)
+        board = StepBoard()
+        result: TaskResult | None = None
+        skip = (gr.skip(),) * len(RUN_OUTPUTS)
+        try:
+            live = LiveRun(lambda emit: self.pipeline.run(
+                task, cancel=cancel, checkpoint=checkpoint,
+                on_progress=lambda event: emit("progress", event),
+                on_checkpoint=lambda _cp, reports: emit("reports", reports)))
+            for kind, payload in live.events():
+                if kind == "done":
+                    result = payload
+                    break
+                if board.apply(kind, payload):
+                    if kind == "progress":
+                        progress(payload.fraction, desc=payload.message)
+                    view = steps_html(board.reports, running_message=board.message)
+                    yield skip[:2] + (view,) + skip[3:]
+        except Exception:  # a bug: logged, and the visitor gets a sentence, not a trace
+            log.exception("live run crashed")
+            raise gr.Error("Internal error while running the task; it has been logged.",
+                           print_exception=False) from None
+        finally:
+            if result is None:
+                cancel.set()
+            self.cancels.close(session, cancel)
+        summary = reuse_summary(result).sentence if reused else ""
+        yield self._finished(result, task, summary)
+        if result.status is TaskStatus.FAILED:
+            raise gr.Error(result.error or "The task failed.", print_exception=False)
+
+    # --- endpoints ------------------------------------------------------------------
+
+    def translate(self, audio: str | None, audio_url: str = "", clone_audio: str | None = None,
+                  source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
+                  llm_model: str = "", voice_vendor: str = "auto", output_format: str = "mp3",
+                  request: gr.Request = None, progress: gr.Progress = gr.Progress(),
+                  **keys: str) -> Iterator[tuple]:
+        """Translate speech and speak it in the same voice (all five steps).
+
+        Args:
+            audio: the recording (MP3, WAV, FLAC, M4A, OGG, WebM or MP4 audio).
+            audio_url: a public http(s) URL of a recording, used when no file is given.
+            clone_audio: optional separate clip whose voice is cloned instead.
+            source_language: spoken language code, or "auto" to detect it.
+            target_language: language code to speak, e.g. "es" or "ja".
+            stt_model: "vendor/model" for speech to text, "" for the default.
+            llm_model: "vendor/model" for translation, "" for the default.
+            voice_vendor: voice vendor id, or "auto" for the selection rule.
+            output_format: "mp3" or "wav".
+
+        Returns:
+            The dubbed audio, its download, the step list (HTML), the detected language,
+            the transcript rows, the translation rows, the timeline (SVG), the details
+            (Markdown), the full JSON report, subtitle files and a reuse note (empty here).
+        """
+        session = _session(request)
+        yield self._blank(reports=None, banner="Starting…")
+        try:
+            task = TaskRequest(
+                input_path=self._input_path(audio, audio_url),
+                target_language=(target_language or "").strip(),
+                source_language=None if (source_language or AUTO) == AUTO else source_language,
+                voice_vendor=voice_vendor or "auto", stt=stt_model or None, llm=llm_model or None,
+                clone_path=Path(clone_audio) if clone_audio else None,
+                output_format=(output_format or "mp3").lower(), keys=self._keys(keys))
+            if not task.target_language:
+                raise InputError("Pick a target language.")
+        except AppError as exc:
+            yield self._blank(banner=f"Failed: {exc.message}")
+            raise gr.Error(exc.message, print_exception=False) from None
+        yield from self._stream(task, None, session, progress, reused=False)
+
+    def resynthesize(self, translation_table: Any, voice_vendor: str = "auto",
+                     output_format: str = "mp3", last: SessionRun | None = None,
+                     request: gr.Request = None,
+                     progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
+        """Speak the (edited) translation again; only voice_clone and text_to_speech run.
+
+        Needs a /translate earlier in the same session (one ``gradio_client.Client`` keeps
+        one session).
+
+        Args:
+            translation_table: the translation rows; the last column holds the text to speak.
+            voice_vendor: voice vendor id, or "auto"; changing only this also reuses the rest.
+            output_format: "mp3" or "wav".
+
+        Returns:
+            The same outputs as /translate; the reuse note names the steps that were reused.
+        """
+        if last is None:
+            raise gr.Error("Translate something first, then edit the translation and "
+                           "re-synthesise.", print_exception=False)
+        try:
+            texts = [row[-1] if row else "" for row in _rows(translation_table)]
+            checkpoint = edit_checkpoint(last.checkpoint, texts)
+        except AppError as exc:
+            raise gr.Error(exc.message, print_exception=False) from None
+        task = replace(last.request, voice_vendor=voice_vendor or "auto",
+                       output_format=(output_format or "mp3").lower(), keys=self._keys(keys))
+        yield from self._stream(task, checkpoint, _session(request), progress, reused=True)
+
+    def plan(self, source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
+             llm_model: str = "", voice_vendor: str = "auto", **keys: str) -> str:
+        """Which vendors would run for these choices, and why; no vendor is called.
+
+        Args:
+            source_language: spoken language code, or "auto".
+            target_language: language code to speak.
+            stt_model: "vendor/model" for speech to text, "" for the default.
+            llm_model: "vendor/model" for translation, "" for the default.
+            voice_vendor: voice vendor id, or "auto" (shown as "Auto → fish (...)").
+
+        Returns:
+            Markdown: one line per step with the vendor and the reason, what is missing,
+            and the cost estimate.
+        """
+        return plan_markdown(self.pipeline, source_language=source_language,
+                             target_language=target_language, stt=stt_model, llm=llm_model,
+                             voice_vendor=voice_vendor, keys=self._keys(keys))
+
+    def options(self, source_language: str, target_language: str, **keys: str) -> tuple:
+        """Dropdown choices with their readiness for these languages and keys.
+
+        Returns:
+            Updated choices for speech to text, translation, voice, and the Compare pickers.
+        """
+        keys = self._keys(keys)
+        source = None if (source_language or AUTO) == AUTO else source_language
+        voices = voice_choices(self.pipeline, keys, target_language)
+        short = voice_choices(self.pipeline, keys, target_language, short=True)
+        llms = model_choices(self.pipeline, Role.TRANSLATE, keys)
+        return (gr.Dropdown(choices=model_choices(self.pipeline, Role.TRANSCRIBE, keys, source)),
+                gr.Dropdown(choices=llms), gr.Dropdown(choices=voices),
+                gr.Dropdown(choices=llms[1:]), gr.Dropdown(choices=short[1:]))
+
+    def cancel(self, request: gr.Request = None) -> str:
+        """Stop this session's running translation or comparison at its next safe point.
+
+        Returns:
+            A short note saying whether anything was running.
+        """
+        count = self.cancels.cancel(_session(request))
+        return "Stopping…" if count else "Nothing is running."
+
+
+def _rows(table: Any) -> list[Sequence[Any]]:
+    """Rows of a Dataframe value (list of lists, {"data": ...}, or a pandas frame)."""
+    if table is None:
+        return []
+    if isinstance(table, Mapping):
+        return list(table.get("data") or [])
+    if hasattr(table, "values") and hasattr(table, "columns"):
+        return table.values.tolist()
+    if isinstance(table, str):
+        return json.loads(table).get("data", [])
+    return list(table)
+

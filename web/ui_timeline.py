@@ -1,0 +1,69 @@
+"""Draw a :class:`~pipeline.timeline.Timeline` as an inline SVG picture (no plotting library)."""
+
+from __future__ import annotations
+
+import html
+
+from pipeline.timeline import Timeline
+
+__all__ = ["timeline_svg"]
+
+_LEFT = 86
+_WIDTH = 900
+_LANE_H = 34
+_GAP = 14
+_TOP = 8
+_COLOURS = ("#4f46e5", "#c026d3", "#0d9488")
+
+
+def _x(time_s: float, duration_s: float) -> float:
+    span = _WIDTH - _LEFT - 10
+    return _LEFT + span * (time_s / duration_s if duration_s > 0 else 0.0)
+
+
+def _tick_label(value_s: float) -> str:
+    minutes, rest = divmod(value_s, 60.0)
+    return f"{int(minutes)}:{int(rest):02d}" if value_s >= 60 else f"{value_s:g} s"
+
+
+def timeline_svg(timeline: Timeline | None) -> str:
+    """The lanes as coloured blocks on a common time axis; "" when there is nothing to draw.
+
+    Every block has a tooltip with its number, times and text; the picture scales to the
+    page width.
+    """
+    if timeline is None or not timeline.lanes:
+        return ""
+    height = _TOP + len(timeline.lanes) * (_LANE_H + _GAP) + 22
+    parts = [
+        f'<svg class="st-timeline" viewBox="0 0 {_WIDTH} {height}" role="img" '
+        f'preserveAspectRatio="xMinYMin meet" aria-label="Timeline of '
+        f'{" and ".join(lane.name.lower() for lane in timeline.lanes)} segments">'
+    ]
+    axis_y = _TOP + len(timeline.lanes) * (_LANE_H + _GAP)
+    for tick in timeline.ticks_s:
+        x = _x(tick, timeline.duration_s)
+        parts.append(f'<line x1="{x:.1f}" y1="{_TOP}" x2="{x:.1f}" y2="{axis_y}" '
+                     'stroke="#94a3b8" stroke-width="0.6" stroke-dasharray="3 3"/>')
+        parts.append(f'<text x="{x:.1f}" y="{axis_y + 15}" font-size="12" fill="currentColor" '
+                     f'text-anchor="middle">{_tick_label(tick)}</text>')
+    for row, lane in enumerate(timeline.lanes):
+        y = _TOP + row * (_LANE_H + _GAP)
+        colour = _COLOURS[row % len(_COLOURS)]
+        parts.append(f'<text x="0" y="{y + _LANE_H / 2 + 5:.1f}" font-size="14" font-weight="600" '
+                     f'fill="currentColor">{html.escape(lane.name)}</text>')
+        for span in lane.spans:
+            x0 = _x(span.start_s, timeline.duration_s)
+            width = max(2.0, _x(span.end_s, timeline.duration_s) - x0)
+            tip = html.escape(f"{span.number}. {span.start_s:.1f}–{span.end_s:.1f} s: {span.text}")
+            parts.append(
+                f'<g><title>{tip}</title><rect x="{x0:.1f}" y="{y}" width="{width:.1f}" '
+                f'height="{_LANE_H}" rx="5" fill="{colour}" fill-opacity="0.85"/>'
+            )
+            if width > 18:
+                parts.append(f'<text x="{x0 + width / 2:.1f}" y="{y + _LANE_H / 2 + 5:.1f}" '
+                             'font-size="13" fill="#fff" text-anchor="middle">'
+                             f"{span.number}</text>")
+            parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)
