@@ -107,12 +107,12 @@ def _results() -> dict[str, Any]:
         out["language"] = gr.Markdown("No transcript yet.")
         out["transcript"] = gr.Dataframe(headers=TRANSCRIPT_HEADERS, value=[], interactive=False,
                                          wrap=True, label="Segments", elem_id="transcript-table",
-                                         column_widths=["8%", "12%", "12%", "68%"])
+                                         column_widths=["48px", "128px", "auto"])
     with gr.Tab("Translation", id="translation"):
         out["translation"] = gr.Dataframe(
             headers=TRANSLATION_HEADERS, value=[], interactive=True, wrap=True, type="array",
-            static_columns=[0, 1, 2, 3], label="Edit any line, then re-synthesise",
-            elem_id="translation-table", column_widths=["6%", "10%", "10%", "37%", "37%"])
+            static_columns=[0, 1, 2], label="Edit any line, then re-synthesise",
+            elem_id="translation-table", column_widths=["48px", "128px", "auto", "auto"])
         out["resynth"] = gr.Button("Re-synthesise", variant="primary", elem_id="resynth-button")
         gr.Markdown("Speaks the lines above again with the voice vendor picked above; the "
                     "transcript and translation are reused, not redone.",

@@ -25,6 +25,7 @@ __all__ = [
     "details_markdown",
     "language_markdown",
     "seconds",
+    "span",
     "steps_html",
     "transcript_rows",
     "translation_rows",
@@ -39,14 +40,19 @@ STEP_TITLES: dict[StepName, str] = {
 }
 _ICONS = {StepStatus.PENDING: "○", StepStatus.RUNNING: "◔", StepStatus.SUCCEEDED: "✓",
           StepStatus.FAILED: "✗", StepStatus.SKIPPED: "↷"}
-TRANSCRIPT_HEADERS = ["#", "Start", "End", "Text"]
-TRANSLATION_HEADERS = ["#", "Start", "End", "Original", "Translation (editable)"]
+TRANSCRIPT_HEADERS = ["#", "Time", "Text"]
+TRANSLATION_HEADERS = ["#", "Time", "Original", "Translation (editable)"]
 
 
 def clock(value_s: float) -> str:
     """A position in the audio: "0:03.2", "12:05.0"."""
     minutes, rest = divmod(max(0.0, value_s), 60.0)
     return f"{int(minutes)}:{rest:04.1f}"
+
+
+def span(start_s: float, end_s: float) -> str:
+    """A stretch of the audio: "0:01.2–0:03.4"."""
+    return f"{clock(start_s)}–{clock(end_s)}"
 
 
 def seconds(value_s: float | None) -> str:
@@ -109,20 +115,20 @@ def language_markdown(result: TaskResult) -> str:
 
 
 def transcript_rows(transcript: Transcript | None) -> list[list[object]]:
-    """Rows of the transcript table: number, start, end, text."""
+    """Rows of the transcript table: number, time span, text."""
     if transcript is None:
         return []
-    return [[i, clock(s.start_s), clock(s.end_s), s.text]
+    return [[i, span(s.start_s, s.end_s), s.text]
             for i, s in enumerate(transcript.segments, start=1)]
 
 
 def translation_rows(result: TaskResult) -> list[list[object]]:
-    """Rows of the editable table: number, times, original and the text that is spoken."""
+    """Rows of the editable table: number, time span, original and the text that is spoken."""
     transcript = result.transcript
     if transcript is None:
         return []
     spoken = result.translation.segments if result.translation else transcript.segments
-    return [[i, clock(o.start_s), clock(o.end_s), o.text, t.text]
+    return [[i, span(o.start_s, o.end_s), o.text, t.text]
             for i, (o, t) in enumerate(zip(transcript.segments, spoken, strict=False), start=1)]
 
 

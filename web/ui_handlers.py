@@ -157,19 +157,29 @@ class UiHandlers:
         board = StepBoard()
         result: TaskResult | None = None
         skip = (gr.skip(),) * len(RUN_OUTPUTS)
+        preview = ""
         try:
             live = LiveRun(lambda emit: self.pipeline.run(
                 task, cancel=cancel, checkpoint=checkpoint,
                 on_progress=lambda event: emit("progress", event),
-                on_checkpoint=lambda _cp, reports: emit("reports", reports)))
+                on_checkpoint=lambda _cp, reports: emit("reports", reports),
+                on_partial_audio=lambda path, ready_s: emit("partial", (path, ready_s))))
             for kind, payload in live.events():
                 if kind == "done":
                     result = payload
                     break
-                if board.apply(kind, payload):
+                if kind == "partial" and not preview:
+                    # The first finished lines play at once; the player is not swapped again
+                    # until the whole dub is ready, so listening is never cut off.
+                    path, ready_s = payload
+                    preview = (f"The first {ready_s:.1f} s of the dub can be played in the Audio "
+                               "tab while the rest is spoken.")
+                    view = steps_html(board.reports, running_message=board.message, banner=preview)
+                    yield (publish(path),) + skip[1:2] + (view,) + skip[3:]
+                elif board.apply(kind, payload):
                     if kind == "progress":
                         progress(payload.fraction, desc=payload.message)
-                    view = steps_html(board.reports, running_message=board.message)
+                    view = steps_html(board.reports, running_message=board.message, banner=preview)
                     yield skip[:2] + (view,) + skip[3:]
         except Exception:  # a bug: logged, and the visitor gets a sentence, not a trace
             log.exception("live run crashed")

@@ -33,6 +33,7 @@ CSS = """
 #details th, #details td { min-width: 7rem; vertical-align: top; overflow-wrap: normal;
   word-break: normal; }
 #details td:last-child { min-width: 16rem; }
+#transcript-table td, #translation-table td { font-family: var(--font); }
 .st-footer { text-align: center; font-size: 0.9rem; opacity: 0.85; margin-top: 1rem; }
 @media (max-width: 640px) {
   .st-step { grid-template-columns: 1.4rem 1fr; }

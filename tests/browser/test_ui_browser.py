@@ -168,3 +168,20 @@ def test_the_first_screen_is_readable_at_desktop_and_phone_widths(browser, app_s
     assert page.get_by_role("heading", name="Speech translation that keeps your voice").is_visible()
     shoot(page, shots_dir, f"00-first-screen-{name}")
     context.close()
+
+
+def test_the_keyboard_reaches_translate_and_a_missing_file_gets_a_plain_sentence(page,
+                                                                                  shots_dir):
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == \
+                "translate-button":
+            break
+    else:
+        pytest.fail("Tab never reached the Translate button")
+    page.keyboard.press("Enter")
+    banner = page.locator("#steps .st-banner")
+    expect(banner).to_have_text("Failed: Upload or record some speech first, or paste an "
+                                "audio URL.")
+    assert "Traceback" not in page.locator("body").inner_text()
+    shoot(page, shots_dir, "10-missing-file-desktop", full=False)

@@ -75,9 +75,9 @@ def test_translate_runs_end_to_end_and_returns_every_output(client, server, spee
 def test_resynthesize_in_the_same_client_session_reuses_the_first_steps(client, speech):
     client.predict(handle_file(str(speech)), "", None, "auto", "es", "", "", "fake_voice",
                    "mp3", api_name="/translate")
-    table = {"headers": ["#", "Start", "End", "Original", "Translation (editable)"],
-             "data": [[1, "0:00.0", "0:02.0", "Hello there.", "Hola."],
-                      [2, "0:02.5", "0:04.0", "Goodbye.", "Adiós."]]}
+    table = {"headers": ["#", "Time", "Original", "Translation (editable)"],
+             "data": [[1, "0:00.0–0:02.0", "Hello there.", "Hola."],
+                      [2, "0:02.5–0:04.0", "Goodbye.", "Adiós."]]}
     outputs = client.predict(table, "fake_voice", "wav", api_name="/resynthesize")
     out = dict(zip(API_OUTPUTS, outputs, strict=True))
     assert out["audio"].endswith(".wav")

@@ -74,8 +74,8 @@ def test_an_empty_step_list_shows_all_five_pending():
 
 
 def test_the_translation_table_pairs_each_original_line_with_its_translation():
-    assert translation_rows(_result()) == [[1, "0:00.0", "0:02.0", "Hello there.", "¡Hola!"],
-                                           [2, "1:02.5", "1:04.0", "Goodbye.", "¡Hola!"]]
+    assert translation_rows(_result()) == [[1, "0:00.0–0:02.0", "Hello there.", "¡Hola!"],
+                                           [2, "1:02.5–1:04.0", "Goodbye.", "¡Hola!"]]
 
 
 def test_details_say_which_vendor_was_chosen_and_why_with_cost_and_warnings():

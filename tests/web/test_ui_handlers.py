@@ -72,8 +72,8 @@ def test_a_translation_shows_live_steps_then_every_output(handlers, speech):
     assert out["audio"].endswith("output.mp3") and Path(out["audio"]).is_file()
     assert out["steps"].count("st-succeeded") == 5
     assert "English (en)" in out["language"]
-    assert out["transcript"] == [[1, "0:00.0", "0:02.0", "Hello there."],
-                                 [2, "0:02.5", "0:04.0", "Goodbye."]]
+    assert out["transcript"] == [[1, "0:00.0–0:02.0", "Hello there."],
+                                 [2, "0:02.5–0:04.0", "Goodbye."]]
     assert [row[-1] for row in out["translation"]] == ["[es] Hello there.", "[es] Goodbye."]
     assert "<svg" in out["timeline"] and "Original" in out["timeline"]
     assert "Vendors and why" in out["details"] and "fake_voice" in out["details"]
@@ -211,3 +211,13 @@ def test_publish_copies_files_outside_the_served_folders(tmp_path, monkeypatch):
     copied = publish(inside)
     assert copied != str(inside) and Path(copied).read_bytes() == b"ID3"
     assert publish(None) is None
+
+
+def test_the_first_finished_lines_play_before_the_whole_dub_is_ready(handlers, speech):
+    yields = run_all(translate(handlers, speech, FAKE_LLM_KEY="k"))
+    previews = [y for y in yields[1:-1] if isinstance(y[0], str)]
+    assert previews, "a partial piece reached the player during text_to_speech"
+    first = named(previews[0])
+    assert first["audio"].endswith(".wav") and Path(first["audio"]).is_file()
+    assert "can be played in the Audio tab while the rest is spoken" in first["steps"]
+    assert named(yields[-1])["audio"].endswith("output.mp3")
