@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pipeline.errors import InputError
-from pipeline.types import Checkpoint, Segment, StepName, StepStatus, TaskResult
+from pipeline.types import Checkpoint, Segment, StepName, StepStatus, TaskRequest, TaskResult
 
-__all__ = ["ReuseSummary", "edit_checkpoint", "reuse_summary", "spoken_segments"]
+__all__ = ["ReuseSummary", "edit_checkpoint", "reusable_checkpoint", "reuse_summary",
+           "spoken_segments"]
 
 
 def spoken_segments(checkpoint: Checkpoint) -> tuple[Segment, ...]:
@@ -55,6 +56,28 @@ def edit_checkpoint(checkpoint: Checkpoint, texts: Sequence[str]) -> Checkpoint:
         return replace(checkpoint, translation=replace(checkpoint.translation, segments=edited))
     return replace(checkpoint, transcript=replace(
         checkpoint.transcript, segments=edited, text=" ".join(t for t in cleaned if t)))
+
+
+def reusable_checkpoint(previous: TaskRequest, checkpoint: Checkpoint | None,
+                        request: TaskRequest) -> Checkpoint | None:
+    """What of an earlier run of the same input ``request`` can reuse, or None.
+
+    Same input, clone clip, spoken language and transcription model: the checked audio,
+    the voice reference and the transcript carry over; with the same target language and
+    LLM too, so does the translation. Only the voice vendor or the output format changing
+    therefore re-runs just ``voice_clone`` and ``text_to_speech``.
+    """
+    if checkpoint is None or checkpoint.transcript is None:
+        return None
+    same_input = (previous.input_path == request.input_path
+                  and previous.clone_path == request.clone_path
+                  and previous.source_language == request.source_language
+                  and previous.stt == request.stt)
+    if not same_input:
+        return None
+    if previous.target_language == request.target_language and previous.llm == request.llm:
+        return checkpoint
+    return replace(checkpoint, translation=None)
 
 
 @dataclass(frozen=True, slots=True)

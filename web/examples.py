@@ -84,13 +84,13 @@ def _synthesise(pipeline: Pipeline, voice_info: VendorInfo, script: Script, path
                                           {}, pipeline.settings)
         spoken = speaker.speak(script.text, Voice(voice_info.id, profile=dict(_SPEAKER)),
                                script.language)
-    except (AppError, OSError, ValueError) as exc:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(spoken.data)
+        partial.replace(path)
+    except (AppError, OSError, ValueError) as exc:  # no examples is better than no page
         log.warning("example %s not made: %s", script.name, exc)
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_bytes(spoken.data)
-    partial.replace(path)
     return True
 
 

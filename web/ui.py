@@ -202,7 +202,7 @@ def _wire(demo, handlers, comparer, inp, ch, steps, res, cmp, session) -> None:
     run_outputs = [res["audio"], res["download"], steps, res["language"], res["transcript"],
                    res["translation"], res["timeline"], res["details"], res["report"],
                    res["subtitles"], res["reuse"], session]
-    ch["go"].click(handlers.translate, run_inputs, run_outputs, inputs_kwargs=keys,
+    ch["go"].click(handlers.translate, [*run_inputs, session], run_outputs, inputs_kwargs=keys,
                    api_name="translate")
     res["resynth"].click(handlers.resynthesize, [res["translation"], ch["voice"], ch["fmt"], session],
                          run_outputs, inputs_kwargs=keys, api_name="resynthesize")

@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from typing import Any
 
 import gradio as gr
 
-from pipeline.editing import edit_checkpoint, reuse_summary
+from pipeline.editing import edit_checkpoint, reusable_checkpoint, reuse_summary
 from pipeline.errors import AppError, InputError
 from pipeline.languages import AUTO
 from pipeline.runner import Pipeline
@@ -55,11 +56,14 @@ class SessionRun:
     checkpoint: Checkpoint
 
 
+_PUBLISHED_KEEP_S = 24 * 3600
+
+
 def publish(path: Path | None) -> str | None:
     """A path the page may serve: files outside the working and temp folders are copied.
 
     Gradio only hands out files from those folders, and task folders (e.g. ``/data``)
-    should not be served wholesale.
+    should not be served wholesale. Copies older than a day are removed as new ones come.
     """
     if path is None or not Path(path).is_file():
         return None
@@ -67,9 +71,23 @@ def publish(path: Path | None) -> str | None:
     for allowed in (Path.cwd(), Path(tempfile.gettempdir())):
         if resolved.is_relative_to(allowed.resolve()):
             return str(resolved)
-    folder = Path(tempfile.gettempdir()) / "speech-translate" / uuid.uuid4().hex
+    root = Path(tempfile.gettempdir()) / "speech-translate"
+    _prune(root)
+    folder = root / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=True)
     return shutil.copy2(resolved, folder / resolved.name)
+
+
+def _prune(root: Path) -> None:
+    if not root.is_dir():
+        return
+    cutoff = time.time() - _PUBLISHED_KEEP_S
+    for folder in root.iterdir():
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def page_report(result: TaskResult) -> dict[str, Any]:
@@ -199,9 +217,12 @@ class UiHandlers:
     def translate(self, audio: str | None, audio_url: str = "", clone_audio: str | None = None,
                   source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
                   llm_model: str = "", voice_vendor: str = "auto", output_format: str = "mp3",
-                  request: gr.Request = None, progress: gr.Progress = gr.Progress(),
-                  **keys: str) -> Iterator[tuple]:
+                  last: SessionRun | None = None, request: gr.Request = None,
+                  progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
         """Translate speech and speak it in the same voice (all five steps).
+
+        Within one session, running the same input again reuses what still holds: with only
+        the voice vendor (or format) changed, just voice_clone and text_to_speech run.
 
         Args:
             audio: the recording (MP3, WAV, FLAC, M4A, OGG, WebM or MP4 audio).
@@ -234,7 +255,8 @@ class UiHandlers:
         except AppError as exc:
             yield self._blank(banner=f"Failed: {exc.message}")
             raise gr.Error(exc.message, print_exception=False) from None
-        yield from self._stream(task, None, session, progress, reused=False)
+        earlier = reusable_checkpoint(last.request, last.checkpoint, task) if last else None
+        yield from self._stream(task, earlier, session, progress, reused=earlier is not None)
 
     def resynthesize(self, translation_table: Any, voice_vendor: str = "auto",
                      output_format: str = "mp3", last: SessionRun | None = None,

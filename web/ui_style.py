@@ -27,6 +27,8 @@ CSS = """
 .st-skipped .st-icon, .st-skipped .st-status { color: #a16207; }
 .st-banner { margin: 0.5rem 0 0; font-weight: 600; }
 @keyframes st-pulse { 50% { opacity: 0.35; } }
+.st-figure { margin: 0.5rem 0; }
+.st-figure figcaption { font-weight: 600; margin-bottom: 0.3rem; }
 .st-timeline { width: 100%; height: auto; color: var(--body-text-color); }
 .st-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 0.5rem; }
 #details table { display: block; overflow-x: auto; max-width: 100%; }

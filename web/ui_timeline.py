@@ -27,7 +27,7 @@ def _tick_label(value_s: float) -> str:
 
 
 def timeline_svg(timeline: Timeline | None) -> str:
-    """The lanes as coloured blocks on a common time axis; "" when there is nothing to draw.
+    """The lanes as coloured blocks on a common time axis, captioned; "" when nothing to draw.
 
     Every block has a tooltip with its number, times and text; the picture scales to the
     page width.
@@ -66,4 +66,7 @@ def timeline_svg(timeline: Timeline | None) -> str:
                              f"{span.number}</text>")
             parts.append("</g>")
     parts.append("</svg>")
-    return "".join(parts)
+    caption = ("Timeline: each line in the original and where it lands in the dub"
+               if len(timeline.lanes) > 1 else "Timeline: each line in the original")
+    return (f'<figure class="st-figure"><figcaption>{caption} (hover a block for its text)'
+            f'</figcaption>{"".join(parts)}</figure>')

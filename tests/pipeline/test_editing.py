@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from pipeline.editing import edit_checkpoint, reuse_summary, spoken_segments
+from pipeline.editing import edit_checkpoint, reusable_checkpoint, reuse_summary, spoken_segments
 from pipeline.errors import InputError
 from pipeline.types import (
     Checkpoint,
     Segment,
     StepName,
     StepStatus,
+    TaskRequest,
     TaskStatus,
     Transcript,
     Translation,
@@ -79,3 +82,27 @@ def test_a_fresh_run_reuses_nothing(pipeline, vendors, speech):
     summary = reuse_summary(result)
     assert summary.reused == () and len(summary.ran) == 5
     assert all(s.status is StepStatus.SUCCEEDED for s in result.steps)
+
+
+def test_only_a_new_voice_vendor_reuses_everything_up_to_the_translation(tmp_path):
+    earlier = _checkpoint()
+    first = TaskRequest(tmp_path / "a.wav", "es", llm="fake_llm", voice_vendor="fish")
+    assert reusable_checkpoint(first, earlier, replace(first, voice_vendor="espeak",
+                                                       output_format="wav")) == earlier
+
+
+def test_a_new_target_or_llm_keeps_the_transcript_but_translates_again(tmp_path):
+    earlier = _checkpoint()
+    first = TaskRequest(tmp_path / "a.wav", "es", llm="fake_llm")
+    for changed in (replace(first, target_language="ja"), replace(first, llm="other")):
+        reused = reusable_checkpoint(first, earlier, changed)
+        assert reused.transcript == earlier.transcript and reused.translation is None
+
+
+def test_another_input_or_transcription_model_reuses_nothing(tmp_path):
+    first = TaskRequest(tmp_path / "a.wav", "es")
+    for changed in (replace(first, input_path=tmp_path / "b.wav"), replace(first, stt="sphinx"),
+                    replace(first, source_language="en"),
+                    replace(first, clone_path=tmp_path / "c.wav")):
+        assert reusable_checkpoint(first, _checkpoint(), changed) is None
+    assert reusable_checkpoint(first, None, first) is None

@@ -90,7 +90,8 @@ def test_details_say_which_vendor_was_chosen_and_why_with_cost_and_warnings():
 
 def test_the_timeline_picture_has_a_block_and_tooltip_per_segment():
     svg = timeline_svg(timeline_for(_result()))
-    assert svg.startswith("<svg") and svg.count("<rect") == 2
+    assert svg.startswith("<figure") and "<svg" in svg and svg.count("<rect") == 2
+    assert "Timeline: each line in the original" in svg
     assert "1. 0.0–2.0 s: Hello there." in svg
     assert "1:00" in svg
     assert timeline_svg(None) == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -76,6 +77,7 @@ def test_a_translation_shows_live_steps_then_every_output(handlers, speech):
                                  [2, "0:02.5–0:04.0", "Goodbye."]]
     assert [row[-1] for row in out["translation"]] == ["[es] Hello there.", "[es] Goodbye."]
     assert "<svg" in out["timeline"] and "Original" in out["timeline"]
+    assert "Dubbed" in out["timeline"], "the timing report places the dubbed lines"
     assert "Vendors and why" in out["details"] and "fake_voice" in out["details"]
     assert out["report"]["status"] == "succeeded"
     assert isinstance(out["session"], SessionRun)
@@ -208,8 +210,12 @@ def test_publish_copies_files_outside_the_served_folders(tmp_path, monkeypatch):
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path / "served"))
+    stale = tmp_path / "served" / "speech-translate" / "old"
+    stale.mkdir(parents=True)
+    os.utime(stale, (1, 1))
     copied = publish(inside)
     assert copied != str(inside) and Path(copied).read_bytes() == b"ID3"
+    assert not stale.exists(), "copies older than a day are cleared"
     assert publish(None) is None
 
 
@@ -221,3 +227,18 @@ def test_the_first_finished_lines_play_before_the_whole_dub_is_ready(handlers, s
     assert first["audio"].endswith(".wav") and Path(first["audio"]).is_file()
     assert "can be played in the Audio tab while the rest is spoken" in first["steps"]
     assert named(yields[-1])["audio"].endswith("output.mp3")
+
+
+def test_translating_again_with_only_another_voice_reruns_only_the_voice_steps(handlers,
+                                                                              fake_vendors,
+                                                                              speech):
+    first = named(run_all(translate(handlers, speech, FAKE_LLM_KEY="k"))[-1])
+    again = named(run_all(translate(handlers, speech, last=first["session"], FAKE_LLM_KEY="k",
+                                    voice_vendor="espeak"))[-1])
+    assert again["reuse"] == ("Reused initialization, speech_to_text, translation; ran again "
+                              "voice_clone, text_to_speech.")
+    assert len(fake_vendors.stt.calls) == 1 and len(fake_vendors.llm.calls) == 1
+    other = named(run_all(translate(handlers, speech, last=again["session"], FAKE_LLM_KEY="k",
+                                    target_language="fr"))[-1])
+    assert other["reuse"].startswith("Reused initialization, speech_to_text; ran again translation")
+    assert len(fake_vendors.llm.calls) == 2
