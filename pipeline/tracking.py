@@ -55,7 +55,8 @@ class StepTracker:
             self._reports[name] = replace(self._reports[name], **changes)
 
     def start(self, name: StepName, message: str) -> None:
-        """Mark ``name`` running."""
+        """Mark ``name`` running; a pending cancel stops here and leaves it pending."""
+        self.current = None
         self.check_cancel()
         self.current = name
         self._set(name, status=StepStatus.RUNNING, started_at=self._clock())

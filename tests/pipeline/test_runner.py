@@ -453,3 +453,17 @@ def test_three_minutes_dubbed_offline_start_every_line_within_100_ms_with_matchi
             for cue, timing in zip(cues, report.segments):
                 assert cue.start_s == pytest.approx(timing.placed_start_s, abs=0.001)
                 assert cue.end_s == pytest.approx(timing.placed_start_s + timing.dubbed_s, abs=0.001)
+
+
+def test_a_cancel_noticed_between_steps_leaves_finished_steps_succeeded(pipeline, vendors, speech):
+    cancel = threading.Event()
+
+    def on_checkpoint(checkpoint, steps):
+        if steps[1].status is StepStatus.SUCCEEDED:
+            cancel.set()
+
+    result = pipeline.run(_request(speech), cancel=cancel, on_checkpoint=on_checkpoint)
+    assert result.status is TaskStatus.CANCELED
+    assert _statuses(result) == {"initialization": "succeeded", "speech_to_text": "succeeded",
+                                 "translation": "pending", "voice_clone": "pending",
+                                 "text_to_speech": "pending"}
