@@ -9,6 +9,9 @@ Each line goes through three stages:
    fit it to the timeline (:mod:`pipeline.timing`): when it needs more than 1.15x and
    the vendor has its own speed control, the line is spoken again at that speed;
    whatever is left is time-stretched without pitch change (rubberband, else atempo).
+   A vendor thread waits before speaking another line while ``concurrency + 2 x
+   audio_workers`` lines are spoken but not yet prepared, so a fast vendor never piles
+   audio up in memory.
 3. **Place** (the calling thread, in order): as soon as the leading lines are all
    prepared they are written to the output (WAV, or MP3 encoded while it is written)
    and to a new piece file handed to ``on_piece(path, ready_s)``: the dub's first
@@ -22,8 +25,10 @@ streamed to disk (and to the encoder) as it is placed.
 from __future__ import annotations
 
 import heapq
+import io
 import itertools
 import threading
+import wave
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +70,12 @@ def clean_clip(path: Path, out_path: Path, *, target_lufs: float = TARGET_LUFS) 
     The gain is lowered when it would push a sample above -1.5 dBFS. A clip with no
     audible sound is kept as it is.
     """
-    samples = read_samples(path)
     rate_hz = audio.wav_info(path).sample_rate_hz
+    return _write_clean(read_samples(path), rate_hz, out_path, target_lufs)
+
+
+def _write_clean(samples: np.ndarray, rate_hz: int, out_path: Path,
+                 target_lufs: float = TARGET_LUFS) -> DecodedAudio:
     first, last = sound_bounds(samples, rate_hz)
     if last > first:
         edge = round(EDGE_S * rate_hz)
@@ -79,6 +88,21 @@ def clean_clip(path: Path, out_path: Path, *, target_lufs: float = TARGET_LUFS) 
         samples = samples * gain
     pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
     return audio.write_pcm(out_path, pcm.tobytes(), rate_hz)
+
+
+def _plain_pcm(result: SynthesizedAudio) -> np.ndarray | None:
+    """The samples of a 16-bit mono WAV answer at the output rate (no decoding needed)."""
+    if result.format.lower() != "wav":
+        return None
+    try:
+        with wave.open(io.BytesIO(result.data)) as reader:
+            if (reader.getsampwidth(), reader.getnchannels(), reader.getframerate()) != (
+                    2, 1, OUTPUT_RATE_HZ):
+                return None
+            raw = reader.readframes(reader.getnframes())
+    except (wave.Error, EOFError):
+        return None
+    return np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +180,15 @@ class _Run:
     done: dict[int, _Fitted] = field(default_factory=dict)
     error: BaseException | None = None
     changed: threading.Condition = field(default_factory=threading.Condition)
+    slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(8))
+
+    def hold_slot(self) -> bool:
+        """Wait until fewer lines are spoken but not yet prepared than the slots allow
+        (so finished audio never piles up in memory); False when the run is stopping."""
+        while not self.slots.acquire(timeout=0.2):
+            if self.error is not None or (self.cancel is not None and self.cancel.is_set()):
+                return False
+        return True
 
     def fail(self, exc: BaseException) -> None:
         with self.changed:
@@ -172,6 +205,9 @@ class _Run:
         return result
 
     def take(self, position: int, result: SynthesizedAudio, name: str) -> DecodedAudio:
+        samples = _plain_pcm(result)
+        if samples is not None:
+            return _write_clean(samples, OUTPUT_RATE_HZ, self.work_dir / f"{position:05d}{name}.wav")
         raw = audio.decode_bytes(result.data, result.format, self.work_dir / f"{position:05d}{name}_raw.wav",
                                  sample_rate_hz=OUTPUT_RATE_HZ)
         clean = clean_clip(raw.path, self.work_dir / f"{position:05d}{name}.wav")
@@ -194,27 +230,30 @@ class _Run:
             self.changed.notify_all()
 
 
-def _first_take(run: _Run, speakers: _Jobs, preparers: _Jobs, position: int) -> None:
-    result = run.speak(position)
-    preparers.submit(position, lambda: _prepare(run, speakers, preparers, position, result))
-
-
-def _prepare(run: _Run, speakers: _Jobs, preparers: _Jobs, position: int,
-             result: SynthesizedAudio) -> None:
-    clean = run.take(position, result, "")
-    natural_s = clean.duration_s
-    factor = run.timeline.planned_factor(position, natural_s)
-    if run.speeds is not None and factor > ACCEPT_SPEED:
-        vendor_speed = min(factor, run.speeds[1], MAX_SPEED)
-
-        def again() -> None:
-            faster = run.speak(position, vendor_speed)
-            preparers.submit(position, lambda: run.finish(position, run.fit(
-                position, run.take(position, faster, "_fast"), natural_s, factor, vendor_speed)))
-
-        speakers.submit(position, again)
+def _first_take(run: _Run, preparers: _Jobs, position: int) -> None:
+    if not run.hold_slot():
         return
-    run.finish(position, run.fit(position, clean, natural_s, factor, 1.0))
+    try:
+        result = run.speak(position)
+    except BaseException:
+        run.slots.release()
+        raise
+    preparers.submit(position, lambda: _prepare(run, position, result))
+
+
+def _prepare(run: _Run, position: int, result: SynthesizedAudio) -> None:
+    try:
+        clean = run.take(position, result, "")
+        del result
+        natural_s = clean.duration_s
+        factor = run.timeline.planned_factor(position, natural_s)
+        vendor_speed = 1.0
+        if run.speeds is not None and factor > ACCEPT_SPEED:
+            vendor_speed = min(factor, run.speeds[1], MAX_SPEED)
+            clean = run.take(position, run.speak(position, vendor_speed), "_fast")
+        run.finish(position, run.fit(position, clean, natural_s, factor, vendor_speed))
+    finally:
+        run.slots.release()
 
 
 def synthesize(
@@ -260,12 +299,13 @@ def synthesize(
     lines = [segments[i] for i in indexes]
     timeline_type = KeepTimeline if mode == "keep" else NaturalTimeline
     run = _Run(synthesizer, voice, language, work_dir, policy, cancel,
-               speeds if mode == "keep" else None, timeline_type(lines, indexes, total_s), lines)
+               speeds if mode == "keep" else None, timeline_type(lines, indexes, total_s), lines,
+               slots=threading.Semaphore(concurrency + 2 * audio_workers))
     speakers = _Jobs(concurrency, run.fail)
     preparers = _Jobs(audio_workers, run.fail)
     try:
         for position in range(len(lines)):
-            speakers.submit(position, lambda p=position: _first_take(run, speakers, preparers, p))
+            speakers.submit(position, lambda p=position: _first_take(run, preparers, p))
         _place_all(run, output, on_placed)
         output.finish(run.timeline.duration_s if mode == "keep" else None)
     except BaseException:

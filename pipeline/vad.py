@@ -6,6 +6,7 @@ in memory: only one block of samples plus one small number per 30 ms frame.
 
 from __future__ import annotations
 
+import functools
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -277,24 +278,26 @@ def write_silence(writer: wave.Wave_write, cursor: int, until: int) -> int:
     return cursor
 
 
-def _k_weighting_gain(frequencies_hz: np.ndarray, rate_hz: int) -> np.ndarray:
-    """|H| of the ITU-R BS.1770 K-weighting (high shelf then high pass) at ``rate_hz``."""
+@functools.lru_cache(maxsize=8)
+def _k_weighting_table(rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
+    """|H| of the ITU-R BS.1770 K-weighting (high shelf then high pass) at ``rate_hz``,
+    on a grid of 8193 frequencies from 0 to Nyquist."""
     def biquad(kind: str, fc_hz: float, q: float, gain_db: float = 0.0) -> tuple:
         k = np.tan(np.pi * fc_hz / rate_hz)
+        a0 = 1 + k / q + k * k
         if kind == "shelf":
             vh, vb = 10 ** (gain_db / 20), 10 ** (gain_db / 40)
-            a0 = 1 + k / q + k * k
             return ((vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0,
                     (vh - vb * k / q + k * k) / a0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0)
-        a0 = 1 + k / q + k * k
         return (1 / a0, -2 / a0, 1 / a0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0)
 
+    frequencies_hz = np.linspace(0.0, rate_hz / 2, 8193)
     z = np.exp(-1j * 2 * np.pi * frequencies_hz / rate_hz)
-    gain = np.ones_like(frequencies_hz, dtype=np.float64)
+    gain = np.ones_like(frequencies_hz)
     for b0, b1, b2, a1, a2 in (biquad("shelf", 1681.974, 0.7072, 3.99984),
                                biquad("pass", 38.1355, 0.5003)):
         gain = gain * np.abs((b0 + b1 * z + b2 * z * z) / (1 + a1 * z + a2 * z * z))
-    return gain
+    return frequencies_hz, gain
 
 
 def loudness_lufs(samples: np.ndarray, rate_hz: int) -> float:
@@ -308,7 +311,8 @@ def loudness_lufs(samples: np.ndarray, rate_hz: int) -> float:
     if len(samples) == 0:
         return FLOOR_DB
     spectrum = np.fft.rfft(samples.astype(np.float64))
-    spectrum *= _k_weighting_gain(np.fft.rfftfreq(len(samples), 1.0 / rate_hz), rate_hz)
+    grid_hz, gain = _k_weighting_table(rate_hz)
+    spectrum *= np.interp(np.fft.rfftfreq(len(samples), 1.0 / rate_hz), grid_hz, gain)
     weighted = np.fft.irfft(spectrum, n=len(samples))
     block, hop = round(0.4 * rate_hz), round(0.1 * rate_hz)
     if len(weighted) < block:

@@ -120,14 +120,38 @@ def test_natural_timing_chains_lines_with_short_pauses_and_ends_with_the_last_li
     assert audio.probe(track.output).duration_s == pytest.approx(track.timing.dubbed_duration_s, abs=0.1)
 
 
-def test_the_pieces_arrive_in_order_and_together_are_the_whole_dub(tmp_path):
+class HeldSpeaker(Speaker):
+    """Holds every line but the first until the first piece of the dub has arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_piece = threading.Event()
+
+    def speak(self, text, voice, language, speed: float = 1.0):
+        if not text.endswith(" 0."):
+            assert self.first_piece.wait(10)
+        return super().speak(text, voice, language, speed)
+
+
+def test_the_first_seconds_arrive_before_the_rest_is_spoken_and_the_pieces_make_the_dub(tmp_path):
     segments = [Segment(float(i * 3), float(i * 3 + 2), f"Línea número {i}.") for i in range(6)]
+    speaker = HeldSpeaker()
     pieces = []
-    track, _ = run(tmp_path, segments, pieces=pieces)
-    readies = [ready for _, ready in pieces]
+
+    def on_piece(path, ready_s):
+        pieces.append((path, ready_s, len(speaker.calls)))
+        speaker.first_piece.set()
+
+    writer = audio.TrackWriter(tmp_path / "out.wav", "wav", sample_rate_hz=24000,
+                               pieces_dir=tmp_path / "partial", on_piece=on_piece)
+    track = synthesize(speaker, Voice("fake_voice"), segments, "es", tmp_path / "tts", writer,
+                       mode="keep", total_s=20.0, policy=RetryPolicy(attempts=1), concurrency=3)
+    first_path, first_ready, spoken_then = pieces[0]
+    assert first_ready == pytest.approx(track.timing.segments[0].dubbed_s, abs=0.01)
+    assert spoken_then == 1  # nothing else had been spoken yet
+    readies = [ready for _, ready, _ in pieces]
     assert readies == sorted(readies) and readies[-1] == pytest.approx(20.0)
-    assert readies[0] < 5.0
-    joined = b"".join(read_frames(path) for path, _ in pieces)
+    joined = b"".join(read_frames(path) for path, _, _ in pieces)
     assert joined == read_frames(track.output)
 
 
