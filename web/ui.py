@@ -10,6 +10,7 @@ FastAPI app with its theme, CSS and, when the ``mcp`` package is installed, the 
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -231,5 +232,11 @@ def mount_ui(api: FastAPI, pipeline: Pipeline, *, path: str = "/", fetcher: Any 
     settings = pipeline.settings
     blocks = build_ui(pipeline, fetcher=fetcher)
     blocks.queue(default_concurrency_limit=settings.workers)
-    return gr.mount_gradio_app(api, blocks, path=path, max_file_size=f"{settings.max_upload_mb}mb",
-                               css=CSS, theme=theme(), mcp_server=mcp_available())
+    with warnings.catch_warnings():
+        # The session state only carries a page's last run for re-use; MCP calls start
+        # without it by design (/translate runs in full, /resynthesize says what to do).
+        warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a "
+                                "gr.State input")
+        return gr.mount_gradio_app(api, blocks, path=path,
+                                   max_file_size=f"{settings.max_upload_mb}mb", css=CSS,
+                                   theme=theme(), mcp_server=mcp_available())

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from pipeline.compare import MAX_VARIANTS, Comparison, VariantOutcome, compare, make_variants
-from pipeline.errors import AppError, InputError
+from pipeline.errors import AppError
 from pipeline.languages import AUTO, language_name
-from pipeline.types import TaskRequest
 from web.ui_format import seconds
-from web.ui_handlers import UiHandlers, _session, publish
+from web.ui_handlers import UiHandlers
 from web.ui_live import LiveRun
+from web.ui_request import publish, session_of
 
 __all__ = ["SLOT_OUTPUTS", "CompareHandler"]
 
@@ -116,17 +115,14 @@ class CompareHandler:
         try:
             variants = make_variants(compare_llms or [], compare_voices or [],
                                      default_llm=llm_model or "", default_voice=voice_vendor)
-            task = TaskRequest(
-                input_path=handlers._input_path(audio, audio_url),
-                target_language=(target_language or "").strip(),
-                source_language=None if (source_language or AUTO) == AUTO else source_language,
-                stt=stt_model or None, clone_path=Path(clone_audio) if clone_audio else None,
-                output_format=(output_format or "mp3").lower(), keys=handlers._keys(keys))
-            if not task.target_language:
-                raise InputError("Pick a target language.")
+            task = handlers.reader.task(
+                audio=audio, audio_url=audio_url, clone_audio=clone_audio,
+                source_language=source_language, target_language=target_language,
+                stt_model=stt_model, llm_model="", voice_vendor="auto",
+                output_format=output_format, keys=keys)
         except AppError as exc:
             raise gr.Error(exc.message, print_exception=False) from None
-        session = _session(request)
+        session = session_of(request)
         cancel = handlers.cancels.open(session)
         status = {v.label: "waiting" for v in variants}
         comparison = None

@@ -8,21 +8,15 @@ request and nowhere else.
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
-import tempfile
-import time
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from pipeline.editing import edit_checkpoint, reusable_checkpoint, reuse_summary
-from pipeline.errors import AppError, InputError
+from pipeline.errors import AppError
 from pipeline.languages import AUTO
 from pipeline.runner import Pipeline
 from pipeline.serialize import result_to_dict
@@ -37,9 +31,10 @@ from web.ui_format import (
     translation_rows,
 )
 from web.ui_live import CancelBoard, LiveRun, StepBoard
+from web.ui_request import RequestReader, publish, session_of, table_rows
 from web.ui_timeline import timeline_svg
 
-__all__ = ["RUN_OUTPUTS", "SessionRun", "UiHandlers", "page_report", "publish"]
+__all__ = ["RUN_OUTPUTS", "SessionRun", "UiHandlers", "page_report"]
 
 log = logging.getLogger(__name__)
 
@@ -56,40 +51,6 @@ class SessionRun:
     checkpoint: Checkpoint
 
 
-_PUBLISHED_KEEP_S = 24 * 3600
-
-
-def publish(path: Path | None) -> str | None:
-    """A path the page may serve: files outside the working and temp folders are copied.
-
-    Gradio only hands out files from those folders, and task folders (e.g. ``/data``)
-    should not be served wholesale. Copies older than a day are removed as new ones come.
-    """
-    if path is None or not Path(path).is_file():
-        return None
-    resolved = Path(path).resolve()
-    for allowed in (Path.cwd(), Path(tempfile.gettempdir())):
-        if resolved.is_relative_to(allowed.resolve()):
-            return str(resolved)
-    root = Path(tempfile.gettempdir()) / "speech-translate"
-    _prune(root)
-    folder = root / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
-    return shutil.copy2(resolved, folder / resolved.name)
-
-
-def _prune(root: Path) -> None:
-    if not root.is_dir():
-        return
-    cutoff = time.time() - _PUBLISHED_KEEP_S
-    for folder in root.iterdir():
-        try:
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:
-            continue
-
-
 def page_report(result: TaskResult) -> dict[str, Any]:
     """The JSON report without server file paths (the page serves the files themselves)."""
     report = result_to_dict(result)
@@ -98,10 +59,6 @@ def page_report(result: TaskResult) -> dict[str, Any]:
         if isinstance(item, dict):
             item.pop("path", None)
     return report
-
-
-def _session(request: gr.Request | None) -> str:
-    return getattr(request, "session_hash", None) or "anonymous"
 
 
 class UiHandlers:
@@ -115,27 +72,9 @@ class UiHandlers:
     def __init__(self, pipeline: Pipeline, fetcher: Any = None) -> None:
         self.pipeline = pipeline
         self.cancels = CancelBoard()
-        self._fetcher = fetcher
-        self._key_names = {info.key_variable for info in pipeline.registry if info.key_variable}
+        self.reader = RequestReader(pipeline, fetcher)
 
     # --- helpers --------------------------------------------------------------------
-
-    def _keys(self, keys: Mapping[str, Any]) -> dict[str, str]:
-        """Only non-empty keys for variables the registry knows."""
-        return {name: str(value).strip() for name, value in keys.items()
-                if name in self._key_names and value and str(value).strip()}
-
-    def _input_path(self, audio: str | None, audio_url: str | None) -> Path:
-        if audio:
-            return Path(audio)
-        url = (audio_url or "").strip()
-        if not url:
-            raise InputError("Upload or record some speech first, or paste an audio URL.")
-        from web.inputs import default_fetcher, fetch_input
-
-        folder = self.pipeline.settings.data_dir / "downloads"
-        return fetch_input(url, folder, uuid.uuid4().hex, self.pipeline.settings,
-                           self._fetcher or default_fetcher)
 
     def _blank(self, banner: str = "", reports=None) -> tuple:
         return (None, gr.DownloadButton(value=None, visible=False), steps_html(reports, banner=banner),
@@ -240,18 +179,14 @@ class UiHandlers:
             the transcript rows, the translation rows, the timeline (SVG), the details
             (Markdown), the full JSON report, subtitle files and a reuse note (empty here).
         """
-        session = _session(request)
+        session = session_of(request)
         yield self._blank(reports=None, banner="Starting…")
         try:
-            task = TaskRequest(
-                input_path=self._input_path(audio, audio_url),
-                target_language=(target_language or "").strip(),
-                source_language=None if (source_language or AUTO) == AUTO else source_language,
-                voice_vendor=voice_vendor or "auto", stt=stt_model or None, llm=llm_model or None,
-                clone_path=Path(clone_audio) if clone_audio else None,
-                output_format=(output_format or "mp3").lower(), keys=self._keys(keys))
-            if not task.target_language:
-                raise InputError("Pick a target language.")
+            task = self.reader.task(
+                audio=audio, audio_url=audio_url, clone_audio=clone_audio,
+                source_language=source_language, target_language=target_language,
+                stt_model=stt_model, llm_model=llm_model, voice_vendor=voice_vendor,
+                output_format=output_format, keys=keys)
         except AppError as exc:
             yield self._blank(banner=f"Failed: {exc.message}")
             raise gr.Error(exc.message, print_exception=False) from None
@@ -279,13 +214,13 @@ class UiHandlers:
             raise gr.Error("Translate something first, then edit the translation and "
                            "re-synthesise.", print_exception=False)
         try:
-            texts = [row[-1] if row else "" for row in _rows(translation_table)]
+            texts = [row[-1] if row else "" for row in table_rows(translation_table)]
             checkpoint = edit_checkpoint(last.checkpoint, texts)
         except AppError as exc:
             raise gr.Error(exc.message, print_exception=False) from None
         task = replace(last.request, voice_vendor=voice_vendor or "auto",
-                       output_format=(output_format or "mp3").lower(), keys=self._keys(keys))
-        yield from self._stream(task, checkpoint, _session(request), progress, reused=True)
+                       output_format=(output_format or "mp3").lower(), keys=self.reader.keys(keys))
+        yield from self._stream(task, checkpoint, session_of(request), progress, reused=True)
 
     def plan(self, source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
              llm_model: str = "", voice_vendor: str = "auto", **keys: str) -> str:
@@ -304,7 +239,7 @@ class UiHandlers:
         """
         return plan_markdown(self.pipeline, source_language=source_language,
                              target_language=target_language, stt=stt_model, llm=llm_model,
-                             voice_vendor=voice_vendor, keys=self._keys(keys))
+                             voice_vendor=voice_vendor, keys=self.reader.keys(keys))
 
     def options(self, source_language: str, target_language: str, **keys: str) -> tuple:
         """Dropdown choices with their readiness for these languages and keys.
@@ -312,7 +247,7 @@ class UiHandlers:
         Returns:
             Updated choices for speech to text, translation, voice, and the Compare pickers.
         """
-        keys = self._keys(keys)
+        keys = self.reader.keys(keys)
         source = None if (source_language or AUTO) == AUTO else source_language
         voices = voice_choices(self.pipeline, keys, target_language)
         short = voice_choices(self.pipeline, keys, target_language, short=True)
@@ -327,19 +262,6 @@ class UiHandlers:
         Returns:
             A short note saying whether anything was running.
         """
-        count = self.cancels.cancel(_session(request))
+        count = self.cancels.cancel(session_of(request))
         return "Stopping…" if count else "Nothing is running."
-
-
-def _rows(table: Any) -> list[Sequence[Any]]:
-    """Rows of a Dataframe value (list of lists, {"data": ...}, or a pandas frame)."""
-    if table is None:
-        return []
-    if isinstance(table, Mapping):
-        return list(table.get("data") or [])
-    if hasattr(table, "values") and hasattr(table, "columns"):
-        return table.values.tolist()
-    if isinstance(table, str):
-        return json.loads(table).get("data", [])
-    return list(table)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,7 +16,7 @@ from pipeline.settings import Settings
 from tests import fakes
 from tests.pipeline.test_runner import write_speechlike_wav
 from vendors.registry import default_registry
-from web.ui_handlers import RUN_OUTPUTS, SessionRun, UiHandlers, publish
+from web.ui_handlers import RUN_OUTPUTS, SessionRun, UiHandlers
 
 BASE = dict(audio_url="", clone_audio=None, source_language="auto", target_language="es",
             stt_model="", llm_model="", voice_vendor="fake_voice", output_format="mp3")
@@ -201,22 +200,6 @@ def test_options_say_why_a_vendor_cannot_run_for_the_chosen_language(handlers):
     stt_labels = dict((v, l) for l, v in stt.constructor_args["choices"])
     assert stt_labels["sphinx/en-us"].endswith("ready")
     assert compare_voices.constructor_args["choices"][0][1] != "auto"
-
-
-def test_publish_copies_files_outside_the_served_folders(tmp_path, monkeypatch):
-    inside = tmp_path / "out.mp3"
-    inside.write_bytes(b"ID3")
-    assert publish(inside) == str(inside.resolve())
-    (tmp_path / "elsewhere").mkdir()
-    monkeypatch.chdir(tmp_path / "elsewhere")
-    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path / "served"))
-    stale = tmp_path / "served" / "speech-translate" / "old"
-    stale.mkdir(parents=True)
-    os.utime(stale, (1, 1))
-    copied = publish(inside)
-    assert copied != str(inside) and Path(copied).read_bytes() == b"ID3"
-    assert not stale.exists(), "copies older than a day are cleared"
-    assert publish(None) is None
 
 
 def test_the_first_finished_lines_play_before_the_whole_dub_is_ready(handlers, speech):
