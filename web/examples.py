@@ -71,7 +71,8 @@ class Example:
 def _offline(pipeline: Pipeline, role: Role, language: str) -> VendorInfo | None:
     registry = pipeline.registry
     for info in registry.for_role(role, language):
-        if info.key_variable is None and registry.availability(info, {}, pipeline.settings).runnable:
+        state = registry.availability(info, {}, pipeline.settings)
+        if info.key_variable is None and state.runnable:
             return info
     return None
 
@@ -80,8 +81,8 @@ def _synthesise(pipeline: Pipeline, voice_info: VendorInfo, script: Script, path
     if path.is_file() and path.stat().st_size > 0:
         return True
     try:
-        speaker = pipeline.registry.build(voice_info, Role.SPEAK, voice_info.default_model(Role.SPEAK),
-                                          {}, pipeline.settings)
+        model = voice_info.default_model(Role.SPEAK)
+        speaker = pipeline.registry.build(voice_info, Role.SPEAK, model, {}, pipeline.settings)
         spoken = speaker.speak(script.text, Voice(voice_info.id, profile=dict(_SPEAKER)),
                                script.language)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -41,9 +41,11 @@ DEFAULT_TARGET = "es"
 _INTRO = (f"# {TITLE}\nUpload or record speech, pick a language, and hear the same words in "
           "that language **in your own voice**, with the transcript and translation beside it.")
 _FORMATS = ("**Formats:** MP3, WAV, FLAC, M4A, OGG, WebM or the audio of an MP4. **Limits:** "
-            "{mb} MB and {minutes} min per file. 10–30 s of clear speech is enough to clone a voice.")
-_KEYS_NOTE = ("Keys you paste here are used for this browser session only: they are never stored, "
-              "logged or sent back. Leave a field empty to use the server's own key, if it has one.")
+            "{mb} MB and {minutes} min per file. 10–30 s of clear speech is enough to clone a "
+            "voice.")
+_KEYS_NOTE = ("Keys you paste here are used for this browser session only: they are never "
+              "stored, logged or sent back. Leave a field empty to use the server's own key, if "
+              "it has one.")
 _DEFAULT_INFO = "Default: the app's default model, or the next one that can run here."
 _FOOTER = ("REST API and its docs: [/docs](/docs) · these page actions are also an API for "
            "`gradio_client` and MCP (see *Use via API* below) · open source, Apache-2.0")
@@ -62,8 +64,8 @@ def _inputs(pipeline: Pipeline) -> dict[str, Any]:
                      elem_id="speech-input")
     gr.Markdown(_FORMATS.format(mb=settings.max_upload_mb, minutes=settings.max_duration_s // 60),
                 elem_classes="st-note-small")
-    url = gr.Textbox(label="…or an audio URL", value="", placeholder="https://example.com/talk.mp3",
-                     max_lines=1)
+    url = gr.Textbox(label="…or an audio URL", value="", max_lines=1,
+                     placeholder="https://example.com/talk.mp3")
     with gr.Accordion("Clone this voice instead (optional)", open=False):
         clone = gr.Audio(sources=["upload", "microphone"], type="filepath",
                          label="Voice to clone", elem_id="clone-input")
@@ -205,8 +207,9 @@ def _wire(demo, handlers, comparer, inp, ch, steps, res, cmp, session) -> None:
                    res["subtitles"], res["reuse"], session]
     ch["go"].click(handlers.translate, [*run_inputs, session], run_outputs, inputs_kwargs=keys,
                    api_name="translate")
-    res["resynth"].click(handlers.resynthesize, [res["translation"], ch["voice"], ch["fmt"], session],
-                         run_outputs, inputs_kwargs=keys, api_name="resynthesize")
+    res["resynth"].click(handlers.resynthesize,
+                         [res["translation"], ch["voice"], ch["fmt"], session], run_outputs,
+                         inputs_kwargs=keys, api_name="resynthesize")
     cmp["button"].click(comparer.compare, [*run_inputs, cmp["llms"], cmp["voices"]],
                         [cmp["summary"], *cmp["slots"], cmp["report"]], inputs_kwargs=keys,
                         api_name="compare")

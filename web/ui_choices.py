@@ -152,15 +152,16 @@ def plan_markdown(pipeline: Pipeline, *, source_language: str, target_language: 
                   input_path: Path | None = None) -> str:
     """What a run with these choices would use and why, what is missing, and the estimate."""
     request = TaskRequest(input_path or Path("."), target_language or "",
-                          source_language=source_language or None, voice_vendor=voice_vendor or "auto",
-                          stt=stt or None, llm=llm or None, keys=dict(keys))
+                          source_language=source_language or None,
+                          voice_vendor=voice_vendor or "auto", stt=stt or None, llm=llm or None,
+                          keys=dict(keys))
     try:
         plan = pipeline.plan(request)
     except AppError as exc:
         return f"⚠️ {exc.message}"
     auto_voice = (voice_vendor or "auto") == "auto"
-    lines = [f"**Plan for {language_name(plan.target_language)}** — nothing is called until "
-             "you press Translate."]
+    target = language_name(plan.target_language)
+    lines = [f"**Plan for {target}** — nothing is called until you press Translate."]
     lines.append(_line(plan.transcriber, not stt))
     if plan.translator is None:
         lines.append(f"- **Translation:** {plan.translation_note}")
@@ -171,8 +172,9 @@ def plan_markdown(pipeline: Pipeline, *, source_language: str, target_language: 
                  f"{plan.estimate_duration_s / 60:g} min of speech")
     text = "\n".join(lines)
     if plan.missing_variables:
-        text += ("\n\n⚠️ To run this plan, set " + ", ".join(f"`{v}`" for v in plan.missing_variables)
-                 + " on the server or paste the key under **Settings: your own keys**.")
+        needed = ", ".join(f"`{v}`" for v in plan.missing_variables)
+        text += (f"\n\n⚠️ To run this plan, set {needed} on the server or paste the key under "
+                 "**Settings: your own keys**.")
         text += _offline_hint(pipeline)
     elif not plan.runnable:
         text += "\n\n⚠️ " + "; ".join(_why(c) for c in plan.choices if not c.runnable)

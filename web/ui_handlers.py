@@ -77,8 +77,9 @@ class UiHandlers:
     # --- helpers --------------------------------------------------------------------
 
     def _blank(self, banner: str = "", reports=None) -> tuple:
-        return (None, gr.DownloadButton(value=None, visible=False), steps_html(reports, banner=banner),
-                "", [], [], "", "", {}, gr.File(value=None, visible=False), "", gr.skip())
+        return (None, gr.DownloadButton(value=None, visible=False),
+                steps_html(reports, banner=banner), "", [], [], "", "", {},
+                gr.File(value=None, visible=False), "", gr.skip())
 
     def _finished(self, result: TaskResult, request: TaskRequest, reuse: str) -> tuple:
         audio_path = publish(result.output_path)

@@ -35,11 +35,9 @@ def timeline_svg(timeline: Timeline | None) -> str:
     if timeline is None or not timeline.lanes:
         return ""
     height = _TOP + len(timeline.lanes) * (_LANE_H + _GAP) + 22
-    parts = [
-        f'<svg class="st-timeline" viewBox="0 0 {_WIDTH} {height}" role="img" '
-        f'preserveAspectRatio="xMinYMin meet" aria-label="Timeline of '
-        f'{" and ".join(lane.name.lower() for lane in timeline.lanes)} segments">'
-    ]
+    names = " and ".join(lane.name.lower() for lane in timeline.lanes)
+    parts = [(f'<svg class="st-timeline" viewBox="0 0 {_WIDTH} {height}" role="img" '
+              f'preserveAspectRatio="xMinYMin meet" aria-label="Timeline of {names} segments">')]
     axis_y = _TOP + len(timeline.lanes) * (_LANE_H + _GAP)
     for tick in timeline.ticks_s:
         x = _x(tick, timeline.duration_s)
@@ -55,7 +53,8 @@ def timeline_svg(timeline: Timeline | None) -> str:
         for span in lane.spans:
             x0 = _x(span.start_s, timeline.duration_s)
             width = max(2.0, _x(span.end_s, timeline.duration_s) - x0)
-            tip = html.escape(f"{span.number}. {span.start_s:.1f}–{span.end_s:.1f} s: {span.text}")
+            tip = html.escape(
+                f"{span.number}. {span.start_s:.1f}–{span.end_s:.1f} s: {span.text}")
             parts.append(
                 f'<g><title>{tip}</title><rect x="{x0:.1f}" y="{y}" width="{width:.1f}" '
                 f'height="{_LANE_H}" rx="5" fill="{colour}" fill-opacity="0.85"/>'

@@ -192,12 +192,12 @@ def test_the_plan_names_auto_and_the_reason_before_the_run(handlers):
 
 
 def test_options_say_why_a_vendor_cannot_run_for_the_chosen_language(handlers):
-    stt, llm, voice, compare_llms, compare_voices = handlers.options("en", "ja")
-    labels = dict((value, label) for label, value in voice.constructor_args["choices"])
+    stt, _llm, voice, _compare_llms, compare_voices = handlers.options("en", "ja")
+    labels = {value: label for label, value in voice.constructor_args["choices"]}
     assert labels["index_tts2"].endswith("no Japanese")
     assert labels["fish"].endswith("needs FISH_API_KEY")
     assert labels["fake_voice"].endswith("ready")
-    stt_labels = dict((v, l) for l, v in stt.constructor_args["choices"])
+    stt_labels = {value: label for label, value in stt.constructor_args["choices"]}
     assert stt_labels["sphinx/en-us"].endswith("ready")
     assert compare_voices.constructor_args["choices"][0][1] != "auto"
 
