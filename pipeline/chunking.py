@@ -24,7 +24,15 @@ from pipeline.types import (
 )
 from vendors.base import Transcriber, Translator
 
-__all__ = ["chunk_bounds", "slice_bounds", "transcribe_in_chunks", "translate_in_slices"]
+__all__ = [
+    "chunk_bounds",
+    "join_translations",
+    "shifted",
+    "slice_bounds",
+    "transcribe_in_chunks",
+    "translate_in_slices",
+    "translate_slice",
+]
 
 
 def chunk_bounds(
@@ -50,7 +58,9 @@ def chunk_bounds(
     return bounds
 
 
-def _shifted(segments: tuple[Segment, ...], offset_s: float, end_s: float) -> list[Segment]:
+def shifted(segments: tuple[Segment, ...], offset_s: float, end_s: float) -> list[Segment]:
+    """A piece's segments moved to absolute times (``offset_s`` = where the piece starts),
+    never past ``end_s``."""
     return [
         Segment(min(end_s, s.start_s + offset_s), min(end_s, s.end_s + offset_s), s.text, s.speaker)
         for s in segments
@@ -101,7 +111,7 @@ def transcribe_in_chunks(
     segments: list[Segment] = []
     usage = Usage()
     for (start_s, end_s), part in zip(bounds, parts):
-        segments.extend(_shifted(part.segments, start_s, end_s))
+        segments.extend(shifted(part.segments, start_s, end_s))
         usage = usage + part.usage
     segments = [s for s in segments if s.text.strip()]
     language_found = next((p.language for p in parts if p.language), language or "")
@@ -134,6 +144,49 @@ def slice_bounds(
     return bounds
 
 
+def translate_slice(
+    translator: Translator,
+    segments: tuple[Segment, ...],
+    source_language: str,
+    target_language: str,
+    context: TranslationContext,
+    *,
+    vendor: str,
+    policy: RetryPolicy,
+    cancel: threading.Event | None = None,
+) -> Translation:
+    """Translate one slice (one request's worth) with retries, checking it stays 1:1.
+
+    Raises:
+        VendorResponseError: the answer has a different number of segments.
+    """
+    result = call_with_retry(
+        lambda: translator.translate(segments, source_language, target_language, context),
+        policy, cancel=cancel, what=f"{vendor} translation")
+    if len(result.segments) != len(segments):
+        raise VendorResponseError(
+            vendor, f"returned {len(result.segments)} segments for {len(segments)}; try again "
+            "or pick another model.")
+    return result
+
+
+def join_translations(parts: list[Translation], source_language: str, target_language: str,
+                      vendor: str) -> Translation:
+    """One translation from consecutive slices (usage summed)."""
+    usage = Usage()
+    for part in parts:
+        usage = usage + part.usage
+    first = parts[0] if parts else None
+    return Translation(
+        segments=tuple(s for part in parts for s in part.segments),
+        source_language=first.source_language if first else source_language,
+        target_language=target_language,
+        vendor=first.vendor if first else vendor,
+        model=first.model if first else "",
+        usage=usage,
+    )
+
+
 def translate_in_slices(
     translator: Translator,
     segments: tuple[Segment, ...],
@@ -160,29 +213,9 @@ def translate_in_slices(
     def one(bound: tuple[int, int]) -> Translation:
         start, end = bound
         part = replace(context, max_duration_s=context.max_duration_s[start:end])
-        result = call_with_retry(
-            lambda: translator.translate(segments[start:end], source_language, target_language, part),
-            policy, cancel=cancel, what=f"{vendor} translation")
-        if len(result.segments) != end - start:
-            raise VendorResponseError(
-                vendor, f"returned {len(result.segments)} segments for {end - start}; try again "
-                "or pick another model.")
-        return result
+        return translate_slice(translator, segments[start:end], source_language, target_language,
+                               part, vendor=vendor, policy=policy, cancel=cancel)
 
-    if len(bounds) <= 1:
-        parts = [one(bounds[0])] if bounds else []
-    else:
-        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(bounds)))) as pool:
-            parts = list(pool.map(one, bounds))
-    usage = Usage()
-    for part in parts:
-        usage = usage + part.usage
-    first = parts[0] if parts else None
-    return Translation(
-        segments=tuple(s for part in parts for s in part.segments),
-        source_language=first.source_language if first else source_language,
-        target_language=target_language,
-        vendor=first.vendor if first else vendor,
-        model=first.model if first else "",
-        usage=usage,
-    )
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(bounds) or 1))) as pool:
+        parts = list(pool.map(one, bounds))
+    return join_translations(parts, source_language, target_language, vendor)

@@ -1,4 +1,21 @@
-"""Run one task through the five steps, reporting each step's status, times and errors."""
+"""Run one task through the five steps, reporting each step's status, times and errors.
+
+The steps overlap where their inputs allow, so a long recording starts sounding early:
+
+- ``initialization`` decodes and checks the input; for inputs over 90 s the first ~30 s
+  are decoded on their own and sent for transcription while the rest decodes.
+- ``speech_to_text`` sends pieces of at most 5 minutes, cut at pauses, in parallel;
+  pieces are taken in order and segmented as they come back.
+- ``translation`` translates each piece's lines (slices of one LLM request) as soon
+  as the piece is transcribed; in ``keep`` timing, lines that would need more than 1.3x
+  are asked for again, more briefly.
+- ``voice_clone`` starts once the first lines are translated and the words of the
+  reference window are known.
+- ``text_to_speech`` speaks lines as they are translated and writes the dub in order.
+
+Each step's report runs from its first to its last piece of work, so reports may
+overlap. With one piece and one slice (any short clip) the steps run one after the other.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +25,15 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import audio, timing
-from pipeline.chunking import chunk_bounds, transcribe_in_chunks, translate_in_slices
+from pipeline import ffmpeg as ff
+from pipeline.chunking import chunk_bounds, join_translations, shifted, slice_bounds, translate_slice
 from pipeline.errors import AppError, InputError, TaskCanceledError
 from pipeline.langid import detect_language
 from pipeline.languages import language_name
@@ -24,17 +44,20 @@ from pipeline.reference import pick_reference
 from pipeline.retry import RetryPolicy, call_with_retry
 from pipeline.segmentation import segment_transcript
 from pipeline.settings import Settings
-from pipeline.subtitles import cues_for, write_subtitles
-from pipeline.synthesis import OUTPUT_RATE_HZ, speed_range, synthesize
+from pipeline.subtitles import write_task_subtitles
+from pipeline.synthesis import OUTPUT_RATE_HZ, Dubber, speed_range
 from pipeline.tracking import ProgressCallback, StepTracker
 from pipeline.types import (
     Checkpoint,
     CostEstimate,
     CostLine,
     DecodedAudio,
+    ProgressEvent,
     Role,
+    Segment,
     StepName,
     StepReport,
+    StepStatus,
     SubtitleFile,
     TaskRequest,
     TaskResult,
@@ -43,6 +66,7 @@ from pipeline.types import (
     Transcript,
     Translation,
     TranslationContext,
+    Usage,
     Voice,
     VoiceReference,
 )
@@ -51,19 +75,17 @@ from vendors.base import VoiceReleaser
 if TYPE_CHECKING:
     from vendors.registry import Registry
 
-__all__ = ["CHUNK_MAX_S", "OUTPUT_FORMATS", "STT_RATE_HZ", "PartialAudioCallback", "Pipeline",
-           "copy_output"]
+__all__ = ["CHUNK_MAX_S", "HEAD_S", "OUTPUT_FORMATS", "STT_RATE_HZ", "PartialAudioCallback",
+           "Pipeline", "copy_output"]
 
 log = logging.getLogger(__name__)
 STT_RATE_HZ = 16000
 OUTPUT_FORMATS = ("mp3", "wav")
 CHUNK_MAX_S = 300.0  # longest piece sent for transcription, whatever the vendor allows
+HEAD_S = 30.0  # the first piece of a long input, transcribed while the rest decodes
+HEAD_ABOVE_S = 90.0  # inputs longer than this get that head start
 PartialAudioCallback = Callable[[Path, float], None]
-SHORTEN_NOTE = (
-    "These lines were translated before, but the translations run too long to be spoken in "
-    "their time slots. Translate them again as briefly as natural speech allows, within the "
-    "length limits, keeping the meaning."
-)
+CheckpointCallback = Callable[[Checkpoint, tuple[StepReport, ...]], None]
 
 
 @dataclass
@@ -98,12 +120,7 @@ class _Work:
 
 
 class Pipeline:
-    """The five steps over a vendor registry.
-
-    Steps run in order; inside each, vendor calls run in parallel (bounded per vendor):
-    transcription chunks of at most 5 minutes, translation slices of one LLM request,
-    and the lines of the dub. The dub is written while its lines are being spoken, so
-    its start can be played long before the end is done (``on_partial_audio``).
+    """The five steps over a vendor registry (see the module docstring for how they overlap).
 
     Args:
         registry: the vendors (the app wires the default registry in).
@@ -147,7 +164,7 @@ class Pipeline:
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         checkpoint: Checkpoint | None = None,
-        on_checkpoint: Callable[[Checkpoint, tuple[StepReport, ...]], None] | None = None,
+        on_checkpoint: CheckpointCallback | None = None,
         on_partial_audio: PartialAudioCallback | None = None,
     ) -> TaskResult:
         """Run all five steps; never raises for a failed task (the result says why).
@@ -155,7 +172,8 @@ class Pipeline:
         Args:
             request: what to do.
             task_id: folder name under APP_DATA_DIR/tasks (new one if None).
-            on_progress: receives step progress events.
+            on_progress: receives step progress events; the overall fraction never goes
+                back, even while steps overlap.
             cancel: set it to stop at the next safe point.
             checkpoint: outputs of earlier runs to reuse (resume, re-synthesise).
             on_checkpoint: called after every finished step, e.g. to persist it.
@@ -174,43 +192,41 @@ class Pipeline:
         folder.mkdir(parents=True, exist_ok=True)
         work = _Work(request, folder, checkpoint or Checkpoint())
         work.on_partial_audio = on_partial_audio
-        tracker = StepTracker(on_progress, cancel)
+        tracker = StepTracker(_forward_only(on_progress), cancel)
+        flow = _Flow(self, work, tracker, cancel, on_checkpoint)
         status, failure = TaskStatus.SUCCEEDED, None
-        steps = (
-            (StepName.INITIALIZATION, self._initialize),
-            (StepName.SPEECH_TO_TEXT, self._speech_to_text),
-            (StepName.TRANSLATION, self._translate),
-            (StepName.VOICE_CLONE, self._clone),
-            (StepName.TEXT_TO_SPEECH, self._speak),
-        )
         try:
-            for _name, step in steps:
-                step(work, tracker, cancel)
-                if on_checkpoint is not None:
-                    on_checkpoint(work.checkpoint(), tracker.reports())
+            with flow.within(StepName.INITIALIZATION):
+                self._initialize(work, tracker, flow)
+            if on_checkpoint is not None:
+                on_checkpoint(work.checkpoint(), tracker.reports())
+            flow.run()
         except TaskCanceledError as exc:
             status, failure = TaskStatus.CANCELED, exc
-            if tracker.current is not None:
-                tracker.fail(tracker.current, exc.message)
+            _stop_running(tracker, exc.message)
         except AppError as exc:
             status, failure = TaskStatus.FAILED, exc
-            tracker.fail(tracker.current or StepName.INITIALIZATION, exc.message)
+            step = flow.failed or tracker.current or StepName.INITIALIZATION
+            tracker.fail(step, exc.message)
+            _stop_running(tracker, f"Stopped because {step.value} failed.")
         except Exception:  # a bug: log it, show the user a plain sentence, keep the server up
             log.exception("task %s crashed", task_id)
             status = TaskStatus.FAILED
             failure = AppError("Internal error while processing the task; it has been logged.")
-            tracker.fail(tracker.current or StepName.INITIALIZATION, failure.message)
+            step = flow.failed or tracker.current or StepName.INITIALIZATION
+            tracker.fail(step, failure.message)
+            _stop_running(tracker, f"Stopped because {step.value} failed.")
         finally:
+            flow.shutdown()
             self._release_voice(work)
             self._close_adapters(work)
         return self._result(task_id, work, tracker, status, failure)
 
-    # --- the five steps -------------------------------------------------------------
-
-    def _initialize(self, work: _Work, tracker: StepTracker, cancel) -> None:
+    def _initialize(self, work: _Work, tracker: StepTracker, flow: _Flow) -> None:
         request = work.request
         tracker.start(StepName.INITIALIZATION, "Checking the audio")
-        self.plan(request).require_runnable()
+        work.plan = self.plan(request)
+        work.plan.require_runnable()
         if request.output_format not in OUTPUT_FORMATS:
             raise InputError(f"Output format must be one of {', '.join(OUTPUT_FORMATS)}.")
         timing.resolve_mode(request.timing, 0.0)  # a bad value fails before any audio work
@@ -223,12 +239,16 @@ class Pipeline:
             tracker.succeed(StepName.INITIALIZATION, "reused the checked audio and voice reference",
                             reused=True)
             return
+        if reuse.transcript is None:
+            flow.head_start(request.input_path, self.settings.max_duration_s)
         work.decoded = audio.decode(
             request.input_path, work.folder / "input.wav", sample_rate_hz=STT_RATE_HZ,
             max_duration_s=self.settings.max_duration_s, max_bytes=self.settings.max_upload_bytes,
         )
         work.plan = plan = self.plan(request, work.decoded.duration_s)
         work.mode = timing.resolve_mode(request.timing, work.decoded.duration_s)
+        if reuse.transcript is None:
+            flow.transcribe_rest()
         tracker.progress(StepName.INITIALIZATION, 0.6, "Choosing the voice reference")
         max_s = min(30.0, self.registry.get(plan.voice.vendor).reference_max_s)
         if request.clone_path is not None:
@@ -248,162 +268,6 @@ class Pipeline:
             f"{work.decoded.duration_s:.1f} s of audio; voice reference "
             f"{work.reference.duration_s:.1f} s from the {kind}; timing: {work.mode}",
         )
-
-    def _speech_to_text(self, work: _Work, tracker: StepTracker, cancel) -> None:
-        choice = work.plan.transcriber
-        tracker.start(StepName.SPEECH_TO_TEXT, f"Transcribing with {choice.vendor}/{choice.model}")
-        if work.reuse.transcript is not None:
-            work.transcript = work.reuse.transcript
-            work.source_language = work.reuse.source_language or work.transcript.language
-            tracker.succeed(StepName.SPEECH_TO_TEXT, "reused the earlier transcript", reused=True)
-            return
-        info = self.registry.get(choice.vendor)
-        transcriber = self._build(work, info, Role.TRANSCRIBE, choice.model)
-        language = work.plan.source_language or None
-        speech = audio.speech_spans(work.decoded.path)
-        max_chunk_s = min(CHUNK_MAX_S, info.max_audio_s or CHUNK_MAX_S)
-        transcript = transcribe_in_chunks(
-            transcriber, work.decoded, language, work.folder / "chunks",
-            max_chunk_s=max_chunk_s, policy=self.retry, speech=speech,
-            concurrency=info.max_concurrency, cancel=cancel,
-            on_done=lambda done, total: tracker.progress(
-                StepName.SPEECH_TO_TEXT, 0.9 * done / total, f"Transcribed part {done} of {total}"),
-        )
-        chunks = chunk_bounds(speech, work.decoded.duration_s, max_chunk_s)
-        transcript = replace(transcript, segments=segment_transcript(transcript.segments, speech, chunks))
-        if not transcript.text.strip() or not transcript.segments:
-            raise InputError(
-                "No speech was recognised in the audio. Check that it contains clear speech"
-                + ("" if language else ", or set the source language") + "."
-            )
-        work.transcript = transcript
-        work.source_language = (transcript.language or work.plan.source_language
-                                or detect_language(transcript.text))
-        work.costs.append(cost_line(info, Role.TRANSCRIBE, choice.model, transcript.usage))
-        detected = language_name(work.source_language) if work.source_language else "unknown language"
-        tracker.succeed(
-            StepName.SPEECH_TO_TEXT,
-            f"{len(transcript.segments)} segments, {len(transcript.text)} characters ({detected})",
-        )
-
-    def _translate(self, work: _Work, tracker: StepTracker, cancel) -> None:
-        target = work.plan.target_language
-        choice = work.plan.translator
-        if work.source_language == target or choice is None:
-            tracker.skip(StepName.TRANSLATION,
-                         f"same language: the speech is already in {language_name(target)}")
-            return
-        tracker.start(StepName.TRANSLATION, f"Translating with {choice.vendor}/{choice.model}")
-        earlier = work.reuse.translation
-        if earlier is not None and earlier.target_language == target:
-            work.translation = earlier
-            tracker.succeed(StepName.TRANSLATION, "reused the earlier (or edited) translation",
-                            reused=True)
-            return
-        info = self.registry.get(choice.vendor)
-        translator = self._build(work, info, Role.TRANSLATE, choice.model)
-        segments = work.transcript.segments
-        context = TranslationContext(
-            glossary=dict(work.request.glossary), instructions=work.request.instructions,
-            max_duration_s=tuple(s.duration_s for s in segments),
-        )
-
-        def translate(chosen: tuple, note: TranslationContext) -> Translation:
-            return translate_in_slices(translator, chosen, work.source_language, target, note,
-                                       vendor=choice.vendor, policy=self.retry,
-                                       concurrency=info.max_concurrency, cancel=cancel)
-
-        translation = translate(segments, context)
-        detail = f"{len(segments)} segments into {language_name(target)}"
-        if work.mode == "keep":
-            translation, shortened = self._shorten(work, translation, translate, context)
-            if shortened:
-                detail += f"; {shortened} made shorter to fit their time"
-        work.translation = translation
-        work.costs.append(cost_line(info, Role.TRANSLATE, choice.model, translation.usage))
-        tracker.succeed(StepName.TRANSLATION, detail)
-
-    def _shorten(self, work: _Work, translation: Translation, translate, context) -> tuple[Translation, int]:
-        """Ask once more, more briefly, for lines that would need over 1.3x to fit their time."""
-        target = translation.target_language
-        found = timing.lines_to_shorten(translation.segments, target, work.decoded.duration_s)
-        if not found:
-            return translation, 0
-        source = work.transcript.segments
-        windows = timing.available_times(translation.segments, work.decoded.duration_s)
-        note = replace(context, instructions="\n\n".join(
-            part for part in (context.instructions.strip(), SHORTEN_NOTE) if part),
-            max_duration_s=tuple(windows[i] for i in found))
-        again = translate(tuple(source[i] for i in found), note)
-        lines = list(translation.segments)
-        shortened = 0
-        for index, line in zip(found, again.segments):
-            if line.text.strip() and len(line.text.strip()) < len(lines[index].text.strip()):
-                lines[index] = replace(lines[index], text=line.text)
-                shortened += 1
-        return replace(translation, segments=tuple(lines), usage=translation.usage + again.usage), shortened
-
-    def _clone(self, work: _Work, tracker: StepTracker, cancel) -> None:
-        choice = work.plan.voice
-        tracker.start(StepName.VOICE_CLONE, f"Preparing the voice with {choice.vendor}")
-        info = self.registry.get(choice.vendor)
-        adapter = self._build(work, info, Role.CLONE, choice.model)
-        work.voice_adapter = adapter
-        reference = work.reference
-        said = ""
-        if reference.source == "input":
-            said = " ".join(
-                s.text.strip() for s in work.transcript.segments
-                if s.end_s > reference.start_s and s.start_s < reference.end_s
-            )
-        work.voice = call_with_retry(
-            lambda: adapter.clone(reference, said), self.retry, cancel=cancel,
-            what=f"{choice.vendor} voice clone",
-        )
-        tracker.succeed(StepName.VOICE_CLONE,
-                        f"{info.display_name} voice from {reference.duration_s:.1f} s of speech")
-
-    def _speak(self, work: _Work, tracker: StepTracker, cancel) -> None:
-        choice = work.plan.voice
-        target = work.plan.target_language
-        tracker.start(StepName.TEXT_TO_SPEECH, f"Speaking with {choice.vendor} ({work.mode} timing)")
-        segments = (work.translation or work.transcript).segments
-        if not any(s.text.strip() for s in segments):
-            raise InputError("There is no text to speak after translation.")
-        info = self.registry.get(choice.vendor)
-        fmt = work.request.output_format
-        writer = audio.TrackWriter(
-            work.folder / f"output.{fmt}", fmt, sample_rate_hz=OUTPUT_RATE_HZ,
-            pieces_dir=work.folder / "partial", on_piece=work.on_partial_audio,
-        )
-        track = synthesize(
-            work.voice_adapter, work.voice, segments, target, work.folder / "tts", writer,
-            mode=work.mode, total_s=work.decoded.duration_s, policy=self.retry,
-            concurrency=min(self.tts_concurrency, info.max_concurrency),
-            audio_workers=self.audio_workers, speeds=speed_range(info.extra), cancel=cancel,
-            on_placed=lambda done, total: tracker.progress(
-                StepName.TEXT_TO_SPEECH, 0.95 * done / total, f"Dubbed line {done} of {total}"),
-        )
-        work.output, work.timing = track.output, track.timing
-        work.costs.append(cost_line(info, Role.SPEAK, choice.model, track.usage))
-        work.subtitles = self._subtitles(work, target)
-        work.warnings.extend(_timing_warnings(track.timing))
-        report = track.timing
-        tracker.succeed(
-            StepName.TEXT_TO_SPEECH,
-            f"{report.dubbed_duration_s:.1f} s of {language_name(target)} speech ({fmt}); "
-            f"{work.mode} timing, fastest line {report.max_speed_factor:.2f}x",
-        )
-
-    def _subtitles(self, work: _Work, target: str) -> tuple[SubtitleFile, ...]:
-        folder = work.folder / "subtitles"
-        timings = work.timing.segments
-        files = write_subtitles(folder, "transcript", work.source_language,
-                                cues_for(work.transcript.segments, timings))
-        if work.translation is not None:
-            files += write_subtitles(folder, "translation", target,
-                                     cues_for(work.translation.segments, timings))
-        return files
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -456,6 +320,504 @@ class Pipeline:
         )
 
 
+class _Flow:
+    """speech_to_text, translation, voice_clone and text_to_speech of one task, overlapped.
+
+    Vendor calls run on pools (bounded per vendor by :class:`VendorLimits`); their results
+    come back to the thread that called :meth:`run`, which takes them in order, starts
+    what they unblock, reports the steps and places the dub.
+    """
+
+    def __init__(self, pipeline: Pipeline, work: _Work, tracker: StepTracker,
+                 cancel: threading.Event | None, on_checkpoint: CheckpointCallback | None) -> None:
+        self.pipeline, self.work, self.tracker = pipeline, work, tracker
+        self.cancel = cancel
+        self.on_checkpoint = on_checkpoint
+        self.stop = threading.Event()  # set on cancel or failure: vendor calls stop retrying
+        self.wake = threading.Event()
+        self.lock = threading.Lock()
+        self.failed: StepName | None = None
+        self.futures: dict[Future, tuple] = {}
+        self.pools: dict[str, ThreadPoolExecutor] = {}
+        self.head: threading.Thread | None = None
+        self.head_end_s = 0.0
+        self.transcriber = None
+        self.chunks: list[tuple[float, float]] = []
+        self.chunks_known = False
+        self.parts: dict[int, Transcript] = {}
+        self.taken: list[Transcript] = []
+        self.segments: list[Segment] = []
+        self.heard_until_s = 0.0
+        self.stt_done = False
+        self.translator = None
+        self.translate_mode = ""
+        self.slices: list[tuple[int, int]] = []
+        self.slice_parts: dict[int, Translation] = {}
+        self.shortened: set[int] = set()
+        self.translated: list[Translation] = []
+        self.lines: list[Segment] = []
+        self.translation_done = False
+        self.clone_started = False
+        self.dubber: Dubber | None = None
+        self.fed = 0
+        self.closed = False
+        self.briefer = 0
+        self.stt_info = None
+        self.llm_info = None
+
+    # --- plumbing --------------------------------------------------------------------
+
+    @contextmanager
+    def within(self, step: StepName):
+        """Errors raised inside belong to ``step``."""
+        try:
+            yield
+        except BaseException:
+            self.failed = self.failed or step
+            raise
+
+    def _submit(self, pool: str, workers: int, tag: tuple, job: Callable[[], object]) -> None:
+        with self.lock:
+            if pool not in self.pools:
+                self.pools[pool] = ThreadPoolExecutor(max_workers=max(1, workers))
+            future = self.pools[pool].submit(job)
+            self.futures[future] = tag
+        future.add_done_callback(lambda _: self.wake.set())
+
+    def _checkpoint(self) -> None:
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(self.work.checkpoint(), self.tracker.reports())
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            self.stop.set()
+            raise TaskCanceledError()
+
+    def shutdown(self) -> None:
+        """Stop everything still running (after a failure or cancel) and wait for it."""
+        self.stop.set()
+        if self.head is not None:
+            self.head.join()
+        if self.dubber is not None:
+            self.dubber.stop()
+        for pool in list(self.pools.values()):
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # --- speech_to_text --------------------------------------------------------------
+
+    def _transcriber(self):
+        with self.lock:
+            if self.transcriber is None:
+                choice = self.work.plan.transcriber
+                self.stt_info = self.pipeline.registry.get(choice.vendor)
+                self.transcriber = self.pipeline._build(self.work, self.stt_info, Role.TRANSCRIBE,
+                                                        choice.model)
+            return self.transcriber
+
+    def head_start(self, path: Path, max_duration_s: float) -> None:
+        """For an input over 90 s, transcribe its first ~30 s while the rest decodes."""
+        self._transcriber()
+        self.head = threading.Thread(target=self._head, args=(path, max_duration_s), daemon=True)
+        self.head.start()
+
+    def _head(self, path: Path, max_duration_s: float) -> None:
+        folder = self.work.folder / "chunks"
+        try:
+            declared_s = ff.read_header(path).info.duration_s
+            if not HEAD_ABOVE_S < declared_s <= max_duration_s:  # NaN (undeclared) is neither
+                return
+            folder.mkdir(parents=True, exist_ok=True)
+            head = audio.decode_window(path, folder / "head.wav", 0.0, 1.5 * HEAD_S,
+                                       sample_rate_hz=STT_RATE_HZ)
+            end_s = chunk_bounds(audio.speech_spans(head.path), head.duration_s, HEAD_S)[0][1]
+            piece = audio.cut(head.path, folder / "chunk_0000.wav", 0.0, end_s)
+            head.path.unlink(missing_ok=True)
+            with self.lock:
+                if self.stop.is_set() or end_s >= head.duration_s:
+                    return
+                self.head_end_s = end_s
+            self._transcribe(0, (0.0, end_s), piece)
+        except (AppError, OSError) as exc:  # the full decode reports real problems; a cancel
+            log.info("no head start for %s: %s", path.name, exc)  # is seen by the loop
+
+    def _transcribe(self, index: int, bound: tuple[float, float], piece: DecodedAudio) -> None:
+        with self.lock:
+            first = not self.chunks
+            self.chunks.append(bound)
+        if first:
+            choice = self.work.plan.transcriber
+            self.tracker.start(StepName.SPEECH_TO_TEXT,
+                               f"Transcribing with {choice.vendor}/{choice.model}")
+        transcriber, language = self._transcriber(), self.work.plan.source_language or None
+        self._submit("stt", self.stt_info.max_concurrency, ("stt", index), lambda: self._call(
+            lambda: transcriber.transcribe(piece, language), f"transcription of part {index + 1}"))
+
+    def _call(self, fn: Callable[[], object], what: str) -> object:
+        """One vendor call with retries; it stops retrying once the task stops."""
+        if self.stop.is_set():
+            raise TaskCanceledError()
+        return call_with_retry(fn, self.pipeline.retry, cancel=self.cancel or self.stop, what=what)
+
+    def transcribe_rest(self) -> None:
+        """Send the rest of the decoded input for transcription, in pieces cut at pauses."""
+        if self.head is not None:
+            self.head.join()
+        decoded = self.work.decoded
+        self.work.speech = speech = audio.speech_spans(decoded.path)
+        self._transcriber()
+        max_chunk_s = min(CHUNK_MAX_S, self.stt_info.max_audio_s or CHUNK_MAX_S)
+        start_s = self.head_end_s
+        rest = [(max(0.0, a - start_s), b - start_s) for a, b in speech if b > start_s]
+        bounds = [(start_s + a, start_s + b)
+                  for a, b in chunk_bounds(rest, decoded.duration_s - start_s, max_chunk_s)]
+        if start_s == 0.0 and len(bounds) == 1:
+            self._transcribe(0, (0.0, decoded.duration_s), decoded)
+        else:
+            folder = self.work.folder / "chunks"
+            folder.mkdir(parents=True, exist_ok=True)
+            for a, b in bounds:
+                if b - a < 0.05:
+                    continue
+                index = len(self.chunks)
+                piece = audio.cut(decoded.path, folder / f"chunk_{index:04d}.wav", a, b)
+                self._transcribe(index, (a, b), piece)
+        self.chunks_known = True
+
+    def _reuse_transcript(self) -> None:
+        work = self.work
+        choice = work.plan.transcriber
+        self.tracker.start(StepName.SPEECH_TO_TEXT, f"Transcribing with {choice.vendor}/{choice.model}")
+        work.transcript = work.reuse.transcript
+        work.source_language = work.reuse.source_language or work.transcript.language
+        self.segments = list(work.transcript.segments)
+        self.heard_until_s = work.decoded.duration_s
+        self.stt_done = self.chunks_known = True
+        self.tracker.succeed(StepName.SPEECH_TO_TEXT, "reused the earlier transcript", reused=True)
+        self._checkpoint()
+        self._queue_lines(0)
+
+    def _take_chunks(self) -> None:
+        while len(self.taken) in self.parts:
+            index = len(self.taken)
+            part = self.parts.pop(index)
+            start_s, end_s = self.chunks[index]
+            pieces = [s for s in shifted(part.segments, start_s, end_s) if s.text.strip()]
+            first_new = len(self.segments)
+            self.segments.extend(segment_transcript(pieces, self.work.speech or [], [(start_s, end_s)]))
+            self.taken.append(part)
+            self.heard_until_s = end_s
+            total = len(self.chunks)
+            self.tracker.progress(StepName.SPEECH_TO_TEXT, 0.9 * len(self.taken) / total,
+                                  f"Transcribed part {len(self.taken)} of {total}")
+            if self.chunks_known and len(self.taken) == total:
+                self._finish_stt()
+            with self.within(StepName.TRANSLATION):
+                self._queue_lines(first_new)
+
+    def _finish_stt(self) -> None:
+        work, parts = self.work, self.taken
+        text = parts[0].text if len(parts) == 1 else " ".join(
+            p.text.strip() for p in parts if p.text.strip())
+        usage = Usage()
+        for part in parts:
+            usage = usage + part.usage
+        language = next((p.language for p in parts if p.language), work.plan.source_language or "")
+        transcript = Transcript(text, language, tuple(self.segments), parts[0].vendor,
+                                parts[0].model, usage)
+        if not transcript.text.strip() or not transcript.segments:
+            known = work.plan.source_language
+            raise InputError(
+                "No speech was recognised in the audio. Check that it contains clear speech"
+                + ("" if known else ", or set the source language") + "."
+            )
+        work.transcript = transcript
+        work.source_language = (transcript.language or work.plan.source_language
+                                or detect_language(transcript.text))
+        choice = work.plan.transcriber
+        work.costs.append(cost_line(self.stt_info, Role.TRANSCRIBE, choice.model, usage))
+        self.stt_done = True
+        detected = language_name(work.source_language) if work.source_language else "unknown language"
+        self.tracker.succeed(
+            StepName.SPEECH_TO_TEXT,
+            f"{len(transcript.segments)} segments, {len(transcript.text)} characters ({detected})",
+        )
+        self._checkpoint()
+
+    # --- translation -----------------------------------------------------------------
+
+    def _source_language(self) -> str:
+        if self.stt_done:
+            return self.work.source_language
+        first = self.taken[0]
+        return (first.language or self.work.plan.source_language or detect_language(first.text))
+
+    def _queue_lines(self, first_new: int) -> None:
+        work = self.work
+        target = work.plan.target_language
+        if not self.translate_mode:
+            earlier = work.reuse.translation
+            if self._source_language() == target or work.plan.translator is None:
+                self.translate_mode = "skip"
+                self.tracker.skip(StepName.TRANSLATION,
+                                  f"same language: the speech is already in {language_name(target)}")
+            elif earlier is not None and earlier.target_language == target:
+                self.translate_mode = "reuse"
+            else:
+                self.translate_mode = "llm"
+        if self.translate_mode == "skip":
+            self.lines.extend(self.segments[first_new:])
+            self.translation_done = self.stt_done
+        elif self.translate_mode == "reuse":
+            if self.stt_done:
+                choice = work.plan.translator
+                self.tracker.start(StepName.TRANSLATION,
+                                   f"Translating with {choice.vendor}/{choice.model}")
+                work.translation = work.reuse.translation
+                self.lines.extend(work.translation.segments)
+                self.translation_done = True
+                self.tracker.succeed(StepName.TRANSLATION,
+                                     "reused the earlier (or edited) translation", reused=True)
+                self._checkpoint()
+        else:
+            self._translate(first_new)
+
+    def _translate(self, first_new: int) -> None:
+        work = self.work
+        choice = work.plan.translator
+        if self.translator is None:
+            self.tracker.start(StepName.TRANSLATION, f"Translating with {choice.vendor}/{choice.model}")
+            self.llm_info = self.pipeline.registry.get(choice.vendor)
+            self.translator = self.pipeline._build(work, self.llm_info, Role.TRANSLATE, choice.model)
+        new = self.segments[first_new:]
+        for a, b in slice_bounds(new):
+            index = len(self.slices)
+            self.slices.append((first_new + a, first_new + b))
+            self._submit_slice(index, tuple(new[a:b]), self._context(new[a:b]))
+
+    def _context(self, segments, note: str = "", limits: tuple[float, ...] | None = None):
+        request = self.work.request
+        instructions = "\n\n".join(p for p in (request.instructions.strip(), note) if p)
+        return TranslationContext(
+            glossary=dict(request.glossary), instructions=instructions,
+            max_duration_s=limits if limits is not None else tuple(s.duration_s for s in segments))
+
+    def _submit_slice(self, index: int, segments: tuple, context: TranslationContext,
+                      tag: tuple | None = None) -> None:
+        translator, vendor = self.translator, self.work.plan.translator.vendor
+        source, target = self._source_language(), self.work.plan.target_language
+
+        def job() -> Translation:
+            if self.stop.is_set():
+                raise TaskCanceledError()
+            return translate_slice(translator, segments, source, target, context, vendor=vendor,
+                                   policy=self.pipeline.retry, cancel=self.cancel or self.stop)
+
+        self._submit("llm", self.llm_info.max_concurrency, tag or ("llm", index), job)
+
+    def _take_slices(self) -> None:
+        while len(self.translated) in self.slice_parts:
+            index = len(self.translated)
+            part = self.slice_parts[index]
+            if self.work.mode == "keep" and index not in self.shortened and self._shorten(index, part):
+                return  # the briefer lines come back as ("short", index, found)
+            del self.slice_parts[index]
+            self.translated.append(part)
+            self.lines.extend(part.segments)
+            self.tracker.progress(StepName.TRANSLATION, 0.9 * len(self.translated) / len(self.slices),
+                                  f"Translated {len(self.lines)} of {len(self.segments)} lines")
+        if (self.translate_mode == "llm" and self.stt_done and not self.translation_done
+                and len(self.translated) == len(self.slices)):
+            self._finish_translation()
+
+    def _next_start_s(self, end: int) -> float:
+        if end < len(self.segments):
+            return self.segments[end].start_s
+        return self.work.decoded.duration_s if self.stt_done else self.heard_until_s
+
+    def _shorten(self, index: int, part: Translation) -> bool:
+        """Ask again, more briefly, for lines that would need over 1.3x; False if none."""
+        self.shortened.add(index)
+        start, end = self.slices[index]
+        target = self.work.plan.target_language
+        next_s = self._next_start_s(end)
+        found = timing.lines_to_shorten(part.segments, target, next_s)
+        if not found:
+            return False
+        available = timing.available_times(part.segments, next_s)
+        source = tuple(self.segments[start + i] for i in found)
+        context = self._context(source, timing.SHORTEN_NOTE, tuple(available[i] for i in found))
+        self._submit_slice(index, source, context, tag=("short", index, tuple(found)))
+        return True
+
+    def _briefer(self, index: int, found: tuple[int, ...], again: Translation) -> None:
+        part = self.slice_parts[index]
+        lines = list(part.segments)
+        for i, line in zip(found, again.segments):
+            if line.text.strip() and len(line.text.strip()) < len(lines[i].text.strip()):
+                lines[i] = replace(lines[i], text=line.text)
+                self.briefer += 1
+        self.slice_parts[index] = replace(part, segments=tuple(lines), usage=part.usage + again.usage)
+
+    def _finish_translation(self) -> None:
+        work = self.work
+        choice = work.plan.translator
+        translation = join_translations(self.translated, work.source_language,
+                                        work.plan.target_language, choice.vendor)
+        work.translation = translation
+        work.costs.append(cost_line(self.llm_info, Role.TRANSLATE, choice.model, translation.usage))
+        self.translation_done = True
+        detail = f"{len(translation.segments)} segments into {language_name(work.plan.target_language)}"
+        if self.briefer:
+            detail += f"; {self.briefer} made shorter to fit their time"
+        self.tracker.succeed(StepName.TRANSLATION, detail)
+        self._checkpoint()
+
+    # --- voice_clone and text_to_speech ------------------------------------------------
+
+    def _clone(self) -> None:
+        work = self.work
+        if self.clone_started or not (self.lines or self.translation_done):
+            return
+        reference = work.reference
+        if reference.source == "input" and not self.stt_done and self.heard_until_s < reference.end_s:
+            return  # the words of the reference window are not transcribed yet
+        choice = work.plan.voice
+        self.tracker.start(StepName.VOICE_CLONE, f"Preparing the voice with {choice.vendor}")
+        self.clone_started = True
+        info = self.pipeline.registry.get(choice.vendor)
+        adapter = work.voice_adapter = self.pipeline._build(work, info, Role.CLONE, choice.model)
+        said = ""
+        if reference.source == "input":
+            said = " ".join(s.text.strip() for s in self.segments
+                            if s.end_s > reference.start_s and s.start_s < reference.end_s)
+        self._submit("clone", 1, ("clone",), lambda: self._call(
+            lambda: adapter.clone(reference, said), f"{choice.vendor} voice clone"))
+
+    def _cloned(self, voice: Voice) -> None:
+        work = self.work
+        work.voice = voice
+        choice = work.plan.voice
+        info = self.pipeline.registry.get(choice.vendor)
+        self.tracker.succeed(StepName.VOICE_CLONE,
+                             f"{info.display_name} voice from {work.reference.duration_s:.1f} s of speech")
+        self._checkpoint()
+        self.tracker.start(StepName.TEXT_TO_SPEECH, f"Speaking with {choice.vendor} ({work.mode} timing)")
+        fmt = work.request.output_format
+        writer = audio.TrackWriter(work.folder / f"output.{fmt}", fmt, sample_rate_hz=OUTPUT_RATE_HZ,
+                                   pieces_dir=work.folder / "partial", on_piece=work.on_partial_audio)
+        self.dubber = Dubber(
+            work.voice_adapter, voice, work.plan.target_language, work.folder / "tts", writer,
+            mode=work.mode, total_s=work.decoded.duration_s, policy=self.pipeline.retry,
+            concurrency=min(self.pipeline.tts_concurrency, info.max_concurrency),
+            audio_workers=self.pipeline.audio_workers, speeds=speed_range(info.extra),
+            cancel=self.stop, wake=self.wake,
+            on_placed=lambda done, total: self.tracker.progress(
+                StepName.TEXT_TO_SPEECH, 0.95 * done / max(total, len(self.lines), 1),
+                f"Dubbed line {done} of {max(total, len(self.lines))}"),
+        )
+
+    def _feed(self) -> None:
+        if self.dubber is None:
+            return
+        for index in range(self.fed, len(self.lines)):
+            self.dubber.add(index, self.lines[index])
+        self.fed = len(self.lines)
+        if self.translation_done and not self.closed:
+            self.closed = True
+            self.dubber.close()
+
+    def _finish_tts(self) -> None:
+        work = self.work
+        track = self.dubber.track
+        work.output, work.timing = track.output, track.timing
+        choice = work.plan.voice
+        info = self.pipeline.registry.get(choice.vendor)
+        work.costs.append(cost_line(info, Role.SPEAK, choice.model, track.usage))
+        translation = work.translation.segments if work.translation is not None else None
+        work.subtitles = write_task_subtitles(
+            work.folder / "subtitles", track.timing.segments, work.transcript.segments,
+            work.source_language, translation, work.plan.target_language)
+        work.warnings.extend(timing.overflow_warnings(track.timing))
+        report = track.timing
+        self.tracker.succeed(
+            StepName.TEXT_TO_SPEECH,
+            f"{report.dubbed_duration_s:.1f} s of {language_name(work.plan.target_language)} speech "
+            f"({work.request.output_format}); {work.mode} timing, fastest line "
+            f"{report.max_speed_factor:.2f}x",
+        )
+        self._checkpoint()
+
+    # --- the loop ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Drive speech_to_text to text_to_speech until the dub is written."""
+        with self.within(StepName.SPEECH_TO_TEXT):
+            if self.work.reuse.transcript is not None:
+                self._reuse_transcript()
+            elif not self.chunks_known:
+                self.transcribe_rest()
+        while True:
+            self._check_cancel()
+            self._collect()
+            with self.within(StepName.SPEECH_TO_TEXT):
+                self._take_chunks()
+            with self.within(StepName.TRANSLATION):
+                self._take_slices()
+            with self.within(StepName.VOICE_CLONE):
+                self._clone()
+            with self.within(StepName.TEXT_TO_SPEECH):
+                self._feed()
+                if self.dubber is not None and self.dubber.pump():
+                    break
+            self.wake.wait(0.2)
+            self.wake.clear()
+        with self.within(StepName.TEXT_TO_SPEECH):
+            self._finish_tts()
+
+    def _collect(self) -> None:
+        with self.lock:
+            done = [(f, self.futures.pop(f)) for f in list(self.futures) if f.done()]
+        for future, tag in done:
+            step = _STEP_OF[tag[0]]
+            with self.within(step):
+                result = future.result()
+            if tag[0] == "stt":
+                self.parts[tag[1]] = result
+            elif tag[0] == "llm":
+                self.slice_parts[tag[1]] = result
+            elif tag[0] == "short":
+                self._briefer(tag[1], tag[2], result)
+            else:
+                with self.within(step):
+                    self._cloned(result)
+
+
+_STEP_OF = {"stt": StepName.SPEECH_TO_TEXT, "llm": StepName.TRANSLATION,
+            "short": StepName.TRANSLATION, "clone": StepName.VOICE_CLONE}
+
+
+def _forward_only(on_progress: ProgressCallback | None) -> ProgressCallback | None:
+    """Pass progress on with an overall fraction that never goes back (steps overlap)."""
+    if on_progress is None:
+        return None
+    lock, furthest = threading.Lock(), [0.0]
+
+    def forward(event: ProgressEvent) -> None:
+        with lock:
+            furthest[0] = max(furthest[0], event.fraction)
+            event = replace(event, fraction=furthest[0])
+        on_progress(event)
+
+    return forward
+
+
+def _stop_running(tracker: StepTracker, message: str) -> None:
+    """Mark every step still running as failed with ``message`` (the task has stopped)."""
+    for report in tracker.reports():
+        if report.status is StepStatus.RUNNING:
+            tracker.fail(report.name, message)
+
+
 def _exists(decoded: DecodedAudio | None) -> bool:
     return decoded is not None and decoded.path.is_file()
 
@@ -472,23 +834,8 @@ def _reference_from_input(input_path: Path, decoded: DecodedAudio, folder: Path,
     return replace(chosen, path=cut.path)
 
 
-def _timing_warnings(report: TimingReport) -> list[str]:
-    late = report.overflowing
-    if not late:
-        return []
-    lines = ", ".join(str(i + 1) for i in late[:10]) + (" ..." if len(late) > 10 else "")
-    return [
-        f"{len(late)} dubbed line(s) run more than {report.max_overflow_s:g} s past their time "
-        f"even at {timing.MAX_SPEED:g}x (line {lines}); the lines after them start late. "
-        "Shorten those lines in the translation and synthesise again."
-    ]
-
-
 def copy_output(result: TaskResult, destination: Path) -> Path:
     """Copy a finished task's audio to ``destination`` and return it."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(result.output_path, destination)
     return destination
-
-
-

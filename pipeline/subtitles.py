@@ -25,6 +25,7 @@ __all__ = [
     "to_srt",
     "to_vtt",
     "write_subtitles",
+    "write_task_subtitles",
 ]
 
 LINE_CHARACTERS = 42
@@ -142,3 +143,20 @@ def write_subtitles(folder: Path, kind: str, language: str,
     srt.write_text(to_srt(cues), encoding="utf-8")
     vtt.write_text(to_vtt(cues), encoding="utf-8")
     return (SubtitleFile(kind, language, "srt", srt), SubtitleFile(kind, language, "vtt", vtt))
+
+
+def write_task_subtitles(
+    folder: Path,
+    timings: Sequence[SegmentTiming],
+    transcript: Sequence[Segment],
+    source_language: str,
+    translation: Sequence[Segment] | None,
+    target_language: str,
+) -> tuple[SubtitleFile, ...]:
+    """SRT and WebVTT of the transcript, and of the translation when there is one, all
+    timed where the lines are heard in the dub."""
+    files = write_subtitles(folder, "transcript", source_language, cues_for(transcript, timings))
+    if translation is not None:
+        files += write_subtitles(folder, "translation", target_language,
+                                 cues_for(translation, timings))
+    return files

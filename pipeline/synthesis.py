@@ -36,14 +36,22 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import audio
-from pipeline.errors import TaskCanceledError
+from pipeline.errors import InputError, TaskCanceledError
 from pipeline.retry import RetryPolicy, call_with_retry
 from pipeline.timing import ACCEPT_SPEED, MAX_SPEED, MIN_SPEED, KeepTimeline, NaturalTimeline
 from pipeline.types import DecodedAudio, Segment, SynthesizedAudio, TimingReport, Usage, Voice
 from pipeline.vad import loudness_lufs, read_samples, sound_bounds
 from vendors.base import Synthesizer
 
-__all__ = ["OUTPUT_RATE_HZ", "TARGET_LUFS", "DubbedTrack", "clean_clip", "speed_range", "synthesize"]
+__all__ = [
+    "OUTPUT_RATE_HZ",
+    "TARGET_LUFS",
+    "DubbedTrack",
+    "Dubber",
+    "clean_clip",
+    "speed_range",
+    "synthesize",
+]
 
 OUTPUT_RATE_HZ = 24000
 TARGET_LUFS = -16.0
@@ -165,7 +173,7 @@ class _Jobs:
 
 @dataclass
 class _Run:
-    """One task's text_to_speech: the shared state of the three stages."""
+    """One task's text_to_speech: the state the three stages share (guarded by ``changed``)."""
 
     synthesizer: Synthesizer
     voice: Voice
@@ -175,25 +183,43 @@ class _Run:
     cancel: threading.Event | None
     speeds: tuple[float, float] | None
     timeline: KeepTimeline | NaturalTimeline
-    lines: list[Segment]
+    slots: threading.Semaphore
+    wake: threading.Event | None = None
+    lines: list[Segment] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     done: dict[int, _Fitted] = field(default_factory=dict)
     error: BaseException | None = None
     changed: threading.Condition = field(default_factory=threading.Condition)
-    slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(8))
+
+    def stopping(self) -> bool:
+        return self.error is not None or (self.cancel is not None and self.cancel.is_set())
 
     def hold_slot(self) -> bool:
         """Wait until fewer lines are spoken but not yet prepared than the slots allow
         (so finished audio never piles up in memory); False when the run is stopping."""
         while not self.slots.acquire(timeout=0.2):
-            if self.error is not None or (self.cancel is not None and self.cancel.is_set()):
+            if self.stopping():
                 return False
         return True
+
+    def signal(self) -> None:
+        self.changed.notify_all()
+        if self.wake is not None:
+            self.wake.set()
 
     def fail(self, exc: BaseException) -> None:
         with self.changed:
             self.error = self.error or exc
-            self.changed.notify_all()
+            self.signal()
+
+    def planned_factor(self, position: int, natural_s: float) -> float | None:
+        """The factor line ``position`` needs, once the time it may use is known."""
+        with self.changed:
+            while not self.timeline.known(position):
+                if self.stopping():
+                    return None
+                self.changed.wait(timeout=0.2)
+            return self.timeline.planned_factor(position, natural_s)
 
     def speak(self, position: int, speed: float = 1.0) -> SynthesizedAudio:
         text = self.lines[position].text.strip()
@@ -227,7 +253,7 @@ class _Run:
     def finish(self, position: int, fitted: _Fitted) -> None:
         with self.changed:
             self.done[position] = fitted
-            self.changed.notify_all()
+            self.signal()
 
 
 def _first_take(run: _Run, preparers: _Jobs, position: int) -> None:
@@ -246,7 +272,9 @@ def _prepare(run: _Run, position: int, result: SynthesizedAudio) -> None:
         clean = run.take(position, result, "")
         del result
         natural_s = clean.duration_s
-        factor = run.timeline.planned_factor(position, natural_s)
+        factor = run.planned_factor(position, natural_s)
+        if factor is None:
+            return
         vendor_speed = 1.0
         if run.speeds is not None and factor > ACCEPT_SPEED:
             vendor_speed = min(factor, run.speeds[1], MAX_SPEED)
@@ -256,29 +284,17 @@ def _prepare(run: _Run, position: int, result: SynthesizedAudio) -> None:
         run.slots.release()
 
 
-def synthesize(
-    synthesizer: Synthesizer,
-    voice: Voice,
-    segments: Sequence[Segment],
-    language: str,
-    work_dir: Path,
-    output: audio.TrackWriter,
-    *,
-    mode: str,
-    total_s: float,
-    policy: RetryPolicy,
-    concurrency: int = 4,
-    audio_workers: int = 2,
-    speeds: tuple[float, float] | None = None,
-    cancel: threading.Event | None = None,
-    on_placed: Callable[[int, int], None] | None = None,
-) -> DubbedTrack:
-    """Speak the non-empty segments, fit them to the timeline and write them to ``output``.
+class Dubber:
+    """Speaks lines as they are handed in and writes the dub as the leading lines finish.
+
+    Lines are added in order with :meth:`add` (they may keep coming while the first ones
+    are spoken) and :meth:`close` says no more will come. The calling thread calls
+    :meth:`pump` (or :meth:`wait`) to place the lines that are ready; placing, progress
+    and partial-audio callbacks all happen on that thread.
 
     Args:
         synthesizer: the voice vendor's adapter.
         voice: the cloned voice.
-        segments: translated segments, timed on the original.
         language: target language code.
         work_dir: where the per-line WAVs go.
         output: the track being written (finished here: padded and closed).
@@ -289,54 +305,134 @@ def synthesize(
         audio_workers: how many lines are prepared at once on this machine.
         speeds: the vendor's own speed range, when it has one (see :func:`speed_range`).
         cancel: set to stop early.
-        on_placed: called with (placed, total) each time lines are written.
+        on_placed: called with (placed, added so far) each time lines are written.
+        wake: set whenever a line is ready to place or something failed.
+    """
+
+    def __init__(self, synthesizer: Synthesizer, voice: Voice, language: str, work_dir: Path,
+                 output: audio.TrackWriter, *, mode: str, total_s: float, policy: RetryPolicy,
+                 concurrency: int = 4, audio_workers: int = 2,
+                 speeds: tuple[float, float] | None = None,
+                 cancel: threading.Event | None = None,
+                 on_placed: Callable[[int, int], None] | None = None,
+                 wake: threading.Event | None = None) -> None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        timeline = (KeepTimeline if mode == "keep" else NaturalTimeline)(total_s=total_s, closed=False)
+        self._run = _Run(synthesizer, voice, language, work_dir, policy, cancel,
+                         speeds if mode == "keep" else None, timeline,
+                         threading.Semaphore(concurrency + 2 * audio_workers), wake)
+        self._output = output
+        self._mode = mode
+        self._on_placed = on_placed
+        self._placed = 0
+        self._finished = False
+        self._speakers = _Jobs(concurrency, self._run.fail)
+        self._preparers = _Jobs(audio_workers, self._run.fail)
+
+    def add(self, index: int, segment: Segment) -> None:
+        """Hand in the translation's line ``index`` (lines with no text are skipped)."""
+        if not segment.text.strip():
+            return
+        run = self._run
+        with run.changed:
+            position = len(run.lines)
+            run.lines.append(segment)
+            run.timeline.add(index, segment)
+            run.signal()
+        self._speakers.submit(position, lambda: _first_take(run, self._preparers, position))
+
+    def close(self) -> None:
+        """No more lines will be added."""
+        with self._run.changed:
+            self._run.timeline.close()
+            self._run.signal()
+
+    @property
+    def lines(self) -> int:
+        """How many lines were handed in so far."""
+        return len(self._run.lines)
+
+    def pump(self) -> bool:
+        """Place every line that is ready; True once the dub is complete and closed.
+
+        Raises:
+            AppError: a vendor or processing error (after retries).
+            TaskCanceledError: the task was canceled.
+        """
+        run = self._run
+        if self._finished:
+            return True
+        with run.changed:
+            if run.error is not None:
+                raise run.error
+            if run.cancel is not None and run.cancel.is_set():
+                raise TaskCanceledError()
+            ready = []
+            while self._placed + len(ready) in run.done:
+                ready.append(run.done.pop(self._placed + len(ready)))
+            complete = run.timeline.closed and self._placed + len(ready) == len(run.lines)
+        for fitted in ready:
+            _place(run, self._output, self._placed, fitted)
+            self._placed += 1
+        if ready:
+            self._output.flush()
+            if self._on_placed is not None:
+                self._on_placed(self._placed, len(run.lines))
+        if complete:
+            if not run.lines:
+                raise InputError("There is no text to speak after translation.")
+            self._output.finish(run.timeline.duration_s if self._mode == "keep" else None)
+            self._finished = True
+        return self._finished
+
+    def wait(self) -> DubbedTrack:
+        """Pump until the dub is complete (after :meth:`close`) and return it."""
+        while not self.pump():
+            with self._run.changed:
+                if not self._run.done and self._run.error is None:
+                    self._run.changed.wait(timeout=0.2)
+        return self.track
+
+    @property
+    def track(self) -> DubbedTrack:
+        """The finished dub, its timing report and the vendor usage."""
+        run = self._run
+        return DubbedTrack(self._output.path, run.timeline.report(), run.usage)
+
+    def stop(self) -> None:
+        """Stop the workers (and the output, unless it is finished)."""
+        with self._run.changed:
+            if self._run.error is None and not self._finished:
+                self._run.error = TaskCanceledError()
+            self._run.signal()
+        self._speakers.close()
+        self._preparers.close()
+        if not self._finished:
+            self._output.abort()
+
+
+def synthesize(
+    synthesizer: Synthesizer,
+    voice: Voice,
+    segments: Sequence[Segment],
+    language: str,
+    work_dir: Path,
+    output: audio.TrackWriter,
+    **options,
+) -> DubbedTrack:
+    """Speak all ``segments`` at once with a :class:`Dubber` (same options) and return the dub.
 
     Raises:
         AppError: a vendor or processing error (after retries); TaskCanceledError on cancel.
     """
-    work_dir.mkdir(parents=True, exist_ok=True)
-    indexes = [i for i, s in enumerate(segments) if s.text.strip()]
-    lines = [segments[i] for i in indexes]
-    timeline_type = KeepTimeline if mode == "keep" else NaturalTimeline
-    run = _Run(synthesizer, voice, language, work_dir, policy, cancel,
-               speeds if mode == "keep" else None, timeline_type(lines, indexes, total_s), lines,
-               slots=threading.Semaphore(concurrency + 2 * audio_workers))
-    speakers = _Jobs(concurrency, run.fail)
-    preparers = _Jobs(audio_workers, run.fail)
+    dubber = Dubber(synthesizer, voice, language, work_dir, output, **options)
     try:
-        for position in range(len(lines)):
-            speakers.submit(position, lambda p=position: _first_take(run, preparers, p))
-        _place_all(run, output, on_placed)
-        output.finish(run.timeline.duration_s if mode == "keep" else None)
-    except BaseException:
-        output.abort()
-        raise
+        for index, segment in enumerate(segments):
+            dubber.add(index, segment)
+        dubber.close()
+        return dubber.wait()
     finally:
-        speakers.close()
-        preparers.close()
-    return DubbedTrack(output.path, run.timeline.report(), run.usage)
-
-
-def _place_all(run: _Run, output: audio.TrackWriter,
-               on_placed: Callable[[int, int], None] | None) -> None:
-    placed = 0
-    while placed < len(run.lines):
-        with run.changed:
-            while placed not in run.done and run.error is None:
-                if run.cancel is not None and run.cancel.is_set():
-                    raise TaskCanceledError()
-                run.changed.wait(timeout=0.2)
-            if run.error is not None:
-                raise run.error
-            ready = []
-            while placed + len(ready) in run.done:
-                ready.append(run.done.pop(placed + len(ready)))
-        for fitted in ready:
-            _place(run, output, placed, fitted)
-            placed += 1
-        output.flush()
-        if on_placed is not None:
-            on_placed(placed, len(run.lines))
+        dubber.stop()
 
 
 def _place(run: _Run, output: audio.TrackWriter, position: int, fitted: _Fitted) -> None:

@@ -42,9 +42,11 @@ __all__ = [
     "TIMING_MODES",
     "KeepTimeline",
     "NaturalTimeline",
+    "SHORTEN_NOTE",
     "available_times",
     "estimate_spoken_s",
     "lines_to_shorten",
+    "overflow_warnings",
     "resolve_mode",
     "speed_factor",
 ]
@@ -57,6 +59,11 @@ ACCEPT_SPEED = 1.15  # faster than this is counted as noticeable in the report
 MAX_SPEED = 1.30  # never faster than this
 SHORTEN_ABOVE = 1.30  # estimated need above which the translator is asked for a shorter line
 MAX_OVERFLOW_S = 0.6  # overflow past a line's time above this is flagged
+SHORTEN_NOTE = (
+    "These lines were translated before, but the translations run too long to be spoken in "
+    "their time slots. Translate them again as briefly as natural speech allows, within the "
+    "length limits, keeping the meaning."
+)
 STRETCH_TOLERANCE = 0.01  # a line within 1 % of its time is not stretched
 NATURAL_MIN_GAP_S = 0.15
 NATURAL_MAX_GAP_S = 1.0
@@ -143,37 +150,62 @@ def lines_to_shorten(segments: Sequence[Segment], language: str, total_s: float)
     return found
 
 
-class KeepTimeline:
-    """Places lines one by one at their original starts (pushed only by an overflow).
+def overflow_warnings(report: TimingReport) -> list[str]:
+    """A warning naming the lines that run more than 0.6 s past their time, if any."""
+    late = report.overflowing
+    if not late:
+        return []
+    lines = ", ".join(str(i + 1) for i in late[:10]) + (" ..." if len(late) > 10 else "")
+    return [
+        f"{len(late)} dubbed line(s) run more than {report.max_overflow_s:g} s past their time "
+        f"even at {MAX_SPEED:g}x (line {lines}); the lines after them start late. "
+        "Shorten those lines in the translation and synthesise again."
+    ]
 
-    Args:
-        segments: the lines that are spoken, in order, timed on the original.
-        indexes: each line's index in the translation (for the report).
-        total_s: the input's length.
-    """
 
-    mode = "keep"
+class _Timeline:
+    """Lines added in order (more may come until :meth:`close`), placed in order."""
 
-    def __init__(self, segments: Sequence[Segment], indexes: Sequence[int], total_s: float) -> None:
-        self._segments = list(segments)
-        self._indexes = list(indexes)
-        self._ends = _window_ends(self._segments, total_s)
+    mode = ""
+
+    def __init__(self, segments: Sequence[Segment] = (), indexes: Sequence[int] = (),
+                 total_s: float = 0.0, *, closed: bool = True) -> None:
+        self._segments: list[Segment] = []
+        self._indexes: list[int] = []
         self.total_s = total_s
+        self.closed = False
         self._cursor_s = 0.0
         self._placed: list[SegmentTiming] = []
+        for index, segment in zip(indexes, segments):
+            self.add(index, segment)
+        if closed:
+            self.close()
 
-    def planned_factor(self, position: int, natural_s: float) -> float:
-        """The speed factor line ``position`` needs if nothing before it overflows."""
+    def add(self, index: int, segment: Segment) -> None:
+        """Append the next spoken line (``index``: its place in the translation)."""
+        if self.closed:
+            raise ValueError("no line can follow once the timeline is closed")
+        self._segments.append(segment)
+        self._indexes.append(index)
+
+    def close(self) -> None:
+        """No more lines will be added."""
+        self.closed = True
+
+    def __len__(self) -> int:
+        return len(self._segments)
+
+    def known(self, position: int) -> bool:
+        """Whether the time line ``position`` may use is known (the next line, or the end)."""
+        return position + 1 < len(self._segments) or (self.closed and position < len(self._segments))
+
+    def window_end_s(self, position: int) -> float:
+        """Where line ``position``'s usable time ends: its slot plus up to 1.5 s of the pause
+        before the next line (or before the end of the input, for the last line)."""
         segment = self._segments[position]
-        return speed_factor(natural_s, self._ends[position] - segment.start_s)
-
-    def start_s(self, position: int) -> float:
-        """Where line ``position`` starts, given the lines placed so far."""
-        return max(self._segments[position].start_s, self._cursor_s)
-
-    def factor(self, position: int, natural_s: float) -> float:
-        """The speed factor line ``position`` needs from where it actually starts."""
-        return speed_factor(natural_s, self._ends[position] - self.start_s(position))
+        following = (self._segments[position + 1].start_s if position + 1 < len(self._segments)
+                     else max(self.total_s, segment.end_s))
+        return segment.end_s + min(MAX_BORROW_S, max(0.0, following - segment.end_s))
 
     def place(self, position: int, natural_s: float, dubbed_s: float, *,
               speed: float = 1.0, vendor_speed: float = 1.0) -> SegmentTiming:
@@ -190,48 +222,87 @@ class KeepTimeline:
             raise ValueError(f"lines are placed in order; expected {len(self._placed)}, got {position}")
         segment = self._segments[position]
         start_s = self.start_s(position)
-        end_s = start_s + dubbed_s
         timing = SegmentTiming(
             index=self._indexes[position], start_s=segment.start_s, end_s=segment.end_s,
             placed_start_s=start_s, natural_s=natural_s, dubbed_s=dubbed_s,
-            speed_factor=round(speed, 3),
-            overflow_s=max(0.0, end_s - self._ends[position]), vendor_speed=vendor_speed,
+            speed_factor=round(speed, 3), overflow_s=self._overflow_s(position, start_s + dubbed_s),
+            vendor_speed=vendor_speed,
         )
-        self._cursor_s = end_s
+        self._cursor_s = start_s + dubbed_s
         self._placed.append(timing)
         return timing
+
+    def start_s(self, position: int) -> float:
+        """Where line ``position`` starts, given the lines placed so far."""
+        raise NotImplementedError
+
+    def _overflow_s(self, position: int, end_s: float) -> float:
+        return 0.0
+
+    def report(self) -> TimingReport:
+        """The timing report of every line placed so far."""
+        return TimingReport(self.mode, tuple(self._placed), self.total_s, self.duration_s)
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the dub so far."""
+        return self._cursor_s
+
+
+class KeepTimeline(_Timeline):
+    """Places lines one by one at their original starts (pushed only by an overflow).
+
+    Args:
+        segments: the lines that are spoken, in order, timed on the original.
+        indexes: each line's index in the translation (for the report).
+        total_s: the input's length.
+        closed: ``False`` when more lines will be added with :meth:`add`.
+    """
+
+    mode = "keep"
+
+    def planned_factor(self, position: int, natural_s: float) -> float:
+        """The speed factor line ``position`` needs if nothing before it overflows
+        (needs :meth:`known`)."""
+        return speed_factor(natural_s, self.window_end_s(position) - self._segments[position].start_s)
+
+    def start_s(self, position: int) -> float:
+        """Where line ``position`` starts: its original start, or later if the line
+        before it is still speaking."""
+        return max(self._segments[position].start_s, self._cursor_s)
+
+    def factor(self, position: int, natural_s: float) -> float:
+        """The speed factor line ``position`` needs from where it actually starts."""
+        return speed_factor(natural_s, self.window_end_s(position) - self.start_s(position))
+
+    def _overflow_s(self, position: int, end_s: float) -> float:
+        return max(0.0, end_s - self.window_end_s(position))
 
     @property
     def duration_s(self) -> float:
         """Length of the dub: the original's, or longer when the last line runs past it."""
         return max(self.total_s, self._cursor_s)
 
-    def report(self) -> TimingReport:
-        """The timing report of every line placed so far."""
-        return TimingReport(self.mode, tuple(self._placed), self.total_s, self.duration_s)
 
-
-class NaturalTimeline:
+class NaturalTimeline(_Timeline):
     """Places lines one after another, keeping the original pause between 0.15 and 1 s.
 
     Args:
         segments: the lines that are spoken, in order, timed on the original.
         indexes: each line's index in the translation (for the report).
         total_s: the input's length (reported beside the dub's).
+        closed: ``False`` when more lines will be added with :meth:`add`.
     """
 
     mode = "natural"
 
-    def __init__(self, segments: Sequence[Segment], indexes: Sequence[int], total_s: float) -> None:
-        self._segments = list(segments)
-        self._indexes = list(indexes)
-        self.total_s = total_s
-        self._cursor_s = 0.0
-        self._placed: list[SegmentTiming] = []
-
     def planned_factor(self, position: int, natural_s: float) -> float:
         """Always 1.0: natural timing never changes the pace."""
         return 1.0
+
+    def known(self, position: int) -> bool:
+        """Always true once the line is added: natural timing needs nothing after it."""
+        return position < len(self._segments)
 
     def factor(self, position: int, natural_s: float) -> float:
         """Always 1.0: natural timing never changes the pace."""
@@ -243,30 +314,3 @@ class NaturalTimeline:
             return 0.0
         pause_s = self._segments[position].start_s - self._segments[position - 1].end_s
         return self._cursor_s + min(NATURAL_MAX_GAP_S, max(NATURAL_MIN_GAP_S, pause_s))
-
-    def place(self, position: int, natural_s: float, dubbed_s: float, *,
-              speed: float = 1.0, vendor_speed: float = 1.0) -> SegmentTiming:
-        """Put the next line on the timeline and return where it landed (see
-        :meth:`KeepTimeline.place`)."""
-        if position != len(self._placed):
-            raise ValueError(f"lines are placed in order; expected {len(self._placed)}, got {position}")
-        segment = self._segments[position]
-        start_s = self.start_s(position)
-        timing = SegmentTiming(
-            index=self._indexes[position], start_s=segment.start_s, end_s=segment.end_s,
-            placed_start_s=start_s, natural_s=natural_s, dubbed_s=dubbed_s,
-            speed_factor=round(speed, 3), vendor_speed=vendor_speed,
-        )
-        self._cursor_s = start_s + dubbed_s
-        self._placed.append(timing)
-        return timing
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the dub: where the last line ends."""
-        return self._cursor_s
-
-    def report(self) -> TimingReport:
-        """The timing report of every line placed so far."""
-        return TimingReport(self.mode, tuple(self._placed), self.total_s, self.duration_s)
-

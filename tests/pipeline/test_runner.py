@@ -254,15 +254,26 @@ from pipeline.types import Segment, Transcript, Translation  # noqa: E402
 
 
 class UntimedTranscriber:
-    """Like gpt-4o-transcribe: the whole text as one segment spanning the request."""
+    """Like gpt-4o-transcribe: the words of the request as one segment spanning it.
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    ``sentences`` are ``(start_s, end_s, text)`` on the whole input; a request for a piece
+    ``chunk_NNNN.wav`` starts where the pieces before it end.
+    """
+
+    def __init__(self, sentences) -> None:
+        self.sentences = sentences
         self.calls = 0
 
     def transcribe(self, audio_in, language=None):
         self.calls += 1
-        return Transcript(self.text, "en", (Segment(0.0, audio_in.duration_s, self.text),),
+        offset_s = 0.0
+        if audio_in.path.name.startswith("chunk_"):
+            number = int(audio_in.path.stem.split("_")[1])
+            offset_s = sum(audio.wav_info(audio_in.path.with_name(f"chunk_{i:04d}.wav")).duration_s
+                           for i in range(number))
+        end_s = offset_s + audio_in.duration_s
+        text = " ".join(t for a, b, t in self.sentences if offset_s <= (a + b) / 2 < end_s)
+        return Transcript(text, "en", (Segment(0.0, audio_in.duration_s, text),),
                           "fake_stt", "fake-1")
 
 
@@ -369,8 +380,8 @@ def test_an_edited_translation_is_never_shortened(pipeline, vendors, tmp_path):
 
 
 def test_a_long_transcript_is_translated_in_parallel_slices_joined_in_order(pipeline, vendors, tmp_path):
-    source = write_speechlike_wav(tmp_path / "long.wav", duration_s=100.0)
-    vendors[0].segments = [Segment(i * 1.2, i * 1.2 + 1.0, f"Line {i}.") for i in range(80)]
+    source = write_speechlike_wav(tmp_path / "long.wav", duration_s=89.0)
+    vendors[0].segments = [Segment(i * 1.1, i * 1.1 + 1.05, f"Line {i}.") for i in range(80)]
     result = pipeline.run(_request(source, timing="natural"))
     assert result.status is TaskStatus.SUCCEEDED, result.error
     assert len(vendors[1].calls) == 2
@@ -420,7 +431,8 @@ def audio_sound_bounds(samples, rate_hz):
 def test_three_minutes_dubbed_offline_start_every_line_within_100_ms_with_matching_subtitles(
         pipeline, tmp_path):
     truth, english, spanish = _espeak_talk(tmp_path / "talk.wav")
-    fakes.INSTANCES.update(stt=UntimedTranscriber(" ".join(english)),
+    sentences = [(a, b, text) for (a, b), text in zip(truth, english)]
+    fakes.INSTANCES.update(stt=UntimedTranscriber(sentences),
                            llm=TableTranslator(dict(zip(english, spanish))))
     request = TaskRequest(tmp_path / "talk.wav", "es", stt="fake_stt", llm="fake_llm",
                           voice_vendor="espeak", output_format="wav")
