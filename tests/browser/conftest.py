@@ -43,12 +43,14 @@ def _chromium() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def shots_dir() -> Path:
-    """Where screenshots are saved (printed so a person can look at them)."""
+def shots_dir(request) -> Path:
+    """Where screenshots are saved, printed past output capture so a person can look."""
     folder = Path(os.environ.get("BROWSER_SHOTS_DIR")
                   or tempfile.mkdtemp(prefix="ui-screenshots-"))
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nbrowser screenshots: {folder}")
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\nbrowser screenshots: {folder}")
     return folder
 
 
