@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,27 @@ def test_the_keyboard_reaches_translate_and_a_missing_file_gets_a_plain_sentence
                                 "audio URL.")
     assert "Traceback" not in page.locator("body").inner_text()
     shoot(page, shots_dir, "10-missing-file-desktop", full=False)
+
+
+def test_cancel_stops_a_running_translation(page, app_server, speech_wav, shots_dir,
+                                            monkeypatch):
+    spoken_before = len(app_server.voice.spoken)
+    release = threading.Event()
+    original = app_server.voice.speak
+
+    def held(text, voice, language):
+        release.wait(20)
+        return original(text, voice, language)
+
+    monkeypatch.setattr(app_server.voice, "speak", held)
+    upload(page, speech_wav)
+    pick(page, "Voice vendor", "Fake voice · ready")
+    page.locator("#translate-button").click()
+    page.locator("#steps .st-step.st-running").get_by_text("5. Text to speech").wait_for()
+    page.locator("#cancel-button").click()
+    release.set()
+    expect(page.locator("#steps .st-banner")).to_have_text(
+        "Canceled: the run stopped at the step marked failed.", timeout=30_000)
+    assert statuses(page) == ["succeeded"] * 4 + ["failed"]
+    assert len(app_server.voice.spoken) <= spoken_before + 2
+    shoot(page, shots_dir, "11-canceled-desktop", full=False)
