@@ -21,6 +21,7 @@ __all__ = [
     "STEP_TITLES",
     "TRANSCRIPT_HEADERS",
     "TRANSLATION_HEADERS",
+    "canceled_banner",
     "clock",
     "details_markdown",
     "language_markdown",
@@ -101,6 +102,15 @@ def steps_html(reports: Sequence[StepReport] | None = None, *, running_message: 
     if banner:
         text += f'<p class="st-banner" role="status">{html.escape(banner)}</p>'
     return text + "</div>"
+
+
+def canceled_banner(reports: Sequence[StepReport]) -> str:
+    """What a canceled run did: the step it stopped in, or how many steps had finished."""
+    stopped = next((r for r in reports if r.status is StepStatus.FAILED), None)
+    if stopped is not None:
+        return f"Canceled during {STEP_TITLES[stopped.name].lower()}; nothing after it ran."
+    done = sum(r.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED) for r in reports)
+    return f"Canceled after {done} of {len(STEP_ORDER)} steps; the rest did not run."
 
 
 def language_markdown(result: TaskResult) -> str:

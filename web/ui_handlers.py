@@ -24,6 +24,7 @@ from pipeline.timeline import timeline_for
 from pipeline.types import Checkpoint, Role, TaskRequest, TaskResult, TaskStatus
 from web.ui_choices import model_choices, plan_markdown, voice_choices
 from web.ui_format import (
+    canceled_banner,
     details_markdown,
     language_markdown,
     steps_html,
@@ -86,7 +87,7 @@ class UiHandlers:
         fmt = request.output_format.upper()
         banner = reuse
         if result.status is TaskStatus.CANCELED:
-            banner = "Canceled: the run stopped at the step marked failed."
+            banner = canceled_banner(result.steps)
         elif result.status is TaskStatus.FAILED:
             banner = f"Failed: {result.error}"
         subtitles = [p for p in (publish(s.path) for s in result.subtitles) if p]

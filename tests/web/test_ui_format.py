@@ -18,7 +18,14 @@ from pipeline.types import (
     VendorChoice,
     VoiceReference,
 )
-from web.ui_format import clock, details_markdown, seconds, steps_html, translation_rows
+from web.ui_format import (
+    canceled_banner,
+    clock,
+    details_markdown,
+    seconds,
+    steps_html,
+    translation_rows,
+)
 from web.ui_timeline import timeline_svg
 
 SEGMENTS = (Segment(0.0, 2.0, "Hello there."), Segment(62.5, 64.0, "Goodbye."))
@@ -95,3 +102,11 @@ def test_the_timeline_picture_has_a_block_and_tooltip_per_segment():
     assert "1. 0.0–2.0 s: Hello there." in svg
     assert "1:00" in svg
     assert timeline_svg(None) == ""
+
+
+def test_a_cancel_says_where_the_run_stopped():
+    assert canceled_banner(_result().steps) == ("Canceled during voice clone; nothing after it "
+                                                "ran.")
+    between = tuple(StepReport(r.name, StepStatus.PENDING) if r.status is StepStatus.FAILED
+                    else r for r in _result().steps)
+    assert canceled_banner(between) == "Canceled after 3 of 5 steps; the rest did not run."
