@@ -12,6 +12,7 @@ import uvicorn
 
 import app as app_module
 from tests import fakes
+from tests.pipeline.fake_pipeline import install_fakes
 from vendors.registry import default_registry
 
 
@@ -39,13 +40,6 @@ class AppServer:
         self.server.should_exit = True
         self.server.force_exit = True  # open event streams must not hold the shutdown
         self.thread.join(timeout=30)
-
-
-def install_fakes() -> tuple[fakes.FakeTranscriber, fakes.FakeTranslator, fakes.FakeVoice]:
-    """Fresh fake vendors, registered where the fake factory finds them."""
-    stt, llm, voice = fakes.FakeTranscriber(), fakes.FakeTranslator(), fakes.FakeVoice()
-    fakes.INSTANCES.update(stt=stt, llm=llm, voice=voice)
-    return stt, llm, voice
 
 
 def start_app(data_dir: Path, environ: dict[str, str] | None = None) -> AppServer:

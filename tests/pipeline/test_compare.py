@@ -4,49 +4,20 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from pipeline.compare import MAX_VARIANTS, Variant, compare, make_variants
 from pipeline.errors import InputError
-from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
-from pipeline.settings import Settings
-from pipeline.types import StepName, TaskRequest, TaskStatus
+from pipeline.types import StepName, TaskStatus
 from tests import fakes
-from tests.pipeline.test_runner import write_speechlike_wav
+from tests.pipeline.fake_pipeline import fake, fake_request, runner, speech  # noqa: F401
 from vendors.registry import default_registry
 
 SECOND_LLM = replace(fakes.FAKE_LLM, id="fake_llm_b", display_name="Fake LLM B",
                      key_variable=None)
 
-
-@pytest.fixture
-def fake():
-    """Fresh fake vendors behind the fake registry entries."""
-    stt, llm, voice = fakes.FakeTranscriber(), fakes.FakeTranslator(), fakes.FakeVoice()
-    fakes.INSTANCES.update(stt=stt, llm=llm, voice=voice)
-    yield stt, llm, voice
-    fakes.INSTANCES.clear()
-
-
-@pytest.fixture
-def runner(tmp_path, fake):
-    settings = Settings.from_env({"APP_DATA_DIR": str(tmp_path / "data"), "FAKE_LLM_KEY": "k"})
-    return Pipeline(default_registry(fakes.FAKE_VENDORS), settings,
-                    retry=RetryPolicy(sleep=lambda _s: None))
-
-
-@pytest.fixture
-def speech(tmp_path) -> Path:
-    return write_speechlike_wav(tmp_path / "speech.wav")
-
-
-def _request(path: Path, **changes) -> TaskRequest:
-    values = {"input_path": path, "target_language": "es", "stt": "fake_stt", "llm": "fake_llm",
-              "voice_vendor": "fake_voice", **changes}
-    return TaskRequest(**values)
 
 
 def test_variants_pair_every_picked_llm_with_every_picked_voice():
@@ -79,7 +50,7 @@ def test_two_voices_share_one_transcription_and_one_translation(runner, fake, sp
             seen.append(variant.voice_vendor)
 
     variants = make_variants([], ["fake_voice", "espeak"], default_llm="fake_llm")
-    result = compare(runner, _request(speech), variants, on_progress=progress)
+    result = compare(runner, fake_request(speech), variants, on_progress=progress)
     assert [o.result.status for o in result.outcomes] == [TaskStatus.SUCCEEDED] * 2
     assert len(stt.calls) == 1 and len(llm.calls) == 1
     second = result.outcomes[1].result
@@ -93,15 +64,12 @@ def test_two_voices_share_one_transcription_and_one_translation(runner, fake, sp
     assert result.shared_cost_usd > 0
 
 
-def test_each_llm_translates_once_even_when_paired_with_several_voices(tmp_path, fake,
-                                                                         speech):
+def test_each_llm_translates_once_even_when_paired_with_several_voices(runner, fake, speech):
     stt, llm, voice = fake
     registry = default_registry((*fakes.FAKE_VENDORS, SECOND_LLM))
-    runner = Pipeline(registry, Settings.from_env({"APP_DATA_DIR": str(tmp_path),
-                                                   "FAKE_LLM_KEY": "k"}),
-                      retry=RetryPolicy(sleep=lambda s: None))
+    two_llms = Pipeline(registry, runner.settings, retry=runner.retry)
     variants = make_variants(["fake_llm", "fake_llm_b"], ["fake_voice", "espeak"])
-    result = compare(runner, _request(speech), variants)
+    result = compare(two_llms, fake_request(speech), variants)
     assert all(o.succeeded for o in result.outcomes), [o.result.error for o in result.outcomes]
     assert len(stt.calls) == 1
     assert len(llm.calls) == 2  # one per LLM: the same fake object stands behind both ids
@@ -115,7 +83,7 @@ def test_when_the_shared_steps_fail_only_the_first_outcome_is_reported(runner, f
     stt, _, _ = fake
     stt.errors.append(InputError("No speech was recognised."))
     variants = make_variants([], ["fake_voice", "espeak"], default_llm="fake_llm")
-    result = compare(runner, _request(speech), variants)
+    result = compare(runner, fake_request(speech), variants)
     assert len(result.outcomes) == 1
     assert result.first.status is TaskStatus.FAILED
     assert "No speech" in result.first.error
@@ -125,5 +93,5 @@ def test_a_set_cancel_event_stops_the_comparison(runner, fake, speech):
     cancel = threading.Event()
     cancel.set()
     variants = make_variants([], ["fake_voice", "espeak"], default_llm="fake_llm")
-    result = compare(runner, _request(speech), variants, cancel=cancel)
+    result = compare(runner, fake_request(speech), variants, cancel=cancel)
     assert [o.result.status for o in result.outcomes] == [TaskStatus.CANCELED]

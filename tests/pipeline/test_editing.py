@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from pipeline.editing import edit_checkpoint, reusable_checkpoint, reuse_summary, spoken_segments
 from pipeline.errors import InputError
-from pipeline.retry import RetryPolicy
-from pipeline.runner import Pipeline
-from pipeline.settings import Settings
 from pipeline.types import (
     Checkpoint,
     Segment,
@@ -22,38 +18,10 @@ from pipeline.types import (
     Transcript,
     Translation,
 )
-from tests import fakes
-from tests.pipeline.test_runner import write_speechlike_wav
-from vendors.registry import default_registry
+from tests.pipeline.fake_pipeline import fake, fake_request, runner, speech  # noqa: F401
 
 ORIGINAL = (Segment(0.0, 2.0, "Hello there."), Segment(2.5, 4.0, "Goodbye."))
 
-
-@pytest.fixture
-def fake():
-    """Fresh fake vendors behind the fake registry entries."""
-    stt, llm, voice = fakes.FakeTranscriber(), fakes.FakeTranslator(), fakes.FakeVoice()
-    fakes.INSTANCES.update(stt=stt, llm=llm, voice=voice)
-    yield stt, llm, voice
-    fakes.INSTANCES.clear()
-
-
-@pytest.fixture
-def runner(tmp_path, fake):
-    settings = Settings.from_env({"APP_DATA_DIR": str(tmp_path / "data"), "FAKE_LLM_KEY": "k"})
-    return Pipeline(default_registry(fakes.FAKE_VENDORS), settings,
-                    retry=RetryPolicy(sleep=lambda _s: None))
-
-
-@pytest.fixture
-def speech(tmp_path) -> Path:
-    return write_speechlike_wav(tmp_path / "speech.wav")
-
-
-def _request(path: Path, **changes) -> TaskRequest:
-    values = {"input_path": path, "target_language": "es", "stt": "fake_stt", "llm": "fake_llm",
-              "voice_vendor": "fake_voice", **changes}
-    return TaskRequest(**values)
 
 
 def _checkpoint(translated: bool = True) -> Checkpoint:
@@ -96,10 +64,10 @@ def test_there_is_nothing_to_edit_before_a_transcript_exists():
 def test_resynthesising_an_edit_reruns_only_voice_clone_and_text_to_speech(runner, fake,
                                                                            speech):
     stt, llm, voice = fake
-    first = runner.run(_request(speech))
+    first = runner.run(fake_request(speech))
     assert first.status is TaskStatus.SUCCEEDED
     edited = edit_checkpoint(first.checkpoint, ["Hola.", "Adiós, amigos."])
-    again = runner.run(_request(speech), checkpoint=edited)
+    again = runner.run(fake_request(speech), checkpoint=edited)
     assert again.status is TaskStatus.SUCCEEDED
     summary = reuse_summary(again)
     assert summary.reused == (StepName.INITIALIZATION, StepName.SPEECH_TO_TEXT,
@@ -112,7 +80,7 @@ def test_resynthesising_an_edit_reruns_only_voice_clone_and_text_to_speech(runne
 
 
 def test_a_fresh_run_reuses_nothing(runner, fake, speech):
-    result = runner.run(_request(speech))
+    result = runner.run(fake_request(speech))
     summary = reuse_summary(result)
     assert summary.reused == () and len(summary.ran) == 5
     assert all(s.status is StepStatus.SUCCEEDED for s in result.steps)

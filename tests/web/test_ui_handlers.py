@@ -14,6 +14,7 @@ from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
 from tests import fakes
+from tests.pipeline.fake_pipeline import install_fakes
 from tests.pipeline.test_runner import write_speechlike_wav
 from vendors.registry import default_registry
 from web.ui_handlers import RUN_OUTPUTS, SessionRun, UiHandlers
@@ -24,8 +25,7 @@ BASE = dict(audio_url="", clone_audio=None, source_language="auto", target_langu
 
 @pytest.fixture
 def fake_vendors():
-    stt, llm, voice = fakes.FakeTranscriber(), fakes.FakeTranslator(), fakes.FakeVoice()
-    fakes.INSTANCES.update(stt=stt, llm=llm, voice=voice)
+    stt, llm, voice = install_fakes()
     yield SimpleNamespace(stt=stt, llm=llm, voice=voice)
     fakes.INSTANCES.clear()
 
