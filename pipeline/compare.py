@@ -165,8 +165,13 @@ def compare(
                       _step_cost(first, _SHARED_STEPS))
 
 
-def _run_rest(variants, shared, results, translators, run) -> None:
-    """Leaders (one per new LLM, and all sharing the first LLM) first, then their followers."""
+Runner = Callable[[Variant, Checkpoint], TaskResult]
+
+
+def _run_rest(variants: Sequence[Variant], shared: Checkpoint, results: dict[int, TaskResult],
+              translators: dict[str, TaskResult], run: Runner) -> None:
+    """Leaders (all sharing the first LLM, one per new LLM) first, then the others with the
+    translation their LLM's leader made."""
     first_llm = variants[0].llm
     leaders: dict[int, Checkpoint] = {}
     followers: list[int] = []
@@ -179,21 +184,23 @@ def _run_rest(variants, shared, results, translators, run) -> None:
             leaders[index] = replace(shared, translation=None)
         else:
             followers.append(index)
-    with ThreadPoolExecutor(max_workers=max(1, len(leaders))) as pool:
-        futures = {i: pool.submit(run, variants[i], cp) for i, cp in leaders.items()}
-        for index, future in futures.items():
-            results[index] = future.result()
-            if _translated(results[index]):
-                translators.setdefault(variants[index].llm, results[index])
-    if not followers:
+    _run_batch(leaders, variants, results, translators, run)
+    later = {}
+    for index in followers:
+        leader = translators.get(variants[index].llm)
+        made = leader.checkpoint.translation if leader and leader.checkpoint else None
+        later[index] = replace(shared, translation=made)
+    _run_batch(later, variants, results, translators, run)
+
+
+def _run_batch(jobs: dict[int, Checkpoint], variants: Sequence[Variant],
+               results: dict[int, TaskResult], translators: dict[str, TaskResult],
+               run: Runner) -> None:
+    """Run ``jobs`` (variant index -> checkpoint) in parallel; note who translated."""
+    if not jobs:
         return
-    with ThreadPoolExecutor(max_workers=len(followers)) as pool:
-        futures = {}
-        for index in followers:
-            source = translators.get(variants[index].llm)
-            translation = source.checkpoint.translation if source and source.checkpoint else None
-            futures[index] = pool.submit(run, variants[index],
-                                         replace(shared, translation=translation))
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {index: pool.submit(run, variants[index], cp) for index, cp in jobs.items()}
         for index, future in futures.items():
             results[index] = future.result()
             if _translated(results[index]):

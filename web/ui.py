@@ -199,6 +199,7 @@ def _examples(pipeline: Pipeline, inp: dict[str, Any], ch: dict[str, Any]) -> No
 
 
 def _wire(demo, handlers, comparer, inp, ch, steps, res, cmp, session) -> None:
+    """Connect every event to its handler, each with an explicit ``api_name``."""
     keys = ch["keys"]
     run_inputs = [inp["audio"], inp["url"], inp["clone"], ch["source"], ch["target"], ch["stt"],
                   ch["llm"], ch["voice"], ch["fmt"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ import gradio as gr
 from pipeline.compare import MAX_VARIANTS, Comparison, VariantOutcome, compare, make_variants
 from pipeline.errors import AppError
 from pipeline.languages import AUTO, language_name
+from pipeline.types import Role
 from web.ui_format import seconds
 from web.ui_handlers import UiHandlers
 from web.ui_live import LiveRun
@@ -17,14 +19,16 @@ from web.ui_request import publish, session_of
 
 __all__ = ["SLOT_OUTPUTS", "CompareHandler"]
 
+log = logging.getLogger(__name__)
+
 # Each grid slot is a column (not in the API) holding a title, the translation and the audio.
 SLOT_OUTPUTS = ("column", "title", "translation", "audio")
 
 
 def _title(number: int, outcome: VariantOutcome) -> str:
     result = outcome.result
-    voice = next((c for c in result.choices if c.role.value == "speak"), None)
-    llm = next((c for c in result.choices if c.role.value == "translate"), None)
+    voice = next((c for c in result.choices if c.role is Role.SPEAK), None)
+    llm = next((c for c in result.choices if c.role is Role.TRANSLATE), None)
     status = "✓" if outcome.succeeded else f"⚠️ {result.status.value}"
     llm_name = f"{llm.vendor}/{llm.model}" if llm else "no translation needed"
     voice_name = voice.vendor if voice else outcome.variant.voice_vendor
@@ -37,7 +41,7 @@ def _text(outcome: VariantOutcome) -> str:
     if not outcome.succeeded:
         return result.error or f"The run {result.status.value}."
     spoken = result.translation or result.transcript
-    return spoken.text if spoken is not None and hasattr(spoken, "text") else ""
+    return spoken.text if spoken is not None else ""
 
 
 def _report(comparison: Comparison) -> dict[str, Any]:
@@ -141,6 +145,10 @@ class CompareHandler:
                     progress(None, desc=f"{variant.label}: {event.message}")
                     lines = "\n".join(f"- **{label}** — {note}" for label, note in status.items())
                     yield (f"Running {len(variants)} combinations…\n\n{lines}", *skip)
+        except Exception:  # a bug: logged, and the visitor gets a sentence, not a trace
+            log.exception("comparison crashed")
+            raise gr.Error("Internal error while comparing; it has been logged.",
+                           print_exception=False) from None
         finally:
             if comparison is None:
                 cancel.set()
