@@ -2,8 +2,9 @@
 
 The steps overlap where their inputs allow, so a long recording starts sounding early:
 
-- ``initialization`` decodes and checks the input; for inputs over 90 s the first ~30 s
-  are decoded on their own and sent for transcription while the rest decodes.
+- ``initialization`` decodes and checks the input; for inputs over 90 s each piece to
+  transcribe (the first after ~30 s, then up to 5 minutes, cut at pauses) is sent as
+  soon as it is decoded, while the rest decodes.
 - ``speech_to_text`` sends pieces of at most 5 minutes, cut at pauses, in parallel;
   pieces are taken in order and segmented as they come back.
 - ``translation`` translates each piece's lines (slices of one LLM request) as soon
@@ -33,7 +34,14 @@ from typing import TYPE_CHECKING
 
 from pipeline import audio, timing
 from pipeline import ffmpeg as ff
-from pipeline.chunking import chunk_bounds, join_translations, shifted, slice_bounds, translate_slice
+from pipeline.chunking import (
+    ProgressiveChunks,
+    chunk_bounds,
+    join_translations,
+    shifted,
+    slice_bounds,
+    translate_slice,
+)
 from pipeline.errors import AppError, InputError, TaskCanceledError
 from pipeline.langid import detect_language
 from pipeline.languages import language_name
@@ -47,6 +55,7 @@ from pipeline.settings import Settings
 from pipeline.subtitles import write_task_subtitles
 from pipeline.synthesis import OUTPUT_RATE_HZ, Dubber, speed_range
 from pipeline.tracking import ProgressCallback, StepTracker
+from pipeline.vad import GrowingWav
 from pipeline.types import (
     Checkpoint,
     CostEstimate,
@@ -83,7 +92,8 @@ STT_RATE_HZ = 16000
 OUTPUT_FORMATS = ("mp3", "wav")
 CHUNK_MAX_S = 300.0  # longest piece sent for transcription, whatever the vendor allows
 HEAD_S = 30.0  # the first piece of a long input, transcribed while the rest decodes
-HEAD_ABOVE_S = 90.0  # inputs longer than this get that head start
+HEAD_ABOVE_S = 90.0  # inputs longer than this are transcribed while they decode
+REFERENCE_SEARCH_S = 300.0  # on longer inputs the voice reference comes from the first 5 min
 PartialAudioCallback = Callable[[Path, float], None]
 CheckpointCallback = Callable[[Checkpoint, tuple[StepReport, ...]], None]
 
@@ -239,12 +249,14 @@ class Pipeline:
             tracker.succeed(StepName.INITIALIZATION, "reused the checked audio and voice reference",
                             reused=True)
             return
-        if reuse.transcript is None:
-            flow.head_start(request.input_path, self.settings.max_duration_s)
-        work.decoded = audio.decode(
-            request.input_path, work.folder / "input.wav", sample_rate_hz=STT_RATE_HZ,
-            max_duration_s=self.settings.max_duration_s, max_bytes=self.settings.max_upload_bytes,
-        )
+        limits = {"max_duration_s": self.settings.max_duration_s,
+                  "max_bytes": self.settings.max_upload_bytes}
+        if reuse.transcript is None and flow.wants_progressive(request.input_path,
+                                                               self.settings.max_duration_s):
+            work.decoded = flow.decode_while_transcribing(request.input_path, **limits)
+        else:
+            work.decoded = audio.decode(request.input_path, work.folder / "input.wav",
+                                        sample_rate_hz=STT_RATE_HZ, **limits)
         work.plan = plan = self.plan(request, work.decoded.duration_s)
         work.mode = timing.resolve_mode(request.timing, work.decoded.duration_s)
         if reuse.transcript is None:
@@ -339,8 +351,9 @@ class _Flow:
         self.failed: StepName | None = None
         self.futures: dict[Future, tuple] = {}
         self.pools: dict[str, ThreadPoolExecutor] = {}
-        self.head: threading.Thread | None = None
-        self.head_end_s = 0.0
+        self.progressive: ProgressiveChunks | None = None
+        self.decoding: threading.Thread | None = None
+        self.pieces: list[DecodedAudio] = []
         self.transcriber = None
         self.chunks: list[tuple[float, float]] = []
         self.chunks_known = False
@@ -396,8 +409,8 @@ class _Flow:
     def shutdown(self) -> None:
         """Stop everything still running (after a failure or cancel) and wait for it."""
         self.stop.set()
-        if self.head is not None:
-            self.head.join()
+        if self.decoding is not None:
+            self.decoding.join()
         if self.dubber is not None:
             self.dubber.stop()
         for pool in list(self.pools.values()):
@@ -414,36 +427,73 @@ class _Flow:
                                                         choice.model)
             return self.transcriber
 
-    def head_start(self, path: Path, max_duration_s: float) -> None:
-        """For an input over 90 s, transcribe its first ~30 s while the rest decodes."""
-        self._transcriber()
-        self.head = threading.Thread(target=self._head, args=(path, max_duration_s), daemon=True)
-        self.head.start()
-
-    def _head(self, path: Path, max_duration_s: float) -> None:
-        folder = self.work.folder / "chunks"
+    def wants_progressive(self, path: Path, max_duration_s: float) -> bool:
+        """Whether the input is long enough to be transcribed while it decodes."""
         try:
             declared_s = ff.read_header(path).info.duration_s
-            if not HEAD_ABOVE_S < declared_s <= max_duration_s:  # NaN (undeclared) is neither
-                return
-            folder.mkdir(parents=True, exist_ok=True)
-            head = audio.decode_window(path, folder / "head.wav", 0.0, 1.5 * HEAD_S,
-                                       sample_rate_hz=STT_RATE_HZ)
-            end_s = chunk_bounds(audio.speech_spans(head.path), head.duration_s, HEAD_S)[0][1]
-            piece = audio.cut(head.path, folder / "chunk_0000.wav", 0.0, end_s)
-            head.path.unlink(missing_ok=True)
-            with self.lock:
-                if self.stop.is_set() or end_s >= head.duration_s:
-                    return
-                self.head_end_s = end_s
-            self._transcribe(0, (0.0, end_s), piece)
-        except (AppError, OSError) as exc:  # the full decode reports real problems; a cancel
-            log.info("no head start for %s: %s", path.name, exc)  # is seen by the loop
+        except AppError:
+            return False  # the decode says what is wrong with the file
+        if not HEAD_ABOVE_S < declared_s <= max_duration_s:  # NaN (undeclared) is neither
+            return False
+        self.work.mode = timing.resolve_mode(self.work.request.timing, declared_s)
+        return True
+
+    def decode_while_transcribing(self, path: Path, *, max_duration_s: float,
+                                  max_bytes: int | None) -> DecodedAudio:
+        """Decode the input and send each piece for transcription as soon as it is decoded
+        (the first after ~30 s of audio); returns the checked, decoded input."""
+        out_path = self.work.folder / "input.wav"
+        outcome: dict[str, object] = {}
+
+        def decode() -> None:
+            try:
+                outcome["decoded"] = audio.decode(path, out_path, sample_rate_hz=STT_RATE_HZ,
+                                                  max_duration_s=max_duration_s, max_bytes=max_bytes)
+            except BaseException as exc:  # raised again on the task's thread
+                outcome["error"] = exc
+
+        self.decoding = thread = threading.Thread(target=decode, daemon=True)
+        thread.start()
+        self._transcriber()
+        max_chunk_s = min(CHUNK_MAX_S, self.stt_info.max_audio_s or CHUNK_MAX_S)
+        reader = GrowingWav(out_path)
+        self.progressive = cuts = ProgressiveChunks(STT_RATE_HZ, max_chunk_s, HEAD_S)
+        while True:
+            finished = not thread.is_alive()
+            while data := reader.read_new():
+                for bound in cuts.feed(data):
+                    first, last = (round(t * STT_RATE_HZ) for t in bound)
+                    pcm = reader.read_frames(first, last - first)
+                    index = len(self.chunks)
+                    piece = audio.write_pcm(self._chunk_path(index), pcm, STT_RATE_HZ)
+                    self._transcribe(index, bound, piece)
+            if finished:
+                break
+            self._check_cancel()
+            self._early()
+            thread.join(0.05)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["decoded"]
+
+    def _early(self) -> None:
+        """While the input decodes: take the transcribed pieces and translate them."""
+        self._collect()
+        with self.within(StepName.SPEECH_TO_TEXT):
+            self._take_chunks()
+        with self.within(StepName.TRANSLATION):
+            self._take_slices()
+
+    def _chunk_path(self, index: int) -> Path:
+        folder = self.work.folder / "chunks"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"chunk_{index:04d}.wav"
 
     def _transcribe(self, index: int, bound: tuple[float, float], piece: DecodedAudio) -> None:
         with self.lock:
             first = not self.chunks
             self.chunks.append(bound)
+            self.pieces.append(piece)
         if first:
             choice = self.work.plan.transcriber
             self.tracker.start(StepName.SPEECH_TO_TEXT,
@@ -459,28 +509,22 @@ class _Flow:
         return call_with_retry(fn, self.pipeline.retry, cancel=self.cancel or self.stop, what=what)
 
     def transcribe_rest(self) -> None:
-        """Send the rest of the decoded input for transcription, in pieces cut at pauses."""
-        if self.head is not None:
-            self.head.join()
+        """Send what is not yet sent of the decoded input for transcription, in pieces of at
+        most 5 minutes cut at pauses (one piece when it is short enough)."""
         decoded = self.work.decoded
-        self.work.speech = speech = audio.speech_spans(decoded.path)
         self._transcriber()
-        max_chunk_s = min(CHUNK_MAX_S, self.stt_info.max_audio_s or CHUNK_MAX_S)
-        start_s = self.head_end_s
-        rest = [(max(0.0, a - start_s), b - start_s) for a, b in speech if b > start_s]
-        bounds = [(start_s + a, start_s + b)
-                  for a, b in chunk_bounds(rest, decoded.duration_s - start_s, max_chunk_s)]
-        if start_s == 0.0 and len(bounds) == 1:
-            self._transcribe(0, (0.0, decoded.duration_s), decoded)
+        if self.progressive is not None:
+            bounds = self.progressive.finish(decoded.duration_s)
         else:
-            folder = self.work.folder / "chunks"
-            folder.mkdir(parents=True, exist_ok=True)
-            for a, b in bounds:
-                if b - a < 0.05:
-                    continue
-                index = len(self.chunks)
-                piece = audio.cut(decoded.path, folder / f"chunk_{index:04d}.wav", a, b)
-                self._transcribe(index, (a, b), piece)
+            self.work.speech = speech = audio.speech_spans(decoded.path)
+            max_chunk_s = min(CHUNK_MAX_S, self.stt_info.max_audio_s or CHUNK_MAX_S)
+            bounds = chunk_bounds(speech, decoded.duration_s, max_chunk_s)
+            if len(bounds) == 1:
+                self._transcribe(0, (0.0, decoded.duration_s), decoded)
+                bounds = []
+        for bound in bounds:
+            index = len(self.chunks)
+            self._transcribe(index, bound, audio.cut(decoded.path, self._chunk_path(index), *bound))
         self.chunks_known = True
 
     def _reuse_transcript(self) -> None:
@@ -503,7 +547,7 @@ class _Flow:
             start_s, end_s = self.chunks[index]
             pieces = [s for s in shifted(part.segments, start_s, end_s) if s.text.strip()]
             first_new = len(self.segments)
-            self.segments.extend(segment_transcript(pieces, self.work.speech or [], [(start_s, end_s)]))
+            self.segments.extend(segment_transcript(pieces, self._speech(index), [(start_s, end_s)]))
             self.taken.append(part)
             self.heard_until_s = end_s
             total = len(self.chunks)
@@ -513,6 +557,16 @@ class _Flow:
                 self._finish_stt()
             with self.within(StepName.TRANSLATION):
                 self._queue_lines(first_new)
+
+    def _speech(self, index: int) -> list[tuple[float, float]]:
+        """Speech spans of piece ``index`` on the input's timeline (its file is then removed)."""
+        if self.work.speech is not None:
+            return self.work.speech
+        piece, (start_s, _) = self.pieces[index], self.chunks[index]
+        spans = [(start_s + a, start_s + b) for a, b in audio.speech_spans(piece.path)]
+        if piece.path.parent.name == "chunks":
+            piece.path.unlink(missing_ok=True)
+        return spans
 
     def _finish_stt(self) -> None:
         work, parts = self.work, self.taken
@@ -825,9 +879,19 @@ def _exists(decoded: DecodedAudio | None) -> bool:
 def _reference_from_input(input_path: Path, decoded: DecodedAudio, folder: Path,
                           max_s: float) -> VoiceReference:
     """Choose the reference on the decoded input, then decode only that window from the
-    original file at the output rate (the input is never decoded twice)."""
-    chosen = pick_reference(decoded, folder / "reference_choice.wav", source_kind="input",
+    original file at the output rate (the input is never decoded twice).
+
+    On inputs over 5 minutes the window is chosen in the first 5 minutes: plenty of speech
+    to find a clean window in, and transcribed early, so the voice can be prepared while
+    the rest of a long recording is still being transcribed.
+    """
+    search = decoded
+    if decoded.duration_s > REFERENCE_SEARCH_S:
+        search = audio.cut(decoded.path, folder / "reference_search.wav", 0.0, REFERENCE_SEARCH_S)
+    chosen = pick_reference(search, folder / "reference_choice.wav", source_kind="input",
                             max_s=max_s)
+    if search is not decoded:
+        search.path.unlink(missing_ok=True)
     cut = audio.decode_window(input_path, folder / "reference.wav", chosen.start_s, chosen.end_s,
                               sample_rate_hz=OUTPUT_RATE_HZ)
     chosen.path.unlink(missing_ok=True)

@@ -9,8 +9,8 @@ Each line goes through three stages:
    fit it to the timeline (:mod:`pipeline.timing`): when it needs more than 1.15x and
    the vendor has its own speed control, the line is spoken again at that speed;
    whatever is left is time-stretched without pitch change (rubberband, else atempo).
-   A vendor thread waits before speaking another line while ``concurrency + 2 x
-   audio_workers`` lines are spoken but not yet prepared, so a fast vendor never piles
+   A vendor thread waits before speaking another line while ``2 x (concurrency +
+   audio_workers)`` lines are spoken but not yet prepared, so a fast vendor never piles
    audio up in memory.
 3. **Place** (the calling thread, in order): as soon as the leading lines are all
    prepared they are written to the output (WAV, or MP3 encoded while it is written)
@@ -320,7 +320,7 @@ class Dubber:
         timeline = (KeepTimeline if mode == "keep" else NaturalTimeline)(total_s=total_s, closed=False)
         self._run = _Run(synthesizer, voice, language, work_dir, policy, cancel,
                          speeds if mode == "keep" else None, timeline,
-                         threading.Semaphore(concurrency + 2 * audio_workers), wake)
+                         threading.Semaphore(2 * concurrency + 2 * audio_workers), wake)
         self._output = output
         self._mode = mode
         self._on_placed = on_placed

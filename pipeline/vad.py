@@ -19,6 +19,7 @@ from pipeline.types import DecodedAudio
 
 __all__ = [
     "FrameStats",
+    "GrowingWav",
     "copy_frames",
     "frame_stats",
     "iter_blocks",
@@ -348,3 +349,56 @@ def sound_bounds(samples: np.ndarray, rate_hz: int, *, below_peak_db: float = 45
     if len(audible) == 0:
         return 0, 0
     return int(audible[0]) * frame, min(len(samples), (int(audible[-1]) + 1) * frame)
+
+
+class GrowingWav:
+    """Read a 16-bit mono PCM WAV file while another process (ffmpeg) is still writing it.
+
+    The header's sizes are not final until the writer closes the file, so the data is
+    found by walking the chunks up to ``data`` and then read by position.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._offset: int | None = None
+        self.frames_read = 0
+
+    def _data_offset(self) -> int | None:
+        if self._offset is None:
+            try:
+                with open(self.path, "rb") as handle:
+                    head = handle.read(4096)
+            except FileNotFoundError:
+                return None
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            position = 12
+            while position + 8 <= len(head):
+                name, size = head[position:position + 4], int.from_bytes(head[position + 4:position + 8], "little")
+                if name == b"data":
+                    self._offset = position + 8
+                    break
+                position += 8 + size + (size & 1)
+        return self._offset
+
+    def read_new(self, max_frames: int = 1 << 20) -> bytes:
+        """The samples written since the last call (at most ``max_frames``), as raw bytes."""
+        offset = self._data_offset()
+        if offset is None:
+            return b""
+        available = (self.path.stat().st_size - offset) // 2 - self.frames_read
+        if available <= 0:
+            return b""
+        data = self.read_frames(self.frames_read, min(available, max_frames))
+        self.frames_read += len(data) // 2
+        return data
+
+    def read_frames(self, first: int, count: int) -> bytes:
+        """``count`` samples from sample ``first``, as raw bytes (fewer if not written yet)."""
+        offset = self._data_offset()
+        if offset is None:
+            return b""
+        with open(self.path, "rb") as handle:
+            handle.seek(offset + 2 * first)
+            data = handle.read(2 * count)
+        return data[: len(data) - len(data) % 2]

@@ -257,20 +257,21 @@ class UntimedTranscriber:
     """Like gpt-4o-transcribe: the words of the request as one segment spanning it.
 
     ``sentences`` are ``(start_s, end_s, text)`` on the whole input; a request for a piece
-    ``chunk_NNNN.wav`` starts where the pieces before it end.
+    ``chunk_NNNN.wav`` starts where the pieces before it (requested earlier) end.
     """
 
     def __init__(self, sentences) -> None:
         self.sentences = sentences
         self.calls = 0
+        self.lengths: dict[int, float] = {}  # pieces are sent in order
 
     def transcribe(self, audio_in, language=None):
         self.calls += 1
         offset_s = 0.0
         if audio_in.path.name.startswith("chunk_"):
             number = int(audio_in.path.stem.split("_")[1])
-            offset_s = sum(audio.wav_info(audio_in.path.with_name(f"chunk_{i:04d}.wav")).duration_s
-                           for i in range(number))
+            self.lengths[number] = audio_in.duration_s
+            offset_s = sum(self.lengths[i] for i in range(number))
         end_s = offset_s + audio_in.duration_s
         text = " ".join(t for a, b, t in self.sentences if offset_s <= (a + b) / 2 < end_s)
         return Transcript(text, "en", (Segment(0.0, audio_in.duration_s, text),),
