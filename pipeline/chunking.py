@@ -122,6 +122,11 @@ class ProgressiveChunks:
     def _cut(self, limit_s: float) -> tuple[float, float]:
         levels = np.concatenate(self._levels) if self._levels else np.zeros(0)
         self._levels = [levels]
+        # Digital silence (often a generated lead-in) would pass for the noise floor and hide
+        # the real one, so it is judged at the quietest level actually heard.
+        silent = levels < -100.0
+        if silent.any() and not silent.all():
+            levels = np.where(silent, levels[~silent].min(), levels)
         stats = FrameStats(self._frame_s, levels, np.zeros(len(levels)), np.zeros(len(levels)))
         spans = spans_from_mask(speech_mask(stats), self._frame_s)
         earliest_s = self.start_s + (limit_s - self.start_s) / 2

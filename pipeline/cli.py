@@ -18,7 +18,7 @@ from pipeline import audio
 from pipeline.errors import AppError, ConfigurationError, InputError
 from pipeline.languages import LANGUAGES, language_name
 from pipeline.planning import Plan
-from pipeline.runner import Pipeline, copy_output
+from pipeline.runner import Pipeline, copy_output, copy_subtitles
 from pipeline.serialize import plan_to_dict, result_to_dict
 from pipeline.settings import Settings
 from pipeline.types import STEP_ORDER, ProgressEvent, TaskRequest, TaskResult, TaskStatus
@@ -102,7 +102,8 @@ def _run(args: argparse.Namespace, pipeline: Pipeline, out: TextIO, err: TextIO)
     if result.status is TaskStatus.SUCCEEDED:
         if target_out is None:
             target_out = Path(f"{args.input.stem}.{result.target_language}.{fmt}")
-        result = replace(result, output_path=copy_output(result, target_out))
+        result = replace(result, output_path=copy_output(result, target_out),
+                         subtitles=copy_subtitles(result, target_out))
     if args.json:
         out.write(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2) + "\n")
     elif result.status is TaskStatus.SUCCEEDED:
@@ -127,6 +128,8 @@ def _print_summary(result: TaskResult, out: TextIO) -> None:
         out.write(f"translation: {result.translation.text}\n")
     out.write(f"cost: ${result.actual_cost.total_usd:.4f} (estimated ${result.cost.total_usd:.4f})\n")
     out.write(f"output: {result.output_path}\n")
+    for item in result.subtitles:
+        out.write(f"subtitles ({item.kind}, {item.format}): {item.path}\n")
 
 
 def _print_plan(plan: Plan, out: TextIO) -> None:

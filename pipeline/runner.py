@@ -85,7 +85,7 @@ if TYPE_CHECKING:
     from vendors.registry import Registry
 
 __all__ = ["CHUNK_MAX_S", "HEAD_S", "OUTPUT_FORMATS", "STT_RATE_HZ", "PartialAudioCallback",
-           "Pipeline", "copy_output"]
+           "Pipeline", "copy_output", "copy_subtitles"]
 
 log = logging.getLogger(__name__)
 STT_RATE_HZ = 16000
@@ -903,3 +903,21 @@ def copy_output(result: TaskResult, destination: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(result.output_path, destination)
     return destination
+
+
+def copy_subtitles(result: TaskResult, output: Path) -> tuple[SubtitleFile, ...]:
+    """Copy a finished task's subtitles next to ``output`` (its audio copy) and return them.
+
+    The words heard in the dub go to ``OUTPUT.srt`` and ``OUTPUT.vtt`` (the translation's,
+    or the transcript's when nothing was translated); the original words, when translated,
+    to ``OUTPUT.<source language>.srt`` and ``.vtt``.
+    """
+    heard = "translation" if any(f.kind == "translation" for f in result.subtitles) else "transcript"
+    copies = []
+    for item in result.subtitles:
+        suffix = f".{item.format}" if item.kind == heard else f".{item.language}.{item.format}"
+        target = output.with_suffix(suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(item.path, target)
+        copies.append(replace(item, path=target))
+    return tuple(copies)

@@ -386,7 +386,10 @@ class GrowingWav:
         offset = self._data_offset()
         if offset is None:
             return b""
-        available = (self.path.stat().st_size - offset) // 2 - self.frames_read
+        try:
+            available = (self.path.stat().st_size - offset) // 2 - self.frames_read
+        except FileNotFoundError:  # the writer gave up and removed it
+            return b""
         if available <= 0:
             return b""
         data = self.read_frames(self.frames_read, min(available, max_frames))
@@ -398,7 +401,10 @@ class GrowingWav:
         offset = self._data_offset()
         if offset is None:
             return b""
-        with open(self.path, "rb") as handle:
-            handle.seek(offset + 2 * first)
-            data = handle.read(2 * count)
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(offset + 2 * first)
+                data = handle.read(2 * count)
+        except FileNotFoundError:
+            return b""
         return data[: len(data) - len(data) % 2]

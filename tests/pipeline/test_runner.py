@@ -443,6 +443,8 @@ def test_three_minutes_dubbed_offline_start_every_line_within_100_ms_with_matchi
         fakes.INSTANCES.clear()
     assert result.status is TaskStatus.SUCCEEDED, result.error
     assert 170 < result.input_duration_s < 200
+    init, stt = result.steps[0], result.steps[1]
+    assert stt.started_at < init.finished_at  # the first 30 s were sent while the rest decoded
     assert [s.text for s in result.transcript.segments] == english
     for segment, (start_s, _) in zip(result.transcript.segments, truth):
         assert segment.start_s == pytest.approx(start_s, abs=0.1)
@@ -480,3 +482,33 @@ def test_a_cancel_noticed_between_steps_leaves_finished_steps_succeeded(pipeline
     assert _statuses(result) == {"initialization": "succeeded", "speech_to_text": "succeeded",
                                  "translation": "pending", "voice_clone": "pending",
                                  "text_to_speech": "pending"}
+
+
+def test_a_recording_over_five_minutes_takes_its_voice_from_the_first_five(pipeline, vendors, tmp_path):
+    source = write_speechlike_wav(tmp_path / "talk.wav", duration_s=330.0)
+    result = pipeline.run(_request(source, timing="natural", output_format="wav"))
+    assert result.status is TaskStatus.SUCCEEDED, result.error
+    assert result.reference.end_s <= 300.0 and result.reference.duration_s >= 25.0
+    assert len(vendors[0].calls) >= 2  # transcribed in pieces while it decoded
+
+
+def test_subtitles_are_copied_beside_the_audio_copy_heard_words_first(pipeline, vendors, speech, tmp_path):
+    from pipeline.runner import copy_output, copy_subtitles
+
+    result = pipeline.run(_request(speech))
+    target = tmp_path / "out" / "talk.es.mp3"
+    copy_output(result, target)
+    copies = {(c.kind, c.format): c.path.name for c in copy_subtitles(result, target)}
+    assert copies == {("translation", "srt"): "talk.es.srt", ("translation", "vtt"): "talk.es.vtt",
+                      ("transcript", "srt"): "talk.es.en.srt", ("transcript", "vtt"): "talk.es.en.vtt"}
+    assert parse_subtitles((target.parent / "talk.es.srt").read_text())[0].text == "[es] Hello there."
+
+
+def test_a_long_silent_file_still_fails_initialization_cleanly(pipeline, vendors, tmp_path):
+    silent = tmp_path / "silent.wav"
+    audio.write_pcm(silent, b"\x00\x00" * 16000 * 120, 16000)
+    result = pipeline.run(_request(silent))
+    assert result.status is TaskStatus.FAILED
+    assert result.steps[0].status is StepStatus.FAILED and "no speech" in result.steps[0].error
+    assert all(s.status is not StepStatus.RUNNING for s in result.steps)
+    assert result.output_path is None and vendors[2].spoken == []

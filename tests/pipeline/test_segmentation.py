@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from pipeline import audio
+from pipeline.chunking import ProgressiveChunks
 from pipeline.ffmpeg import ffmpeg_path
 from pipeline.segmentation import (
     MAX_SEGMENT_S,
@@ -113,6 +114,27 @@ def test_segments_longer_than_20_s_are_split_and_short_fragments_merged():
     merged = segment_transcript(pieces, [])
     assert [(s.start_s, s.end_s, s.text) for s in merged] == [
         (0.0, 2.6, "Well. Yes."), (5.0, 5.4, "No."), (5.5, 7.0, "Right.")]
+
+
+def test_pieces_are_cut_at_pauses_while_the_audio_arrives_and_cover_it_all(tmp_path):
+    truth = write_sentences_wav(tmp_path / "talk.wav", [0.8, 1.2, 0.6, 1.5, 0.9, 1.0])
+    decoded = audio.decode(tmp_path / "talk.wav", tmp_path / "in.wav")
+    with wave.open(str(decoded.path)) as reader:
+        pcm = reader.readframes(reader.getnframes())
+    cuts = ProgressiveChunks(16000, max_chunk_s=8.0, first_chunk_s=4.0)
+    pieces, fed = [], 0
+    for step in range(0, len(pcm), 3200):  # 0.1 s at a time, as a decoder writes it
+        found = cuts.feed(pcm[step:step + 3200])
+        fed += len(pcm[step:step + 3200]) // 2
+        assert all(end <= fed / 16000 for _, end in found)  # never past what was heard
+        pieces += found
+    pieces += cuts.finish(decoded.duration_s)
+    assert pieces[0][1] <= 4.0 and all(b - a <= 8.0 for a, b in pieces)
+    assert pieces[0][0] == 0.0 and pieces[-1][1] == pytest.approx(decoded.duration_s)
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
+    pauses = [(a_end, b_start) for (_, a_end), (b_start, _) in zip(truth, truth[1:])]
+    for _, end in pieces[:-1]:  # every cut falls in a pause between sentences
+        assert any(a - 0.1 <= end <= b + 0.1 for a, b in pauses)
 
 
 MEMORY_SCRIPT = r"""
