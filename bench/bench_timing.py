@@ -133,6 +133,7 @@ def _reset_peak() -> None:
 def case(minutes: float, work: Path, sequential: bool) -> dict:
     """Measure one input length; returns the numbers as a dict."""
     source = make_input(minutes, work)
+    fake_vendors.warm_up()
     _reset_peak()
     with tempfile.TemporaryDirectory(dir=work) as folder:
         folder = Path(folder)

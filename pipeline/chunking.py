@@ -1,5 +1,6 @@
-"""Long recordings are transcribed in chunks cut at pauses, in parallel, with absolute times;
-long transcripts are translated in slices of one LLM request each, in parallel."""
+"""Long recordings are transcribed in chunks cut at pauses, in parallel, with absolute times
+(also while they are still being decoded); long transcripts are translated in slices of one
+LLM request each."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from dataclasses import replace
-
 import numpy as np
 
 from pipeline import audio
-from pipeline.vad import FrameStats, spans_from_mask, speech_mask
 from pipeline.errors import VendorResponseError
 from pipeline.retry import RetryPolicy, call_with_retry
 from pipeline.translation_prompt import MAX_BATCH_CHARACTERS, MAX_BATCH_SEGMENTS
@@ -25,6 +23,7 @@ from pipeline.types import (
     TranslationContext,
     Usage,
 )
+from pipeline.vad import FrameStats, spans_from_mask, speech_mask
 from vendors.base import Transcriber, Translator
 
 __all__ = [
@@ -34,7 +33,6 @@ __all__ = [
     "shifted",
     "slice_bounds",
     "transcribe_in_chunks",
-    "translate_in_slices",
     "translate_slice",
 ]
 
@@ -265,37 +263,3 @@ def join_translations(parts: list[Translation], source_language: str, target_lan
         model=first.model if first else "",
         usage=usage,
     )
-
-
-def translate_in_slices(
-    translator: Translator,
-    segments: tuple[Segment, ...],
-    source_language: str,
-    target_language: str,
-    context: TranslationContext,
-    *,
-    vendor: str,
-    policy: RetryPolicy,
-    concurrency: int = 4,
-    cancel: threading.Event | None = None,
-) -> Translation:
-    """Translate ``segments`` as parallel slices of one request each, joined in order.
-
-    Each slice carries the glossary, the instructions and its own slot lengths; the
-    lines just outside a slice are not sent with it (the price of translating an hour
-    in the time of a few requests).
-
-    Raises:
-        VendorResponseError: a slice came back with a different number of segments.
-    """
-    bounds = slice_bounds(segments)
-
-    def one(bound: tuple[int, int]) -> Translation:
-        start, end = bound
-        part = replace(context, max_duration_s=context.max_duration_s[start:end])
-        return translate_slice(translator, segments[start:end], source_language, target_language,
-                               part, vendor=vendor, policy=policy, cancel=cancel)
-
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(bounds) or 1))) as pool:
-        parts = list(pool.map(one, bounds))
-    return join_translations(parts, source_language, target_language, vendor)

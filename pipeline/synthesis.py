@@ -57,7 +57,6 @@ OUTPUT_RATE_HZ = 24000
 TARGET_LUFS = -16.0
 PEAK_DBFS = -1.5
 EDGE_S = 0.05  # silence kept before and after the words of a clip
-PieceCallback = Callable[[Path, float], None]
 
 
 def speed_range(extra: Mapping[str, str]) -> tuple[float, float] | None:
