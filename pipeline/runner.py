@@ -526,6 +526,24 @@ class _Flow:
             index = len(self.chunks)
             self._transcribe(index, bound, audio.cut(decoded.path, self._chunk_path(index), *bound))
         self.chunks_known = True
+        self._prepare_adapters()
+
+    def _prepare_adapters(self) -> None:
+        """Build the translator and the voice adapter while the speech is transcribed (their
+        SDKs load meanwhile); a failure here is left for the step itself to report."""
+        work = self.work
+        try:
+            if work.plan.translator is not None and self.translator is None:
+                choice = work.plan.translator
+                self.llm_info = self.pipeline.registry.get(choice.vendor)
+                self.translator = self.pipeline._build(work, self.llm_info, Role.TRANSLATE,
+                                                       choice.model)
+            if work.voice_adapter is None:
+                choice = work.plan.voice
+                work.voice_adapter = self.pipeline._build(
+                    work, self.pipeline.registry.get(choice.vendor), Role.CLONE, choice.model)
+        except AppError as exc:
+            log.info("adapters are built later: %s", exc.message)
 
     def _reuse_transcript(self) -> None:
         work = self.work
@@ -638,8 +656,9 @@ class _Flow:
     def _translate(self, first_new: int) -> None:
         work = self.work
         choice = work.plan.translator
-        if self.translator is None:
+        if not self.slices:
             self.tracker.start(StepName.TRANSLATION, f"Translating with {choice.vendor}/{choice.model}")
+        if self.translator is None:
             self.llm_info = self.pipeline.registry.get(choice.vendor)
             self.translator = self.pipeline._build(work, self.llm_info, Role.TRANSLATE, choice.model)
         new = self.segments[first_new:]
@@ -738,8 +757,10 @@ class _Flow:
         choice = work.plan.voice
         self.tracker.start(StepName.VOICE_CLONE, f"Preparing the voice with {choice.vendor}")
         self.clone_started = True
-        info = self.pipeline.registry.get(choice.vendor)
-        adapter = work.voice_adapter = self.pipeline._build(work, info, Role.CLONE, choice.model)
+        if work.voice_adapter is None:
+            work.voice_adapter = self.pipeline._build(
+                work, self.pipeline.registry.get(choice.vendor), Role.CLONE, choice.model)
+        adapter = work.voice_adapter
         said = ""
         if reference.source == "input":
             said = " ".join(s.text.strip() for s in self.segments
