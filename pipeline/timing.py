@@ -25,6 +25,8 @@ Two modes, chosen per task:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from collections.abc import Sequence
 
 from pipeline.errors import InputError
@@ -163,7 +165,7 @@ def overflow_warnings(report: TimingReport) -> list[str]:
     ]
 
 
-class _Timeline:
+class _Timeline(ABC):
     """Lines added in order (more may come until :meth:`close`), placed in order."""
 
     mode = ""
@@ -232,9 +234,9 @@ class _Timeline:
         self._placed.append(timing)
         return timing
 
+    @abstractmethod
     def start_s(self, position: int) -> float:
         """Where line ``position`` starts, given the lines placed so far."""
-        raise NotImplementedError
 
     def _overflow_s(self, position: int, end_s: float) -> float:
         return 0.0
