@@ -26,7 +26,6 @@ Two modes, chosen per task:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-
 from collections.abc import Sequence
 
 from pipeline.errors import InputError
