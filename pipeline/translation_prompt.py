@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline.errors import VendorResponseError
 from pipeline.languages import AUTO, language_name
-from pipeline.types import Segment, TranslationContext, Usage
+from pipeline.types import Segment, Translation, TranslationContext, Usage
 
 __all__ = [
     "CONTEXT_SEGMENTS",
@@ -30,6 +30,7 @@ __all__ = [
     "max_characters",
     "parse_reply",
     "translate_segments",
+    "translation_of",
 ]
 
 MAX_BATCH_SEGMENTS = 40
@@ -307,3 +308,30 @@ def translate_segments(
         translated.update(run.translate(start, end))
     texts = [translated.get(str(i + 1), "") for i in range(len(segments))]
     return texts, run.usage
+
+
+def translation_of(
+    call: ChatCall,
+    segments: Sequence[Segment],
+    source_language: str,
+    target_language: str,
+    context: TranslationContext,
+    *,
+    vendor: str,
+    model: str,
+) -> Translation:
+    """Translate ``segments`` through ``call`` and keep each segment's times.
+
+    The shared body of every LLM translator: adapters supply only ``call``.
+    """
+    texts, usage = translate_segments(
+        call, segments, source_language, target_language, context, vendor=vendor, model=model
+    )
+    return Translation(
+        segments=tuple(replace(s, text=t) for s, t in zip(segments, texts)),
+        source_language=source_language,
+        target_language=target_language,
+        vendor=vendor,
+        model=model,
+        usage=usage,
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 
 from pipeline.errors import (
     MissingKeyError,
@@ -18,7 +17,7 @@ from pipeline.errors import (
     VendorResponseError,
 )
 from pipeline.settings import Secret, Settings
-from pipeline.translation_prompt import ChatReply, translate_segments
+from pipeline.translation_prompt import ChatReply, translation_of
 from pipeline.types import Role, Segment, Translation, TranslationContext, Usage
 from vendors.base import Price, PriceUnit, VendorInfo
 from vendors.errors import error_for_status, retry_after_seconds, timeout_error, unreachable_error
@@ -137,18 +136,8 @@ class AnthropicTranslator:
         context: TranslationContext,
     ) -> Translation:
         """Return one translated segment per input segment, with the same times."""
-        texts, usage = translate_segments(
-            self._call, segments, source_language, target_language, context,
-            vendor=self.vendor, model=self.model,
-        )
-        return Translation(
-            segments=tuple(replace(s, text=t) for s, t in zip(segments, texts)),
-            source_language=source_language,
-            target_language=target_language,
-            vendor=self.vendor,
-            model=self.model,
-            usage=usage,
-        )
+        return translation_of(self._call, segments, source_language, target_language, context,
+                              vendor=self.vendor, model=self.model)
 
     def _call(self, system: str, user: str) -> ChatReply:
         import anthropic
