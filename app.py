@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from vendors.registry import Registry
+    from pipeline.registry import Registry
 
 __all__ = ["create_app", "main"]
 
@@ -32,7 +32,7 @@ def create_app(environ: Mapping[str, str] | None = None, *,
 
     from pipeline.runner import Pipeline
     from pipeline.settings import Settings
-    from pipeline.tasks import TaskService
+    from pipeline.tasks.service import TaskService
     from vendors.registry import default_registry
     from web.api import DESCRIPTION, TITLE, install_api, task_lifespan
     from web.ui import mount_ui

@@ -38,11 +38,12 @@ from pathlib import Path
 import numpy as np
 
 from bench import fake_vendors
-from pipeline.ffmpeg import ffmpeg_path
+from pipeline.audio.ffmpeg import ffmpeg_path
 from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
-from pipeline.types import TaskRequest, TaskStatus
+from pipeline.options import TaskRequest
+from pipeline.types import TaskStatus
 from vendors.registry import default_registry
 
 TARGETS = {"critical": 1.15, "sequential": 0.35, "first_audio": 1.5, "local": 3.0, "rss_mb": 500}
@@ -88,7 +89,8 @@ def _run(source: Path, folder: Path, vendors, *, tts_concurrency: int = 4,
     first: list[float] = []
     started = time.perf_counter()
     result = pipeline.run(
-        TaskRequest(source, "es", stt="bench_stt", llm="bench_llm", voice_vendor="bench_voice"),
+        TaskRequest.of(source, target_language="es", stt_model="bench_stt", llm_model="bench_llm",
+                       voice_vendor="bench_voice"),
         on_partial_audio=lambda path, ready_s: first or first.append(time.perf_counter() - started))
     wall_s = time.perf_counter() - started
     if result.status is not TaskStatus.SUCCEEDED:

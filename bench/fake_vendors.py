@@ -24,16 +24,8 @@ import zlib
 import numpy as np
 
 from pipeline import audio
-from pipeline.types import (
-    Role,
-    Segment,
-    SynthesizedAudio,
-    Transcript,
-    Translation,
-    Usage,
-    Voice,
-)
-from vendors.base import VendorInfo
+from pipeline.types import Role, Segment, SynthesizedAudio, Transcript, Translation, Usage, Voice
+from pipeline.vendor_api import VendorInfo
 
 __all__ = ["CALLS", "LATENCY_S", "VENDORS", "create", "sequential", "warm_up"]
 

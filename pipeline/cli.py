@@ -21,10 +21,12 @@ from pipeline.planning import Plan
 from pipeline.runner import Pipeline, copy_output, copy_subtitles
 from pipeline.serialize import plan_to_dict, result_to_dict
 from pipeline.settings import Settings
-from pipeline.types import STEP_ORDER, ProgressEvent, TaskRequest, TaskResult, TaskStatus
+from pipeline.types import STEP_ORDER, ProgressEvent, TaskStatus
+from pipeline.options import TaskRequest
+from pipeline.results import TaskResult
 
 if TYPE_CHECKING:
-    from vendors.registry import Registry
+    from pipeline.registry import Registry
 
 __all__ = ["main"]
 
@@ -75,9 +77,9 @@ def _exit_code(error: BaseException | None) -> int:
 
 
 def _request(args: argparse.Namespace, fmt: str = "mp3") -> TaskRequest:
-    return TaskRequest(
-        input_path=args.input, target_language=args.target, source_language=args.source,
-        voice_vendor=args.voice, stt=args.stt, llm=args.llm, clone_path=args.clone,
+    return TaskRequest.of(
+        args.input or Path("."), target_language=args.target, source_language=args.source,
+        voice_vendor=args.voice, stt_model=args.stt, llm_model=args.llm, clone_path=args.clone,
         output_format=fmt,
     )
 

@@ -17,15 +17,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pipeline.errors import InputError
-from pipeline.types import (
-    Checkpoint,
-    ProgressEvent,
-    StepName,
-    StepStatus,
-    TaskRequest,
-    TaskResult,
-    TaskStatus,
-)
+from pipeline.results import Checkpoint, TaskResult
+from pipeline.types import ProgressEvent, StepName, StepStatus, TaskStatus
+from pipeline.options import TaskRequest
 
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline
@@ -146,7 +140,9 @@ def compare(
         raise InputError("Nothing to compare: no variant was given.")
 
     def run(variant: Variant, checkpoint: Checkpoint | None) -> TaskResult:
-        wanted = replace(request, llm=variant.llm or request.llm, voice_vendor=variant.voice_vendor)
+        options = replace(request.options, llm_model=variant.llm or request.options.llm_model,
+                          voice_vendor=variant.voice_vendor)
+        wanted = replace(request, options=options)
         listener = None if on_progress is None else (lambda e: on_progress(variant, e))
         return pipeline.run(wanted, on_progress=listener, cancel=cancel, checkpoint=checkpoint)
 

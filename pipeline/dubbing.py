@@ -49,7 +49,7 @@ class DubbingSteps:
                              f"{info.display_name} voice from {work.reference.duration_s:.1f} s of speech")
         self._checkpoint()
         self.tracker.start(StepName.TEXT_TO_SPEECH, f"Speaking with {choice.vendor} ({work.mode} timing)")
-        fmt = work.request.output_format
+        fmt = work.request.options.output_format
         writer = audio.TrackWriter(work.folder / f"output.{fmt}", fmt, sample_rate_hz=OUTPUT_RATE_HZ,
                                    pieces_dir=work.folder / "partial", on_piece=work.on_partial_audio)
         self.dubber = Dubber(
@@ -89,7 +89,7 @@ class DubbingSteps:
         self.tracker.succeed(
             StepName.TEXT_TO_SPEECH,
             f"{report.dubbed_duration_s:.1f} s of {language_name(work.plan.target_language)} speech "
-            f"({work.request.output_format}); {work.mode} timing, fastest line "
+            f"({work.request.options.output_format}); {work.mode} timing, fastest line "
             f"{report.max_speed_factor:.2f}x",
         )
         self._checkpoint()

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pipeline.errors import InputError
-from pipeline.types import Checkpoint, Segment, StepName, StepStatus, TaskRequest, TaskResult
+from pipeline.results import Checkpoint, TaskResult
+from pipeline.types import Segment, StepName, StepStatus
+from pipeline.options import TaskRequest
 
 __all__ = ["ReuseSummary", "edit_checkpoint", "reusable_checkpoint", "reuse_summary",
            "spoken_segments"]
@@ -71,11 +73,11 @@ def reusable_checkpoint(previous: TaskRequest, checkpoint: Checkpoint | None,
         return None
     same_input = (previous.input_path == request.input_path
                   and previous.clone_path == request.clone_path
-                  and previous.source_language == request.source_language
-                  and previous.stt == request.stt)
+                  and previous.options.source_language == request.options.source_language
+                  and previous.options.stt_model == request.options.stt_model)
     if not same_input:
         return None
-    if previous.target_language == request.target_language and previous.llm == request.llm:
+    if previous.options.target_language == request.options.target_language and previous.options.llm_model == request.options.llm_model:
         return checkpoint
     return replace(checkpoint, translation=None)
 

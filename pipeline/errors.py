@@ -18,7 +18,9 @@ the same thing again may succeed.
     │   │   └── AudioTooLargeError      bigger than APP_MAX_UPLOAD_MB
     │   ├── UnknownLanguageError        a language code or name we do not know
     │   ├── UnknownVendorError          a vendor or model id that is not in the registry
-    │   └── UnsupportedLanguageError    the vendor does not handle that language
+    │   ├── UnsupportedLanguageError    the vendor does not handle that language
+    │   ├── TaskNotFoundError           no task has this id (or it was deleted)
+    │   └── TaskConflictError           the task's state does not allow this (e.g. retry)
     ├── ConfigurationError              the setup lacks something (CLI exit code 2)
     │   ├── MissingKeyError             no key in the request nor in the environment
     │   └── VendorUnavailableError      the vendor cannot run on this machine
@@ -30,6 +32,7 @@ the same thing again may succeed.
     │   ├── VendorServerError           5xx (retryable)
     │   └── VendorResponseError         an answer we cannot use (final)
     ├── ProcessingError                 local audio work failed (CLI exit code 1)
+    ├── QueueFullError                  too many tasks wait already (retryable)
     └── TaskCanceledError               the user canceled the task
 """
 
@@ -46,8 +49,11 @@ __all__ = [
     "MissingKeyError",
     "NotAudioError",
     "ProcessingError",
+    "QueueFullError",
     "SilentAudioError",
     "TaskCanceledError",
+    "TaskConflictError",
+    "TaskNotFoundError",
     "TruncatedAudioError",
     "UnknownLanguageError",
     "UnknownVendorError",
@@ -69,15 +75,18 @@ class AppError(Exception):
     Args:
         message: one sentence saying what went wrong and what to do about it.
         retryable: whether the same call may succeed if tried again.
+        param: the option or field at fault (e.g. ``target_language``), when there is one.
     """
 
     retryable_default = False
     kind = "app_error"
 
-    def __init__(self, message: str, *, retryable: bool | None = None) -> None:
+    def __init__(self, message: str, *, retryable: bool | None = None,
+                 param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = self.retryable_default if retryable is None else retryable
+        self.param = param
 
     def __str__(self) -> str:
         return self.message
@@ -249,3 +258,26 @@ class TaskCanceledError(AppError):
 
     def __init__(self, message: str = "The task was canceled.") -> None:
         super().__init__(message)
+
+
+class TaskNotFoundError(InputError):
+    """No task has this id (or it was deleted)."""
+
+    kind = "task_not_found"
+
+
+class TaskConflictError(InputError):
+    """The task is not in a state that allows this (e.g. retrying one that did not fail)."""
+
+    kind = "task_conflict"
+
+
+class QueueFullError(AppError):
+    """Too many tasks wait already; try again later."""
+
+    retryable_default = True
+    kind = "queue_full"
+
+    def __init__(self, size: int, retry_after_s: int = 30) -> None:
+        super().__init__(f"The queue is full ({size} tasks waiting); try again in a minute.")
+        self.retry_after_s = retry_after_s

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from pipeline.chunking import ProgressiveChunks
+from pipeline.audio.chunking import ProgressiveChunks
 from pipeline.dubbing import DubbingSteps
 from pipeline.errors import TaskCanceledError
 from pipeline.retry import call_with_retry

@@ -15,10 +15,11 @@ from pipeline.languages import AUTO, language_name, normalize_language
 from pipeline.pricing import cost_line, estimate_usage
 from pipeline.selection import choose_voice_vendor
 from pipeline.settings import Settings
-from pipeline.types import CostEstimate, Role, VendorChoice
+from pipeline.results import CostEstimate, VendorChoice
+from pipeline.types import Role
 
 if TYPE_CHECKING:
-    from vendors.registry import Registry
+    from pipeline.registry import Registry
 
 __all__ = ["ESTIMATE_DEFAULT_S", "Plan", "make_plan"]
 

@@ -7,8 +7,9 @@ prices to the usage vendors reported.
 
 from __future__ import annotations
 
-from pipeline.types import CostLine, Role, StepName, Usage
-from vendors.base import Price, PriceUnit, VendorInfo
+from pipeline.results import CostLine
+from pipeline.types import Role, StepName, Usage
+from pipeline.vendor_api import Price, PriceUnit, VendorInfo
 
 __all__ = ["ROLE_STEP", "cost_line", "estimate_usage"]
 

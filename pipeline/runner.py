@@ -34,31 +34,28 @@ from pipeline.errors import AppError, InputError, TaskCanceledError
 from pipeline.flow import Flow
 from pipeline.limits import VendorLimits
 from pipeline.planning import Plan, make_plan
-from pipeline.reference import pick_reference
+from pipeline.audio.reference import pick_reference
 from pipeline.retry import RetryPolicy
 from pipeline.settings import Settings
 from pipeline.synthesis import OUTPUT_RATE_HZ
 from pipeline.tracking import ProgressCallback, StepTracker
 from pipeline.transcribing import CHUNK_MAX_S, HEAD_S, STT_RATE_HZ
+from pipeline.results import Checkpoint, CostEstimate, SubtitleFile, TaskResult
 from pipeline.types import (
-    Checkpoint,
-    CostEstimate,
     DecodedAudio,
     ProgressEvent,
     Role,
     StepName,
     StepStatus,
-    SubtitleFile,
-    TaskRequest,
-    TaskResult,
     TaskStatus,
     VoiceReference,
 )
+from pipeline.options import TaskRequest
 from pipeline.work import CheckpointCallback, PartialAudioCallback, Work
-from vendors.base import VoiceReleaser
+from pipeline.vendor_api import VoiceReleaser
 
 if TYPE_CHECKING:
-    from vendors.registry import Registry
+    from pipeline.registry import Registry
 
 __all__ = ["CHUNK_MAX_S", "HEAD_S", "OUTPUT_FORMATS", "STT_RATE_HZ", "PartialAudioCallback",
            "Pipeline", "copy_output", "copy_subtitles"]
@@ -100,8 +97,8 @@ class Pipeline:
         """What ``request`` would run, and why; no vendor is called."""
         return make_plan(
             self.registry, self.settings,
-            target_language=request.target_language, source_language=request.source_language,
-            voice_vendor=request.voice_vendor, stt=request.stt, llm=request.llm,
+            target_language=request.options.target_language, source_language=request.options.source_language,
+            voice_vendor=request.options.voice_vendor, stt=request.options.stt_model, llm=request.options.llm_model,
             keys=request.keys, duration_s=duration_s,
         )
 
@@ -176,14 +173,14 @@ class Pipeline:
         tracker.start(StepName.INITIALIZATION, "Checking the audio")
         work.plan = self.plan(request)
         work.plan.require_runnable()
-        if request.output_format not in OUTPUT_FORMATS:
+        if request.options.output_format not in OUTPUT_FORMATS:
             raise InputError(f"Output format must be one of {', '.join(OUTPUT_FORMATS)}.")
-        timing.resolve_mode(request.timing, 0.0)  # a bad value fails before any audio work
+        timing.resolve_mode(request.options.timing, 0.0)  # a bad value fails before any audio work
         reuse = work.reuse
         if _exists(reuse.decoded) and reuse.reference and reuse.reference.path.is_file():
             work.decoded, work.reference = reuse.decoded, reuse.reference
             work.plan = self.plan(request, work.decoded.duration_s)
-            work.mode = timing.resolve_mode(request.timing, work.decoded.duration_s)
+            work.mode = timing.resolve_mode(request.options.timing, work.decoded.duration_s)
             work.warnings.extend(work.reference.warnings)
             tracker.succeed(StepName.INITIALIZATION, "reused the checked audio and voice reference",
                             reused=True)
@@ -197,7 +194,7 @@ class Pipeline:
             work.decoded = audio.decode(request.input_path, work.folder / "input.wav",
                                         sample_rate_hz=STT_RATE_HZ, **limits)
         work.plan = plan = self.plan(request, work.decoded.duration_s)
-        work.mode = timing.resolve_mode(request.timing, work.decoded.duration_s)
+        work.mode = timing.resolve_mode(request.options.timing, work.decoded.duration_s)
         if reuse.transcript is None:
             flow.transcribe_rest()
         tracker.progress(StepName.INITIALIZATION, 0.6, "Choosing the voice reference")

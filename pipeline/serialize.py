@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pipeline.languages import language_name
-from pipeline.types import (
+from pipeline.results import (
     CostEstimate,
-    Segment,
     StepReport,
     SubtitleFile,
     TaskResult,
     TimingReport,
     VendorChoice,
 )
+from pipeline.types import Segment
 
 if TYPE_CHECKING:
     from pipeline.planning import Plan

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.segmentation import split_text
-from pipeline.types import Segment, SegmentTiming, SubtitleFile
+from pipeline.types import Segment
+from pipeline.results import SegmentTiming, SubtitleFile
 
 __all__ = [
     "LINE_CHARACTERS",

@@ -39,9 +39,12 @@ from pipeline import audio
 from pipeline.errors import InputError, TaskCanceledError
 from pipeline.retry import RetryPolicy, call_with_retry
 from pipeline.timing import ACCEPT_SPEED, MAX_SPEED, MIN_SPEED, KeepTimeline, NaturalTimeline
-from pipeline.types import DecodedAudio, Segment, SynthesizedAudio, TimingReport, Usage, Voice
-from pipeline.vad import loudness_lufs, read_samples, sound_bounds
-from vendors.base import Synthesizer
+from pipeline.types import DecodedAudio, Segment, SynthesizedAudio, Usage, Voice
+from pipeline.results import TimingReport
+from pipeline.audio.loudness import loudness_lufs
+from pipeline.audio.wav import read_samples
+from pipeline.audio.vad import sound_bounds
+from pipeline.vendor_api import Synthesizer
 
 __all__ = [
     "OUTPUT_RATE_HZ",

@@ -30,7 +30,8 @@ from collections.abc import Sequence
 
 from pipeline.errors import InputError
 from pipeline.translation_prompt import DEFAULT_SPEAKING_RATE_CPS, SPEAKING_RATE_CPS
-from pipeline.types import Segment, SegmentTiming, TimingReport
+from pipeline.types import Segment
+from pipeline.results import SegmentTiming, TimingReport
 
 __all__ = [
     "ACCEPT_SPEED",

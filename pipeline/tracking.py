@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from pipeline.errors import TaskCanceledError
-from pipeline.types import STEP_ORDER, ProgressEvent, StepName, StepReport, StepStatus
+from pipeline.types import STEP_ORDER, ProgressEvent, StepName, StepStatus
+from pipeline.results import StepReport
 
 __all__ = ["ProgressCallback", "StepTracker"]
 

@@ -12,15 +12,16 @@ import threading
 from pathlib import Path
 
 from pipeline import audio, timing
-from pipeline import ffmpeg as ff
-from pipeline.chunking import ProgressiveChunks, chunk_bounds, shifted
+from pipeline.audio import ffmpeg as ff
+from pipeline.audio.chunking import ProgressiveChunks, chunk_bounds
+from pipeline.chunking import shifted
 from pipeline.errors import AppError, InputError
 from pipeline.langid import detect_language
 from pipeline.languages import language_name
 from pipeline.pricing import cost_line
 from pipeline.segmentation import segment_transcript
 from pipeline.types import DecodedAudio, Role, StepName, Transcript, Usage
-from pipeline.vad import GrowingWav
+from pipeline.audio.wav import GrowingWav
 
 __all__ = ["CHUNK_MAX_S", "HEAD_S", "STT_RATE_HZ", "TranscriptionSteps"]
 
@@ -51,7 +52,7 @@ class TranscriptionSteps:
             return False  # the decode says what is wrong with the file
         if not HEAD_ABOVE_S < declared_s <= max_duration_s:  # NaN (undeclared) is neither
             return False
-        self.work.mode = timing.resolve_mode(self.work.request.timing, declared_s)
+        self.work.mode = timing.resolve_mode(self.work.request.options.timing, declared_s)
         return True
 
     def decode_while_transcribing(self, path: Path, *, max_duration_s: float,

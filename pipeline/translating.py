@@ -73,9 +73,9 @@ class TranslationSteps:
 
     def _context(self, segments, note: str = "", limits: tuple[float, ...] | None = None):
         request = self.work.request
-        instructions = "\n\n".join(p for p in (request.instructions.strip(), note) if p)
+        instructions = "\n\n".join(p for p in (request.options.instructions.strip(), note) if p)
         return TranslationContext(
-            glossary=dict(request.glossary), instructions=instructions,
+            glossary=dict(request.options.glossary), instructions=instructions,
             max_duration_s=limits if limits is not None else tuple(s.duration_s for s in segments))
 
     def _submit_slice(self, index: int, segments: tuple, context: TranslationContext,

@@ -7,19 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.planning import Plan
-from pipeline.types import (
-    Checkpoint,
-    CostLine,
-    DecodedAudio,
-    StepReport,
-    SubtitleFile,
-    TaskRequest,
-    TimingReport,
-    Transcript,
-    Translation,
-    Voice,
-    VoiceReference,
-)
+from pipeline.results import Checkpoint, CostLine, StepReport, SubtitleFile, TimingReport
+from pipeline.types import DecodedAudio, Transcript, Translation, Voice, VoiceReference
+from pipeline.options import TaskRequest
 
 __all__ = ["CheckpointCallback", "PartialAudioCallback", "Work"]
 

@@ -22,7 +22,7 @@ from pipeline.types import (
     Voice,
     VoiceReference,
 )
-from vendors.base import Price, PriceUnit, VendorInfo
+from pipeline.vendor_api import Price, PriceUnit, VendorInfo
 
 ANY = None
 

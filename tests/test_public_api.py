@@ -10,10 +10,10 @@ import pytest
 from tests.conftest import ROOT
 
 MODULES = sorted(
-    f"{path.parent.name}.{path.stem}"
+    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
     for folder in ("pipeline", "vendors", "web")
-    for path in (ROOT / folder).glob("*.py")
-    if path.stem not in {"__init__", "__main__"}
+    for path in (ROOT / folder).rglob("*.py")
+    if path.stem != "__main__"
 )
 
 

@@ -19,7 +19,7 @@ from pipeline.errors import (
 from pipeline.settings import Secret, Settings
 from pipeline.translation_prompt import ChatReply, translation_of
 from pipeline.types import Role, Segment, Translation, TranslationContext, Usage
-from vendors.base import Price, PriceUnit, VendorInfo
+from pipeline.vendor_api import Price, PriceUnit, VendorInfo
 from vendors.errors import error_for_status, retry_after_seconds, timeout_error, unreachable_error
 
 __all__ = ["INFO", "AnthropicTranslator", "create"]

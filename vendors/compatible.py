@@ -10,7 +10,7 @@ from __future__ import annotations
 from pipeline.errors import ConfigurationError, UnknownVendorError
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role
-from vendors.base import VendorInfo
+from pipeline.vendor_api import VendorInfo
 from vendors.openai_chat import OpenAIChatTranslator
 
 __all__ = [

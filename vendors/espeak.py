@@ -17,7 +17,7 @@ from pipeline.errors import InputError, UnsupportedLanguageError
 from pipeline.languages import language_name
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role, SynthesizedAudio, Usage, Voice, VoiceReference
-from vendors.base import VendorInfo
+from pipeline.vendor_api import VendorInfo
 
 if TYPE_CHECKING:
     from vendors.tone import VoiceProfile

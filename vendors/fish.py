@@ -29,7 +29,7 @@ from pipeline.errors import (
 from pipeline.languages import language_name
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role, SynthesizedAudio, Usage, Voice, VoiceReference
-from vendors.base import Price, PriceUnit, VendorInfo
+from pipeline.vendor_api import Price, PriceUnit, VendorInfo
 from vendors.languages import known
 
 if TYPE_CHECKING:

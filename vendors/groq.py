@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role
-from vendors.base import Price, PriceUnit, VendorInfo
+from pipeline.vendor_api import Price, PriceUnit, VendorInfo
 from vendors.languages import WHISPER_LANGUAGES
 from vendors.openai import VERBOSE_SEGMENTS, TranscriptionRule, build_adapter
 

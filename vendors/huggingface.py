@@ -18,7 +18,7 @@ from pipeline.errors import (
 )
 from pipeline.settings import Secret, Settings
 from pipeline.types import DecodedAudio, Role, Segment, Transcript, Usage
-from vendors.base import VendorInfo
+from pipeline.vendor_api import VendorInfo
 from vendors.errors import error_for_status, retry_after_seconds, timeout_error, unreachable_error
 from vendors.languages import WHISPER_LANGUAGES
 

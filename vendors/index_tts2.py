@@ -28,7 +28,7 @@ from pipeline.errors import (
 from pipeline.languages import language_name
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role, SynthesizedAudio, Usage, Voice, VoiceReference
-from vendors.base import VendorInfo
+from pipeline.vendor_api import VendorInfo
 from vendors.errors import error_for_status, timeout_error, unreachable_error
 
 __all__ = ["ADVANCED_DEFAULTS", "GEN_SINGLE", "INFO", "IndexTTS2Voice", "create"]

@@ -26,7 +26,7 @@ from pipeline.errors import (
 )
 from pipeline.settings import Secret, Settings
 from pipeline.types import DecodedAudio, Role
-from vendors.base import Price, PriceUnit, VendorInfo
+from pipeline.vendor_api import Price, PriceUnit, VendorInfo
 from vendors.errors import error_for_status, retry_after_seconds, timeout_error, unreachable_error
 from vendors.languages import WHISPER_LANGUAGES
 

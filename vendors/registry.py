@@ -1,25 +1,15 @@
-"""The explicit list of vendors, key resolution, availability and adapter building.
+"""The vendors this app ships with, in the order they are listed and tried.
 
-Nothing here imports a vendor SDK: adapters are imported from ``VendorInfo.factory``
-only when a task needs them, so ``import app`` stays fast.
+The composition roots (``app.py`` and the CLI entry point) build the registry from this
+list; nothing here imports a vendor SDK (adapters are imported when a task builds them).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 
-from pipeline.errors import (
-    ConfigurationError,
-    MissingKeyError,
-    UnknownVendorError,
-    UnsupportedLanguageError,
-    VendorUnavailableError,
-)
-from pipeline.languages import language_name
-from pipeline.settings import Secret, Settings
-from pipeline.types import Role
+from pipeline.registry import Registry
+from pipeline.vendor_api import VendorInfo
 from vendors import (
     anthropic,
     compatible,
@@ -33,15 +23,8 @@ from vendors import (
     sambanova,
     sphinx,
 )
-from vendors.base import Availability, VendorInfo
 
-__all__ = [
-    "DEFAULT_VENDORS",
-    "VOICE_VENDOR_ORDER",
-    "Registry",
-    "check_language",
-    "default_registry",
-]
+__all__ = ["DEFAULT_VENDORS", "VOICE_VENDOR_ORDER", "default_registry"]
 
 DEFAULT_VENDORS: tuple[VendorInfo, ...] = (
     openai.INFO,
@@ -61,150 +44,6 @@ DEFAULT_VENDORS: tuple[VendorInfo, ...] = (
 VOICE_VENDOR_ORDER: tuple[str, ...] = ("index_tts2", "fish", "elevenlabs", "openai", "espeak")
 
 
-class Registry:
-    """The vendors this app knows, looked up by id and by role."""
-
-    def __init__(self, vendors: Iterable[VendorInfo]) -> None:
-        self._vendors: dict[str, VendorInfo] = {}
-        for info in vendors:
-            if info.id in self._vendors:
-                raise ValueError(f"vendor {info.id!r} registered twice")
-            self._vendors[info.id] = info
-
-    def __iter__(self):  # noqa: D105
-        return iter(self._vendors.values())
-
-    def get(self, vendor_id: str) -> VendorInfo:
-        """Return the vendor with this id.
-
-        Raises:
-            UnknownVendorError: listing the ids that exist.
-        """
-        info = self._vendors.get((vendor_id or "").strip().lower())
-        if info is None:
-            known = ", ".join(sorted(self._vendors))
-            raise UnknownVendorError(f"Unknown vendor {vendor_id!r}. Known vendors: {known}.")
-        return info
-
-    def for_role(self, role: Role, language: str | None = None) -> list[VendorInfo]:
-        """Vendors that play ``role`` (for ``language`` when given), in registry order."""
-        return [v for v in self._vendors.values() if v.supports(role, language)]
-
-    def voice_vendors(self) -> list[VendorInfo]:
-        """Voice vendors in the order they are offered and tried."""
-        ordered = [self._vendors[i] for i in VOICE_VENDOR_ORDER if i in self._vendors]
-        rest = [v for v in self.for_role(Role.SPEAK) if v.id not in VOICE_VENDOR_ORDER]
-        return ordered + rest
-
-    def parse_spec(self, spec: str, role: Role) -> tuple[VendorInfo, str]:
-        """Read "vendor/model" or "vendor" (default model) for ``role``.
-
-        Model ids may contain slashes ("huggingface/openai/whisper-large-v3"): only the
-        first slash separates the vendor.
-        """
-        vendor_id, _, model = (spec or "").strip().partition("/")
-        info = self.get(vendor_id)
-        if role not in info.roles:
-            raise UnknownVendorError(
-                f"{info.display_name} cannot {role.value}; "
-                f"pick one of: {', '.join(v.id for v in self.for_role(role))}."
-            )
-        model = model.strip() or info.default_model(role)
-        offered = info.models.get(role, ())
-        if offered and model not in offered and not info.extra.get("any_model"):
-            raise UnknownVendorError(
-                f"{info.display_name} does not offer {model!r} for {role.value}; "
-                f"offered: {', '.join(offered)}."
-            )
-        return info, model
-
-    @staticmethod
-    def key_for(
-        info: VendorInfo, keys: Mapping[str, str], settings: Settings
-    ) -> Secret | None:
-        """Resolve a vendor's key: request key, then environment variable.
-
-        Returns ``None`` for vendors that need no key (or where it is optional and unset).
-
-        Raises:
-            MissingKeyError: naming the variable, when a required key is absent.
-        """
-        variable = info.key_variable
-        if variable is None:
-            return None
-        value = (keys.get(variable) or "").strip() or settings.env(variable)
-        if value:
-            return Secret(value)
-        if info.key_optional:
-            return None
-        if info.self_hosted_variable and settings.env(info.self_hosted_variable):
-            return None
-        raise MissingKeyError(info.id, variable)
-
-    @staticmethod
-    def missing_packages(info: VendorInfo) -> list[str]:
-        """Import names the vendor needs that are not installed here."""
-        return [name for name in info.requires if importlib.util.find_spec(name) is None]
-
-    def availability(
-        self, info: VendorInfo, keys: Mapping[str, str], settings: Settings
-    ) -> Availability:
-        """Whether ``info`` can run here, and if not, why."""
-        missing = self.missing_packages(info)
-        if missing:
-            return Availability(
-                False, f"{', '.join(missing)} is not installed ({info.install_hint})"
-            )
-        for variable in info.required_variables:
-            if not settings.env(variable):
-                return Availability(False, f"{variable} is not set", variable)
-        try:
-            self.key_for(info, keys, settings)
-        except MissingKeyError as exc:
-            reason = f"{exc.variable} is not set"
-            if info.self_hosted_variable:
-                reason += f" (or set {info.self_hosted_variable} to a self-hosted server)"
-            return Availability(False, reason, exc.variable)
-        return Availability(True, "ready")
-
-    def build(
-        self,
-        info: VendorInfo,
-        role: Role,
-        model: str,
-        keys: Mapping[str, str],
-        settings: Settings,
-    ) -> object:
-        """Build the adapter for ``role``; imports the vendor's module only now.
-
-        Raises:
-            VendorUnavailableError: a package it needs is missing.
-            MissingKeyError: no key anywhere.
-        """
-        missing = self.missing_packages(info)
-        if missing:
-            raise VendorUnavailableError(
-                f"{info.display_name} cannot run here: {', '.join(missing)} is not "
-                f"installed. {info.install_hint}"
-            )
-        for variable in info.required_variables:
-            if not settings.env(variable):
-                raise ConfigurationError(f"{info.display_name} needs {variable}; set it first.")
-        key = self.key_for(info, keys, settings)
-        module_name, _, attr = info.factory.partition(":")
-        factory = getattr(importlib.import_module(module_name), attr)
-        return factory(role, model, key, settings)
-
-
-def check_language(info: VendorInfo, role: Role, language: str) -> None:
-    """Raise a clear error when ``info`` does not handle ``language`` in ``role``."""
-    if not info.supports(role, language):
-        raise UnsupportedLanguageError(
-            f"{info.display_name} does not support {language_name(language)} ({language}) "
-            f"for {role.value}."
-        )
-
-
 def default_registry(extra: Sequence[VendorInfo] = ()) -> Registry:
     """The registry the app ships with (plus ``extra`` vendors, e.g. fakes in tests)."""
-    return Registry((*DEFAULT_VENDORS, *extra))
+    return Registry((*DEFAULT_VENDORS, *extra), voice_order=VOICE_VENDOR_ORDER)

@@ -32,7 +32,7 @@ from pipeline.errors import (
 from pipeline.languages import AUTO, language_name, normalize_language
 from pipeline.settings import Secret, Settings
 from pipeline.types import DecodedAudio, Role, Segment, Transcript, Usage
-from vendors.base import VendorInfo
+from pipeline.vendor_api import VendorInfo
 
 __all__ = [
     "INFO",

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from pipeline.languages import LANGUAGES
 from pipeline.runner import Pipeline
-from pipeline.tasks import TaskService
+from pipeline.tasks.service import TaskService
 from web.auth import bearer_guard
 from web.body_limit import BodyLimit
 from web.compat302 import build_302_router

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.store import TaskRecord
-from pipeline.tasks import TaskService
+from pipeline.tasks.store import TaskRecord
+from pipeline.tasks.service import TaskService
 from pipeline.types import TaskStatus
 from web.auth import request_keys
 from web.errors import ApiError
@@ -72,9 +72,9 @@ def view_302(record: TaskRecord, base_url: str) -> dict[str, Any]:
         "task_id": record.id,
         "status": _status(record.status),
         "message": record.error or _MESSAGES.get(record.status, record.message),
-        "target_language": record.request.target_language,
-        "source_language": transcript.get("language") or record.request.source_language or "",
-        "voice_clone_provider": voice.get("vendor", record.request.voice_vendor),
+        "target_language": record.request.options.target_language,
+        "source_language": transcript.get("language") or record.request.options.source_language or "",
+        "voice_clone_provider": voice.get("vendor", record.request.options.voice_vendor),
         "steps": [{"name": s.name.value, "status": s.status.value, "started_at": s.started_at,
                    "finished_at": s.finished_at, "error": s.error} for s in record.steps],
         "created_at": record.created_at,

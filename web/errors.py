@@ -28,7 +28,7 @@ from pipeline.errors import (
     VendorTimeoutError,
 )
 from pipeline.languages import LANGUAGES
-from pipeline.tasks import QueueFullError, TaskConflictError, TaskNotFoundError
+from pipeline.errors import QueueFullError, TaskConflictError, TaskNotFoundError
 
 __all__ = ["ApiError", "error_response", "install_error_handlers", "message_for", "retry_after",
            "status_for"]

@@ -18,7 +18,7 @@ from pipeline.types import Role, Voice
 
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline
-    from vendors.base import VendorInfo
+    from pipeline.vendor_api import VendorInfo
 
 __all__ = ["SCRIPTS", "Example", "Script", "ensure_examples"]
 

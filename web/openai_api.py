@@ -37,7 +37,7 @@ from pipeline.errors import AppError
 from pipeline.languages import language_name
 from pipeline.runner import Pipeline
 from pipeline.subtitles import Cue, to_srt, to_vtt
-from pipeline.tasks import QueueFullError
+from pipeline.errors import QueueFullError
 from web.errors import status_for
 from web.inputs import store_upload
 from web.speech_text import Prepared, SpeechText, prepare, run

@@ -31,14 +31,8 @@ from pipeline.errors import (
 from pipeline.planning import Plan, make_plan
 from pipeline.retry import call_with_retry
 from pipeline.runner import STT_RATE_HZ, Pipeline
-from pipeline.types import (
-    DecodedAudio,
-    Role,
-    Transcript,
-    Translation,
-    TranslationContext,
-    VendorChoice,
-)
+from pipeline.types import DecodedAudio, Role, Transcript, Translation, TranslationContext
+from pipeline.results import VendorChoice
 
 __all__ = ["MODEL_PRESETS", "Prepared", "SpeechText", "prepare", "resolve_model", "run"]
 

@@ -19,9 +19,11 @@ from pipeline.errors import AppError, UnknownVendorError
 from pipeline.languages import normalize_language
 from pipeline.planning import Plan
 from pipeline.serialize import plan_to_dict
-from pipeline.store import TaskRecord
-from pipeline.tasks import QueueFullError, TaskService
-from pipeline.types import Role, TaskRequest
+from pipeline.tasks.store import TaskRecord
+from pipeline.errors import QueueFullError
+from pipeline.tasks.service import TaskService
+from pipeline.types import Role
+from pipeline.options import TaskRequest
 from web.errors import ApiError, message_for, retry_after, status_for
 from web.inputs import Fetcher, fetch_input, store_upload
 
@@ -114,11 +116,11 @@ def check_fields(service: TaskService, fields: TaskFields, keys: dict[str, str],
 
 def _request(fields: TaskFields, input_path: Path, clone_path: Path | None,
              keys: dict[str, str]) -> TaskRequest:
-    return TaskRequest(
-        input_path=input_path, target_language=fields.target_language,
+    return TaskRequest.of(
+        input_path, target_language=fields.target_language,
         source_language=fields.source_language or None, voice_vendor=fields.voice_vendor.lower(),
-        stt=fields.stt_model or None, llm=fields.llm_model or None, clone_path=clone_path,
-        output_format=fields.output_format, timing=fields.timing,
+        stt_model=fields.stt_model or None, llm_model=fields.llm_model or None,
+        clone_path=clone_path, output_format=fields.output_format, timing=fields.timing,
         glossary=dict(fields.glossary), instructions=fields.instructions, keys=dict(keys),
     )
 

@@ -13,7 +13,8 @@ from pydantic import ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from pipeline.serialize import plan_to_dict
-from pipeline.tasks import TaskConflictError, TaskService
+from pipeline.errors import TaskConflictError
+from pipeline.tasks.service import TaskService
 from pipeline.types import TaskStatus
 from web.auth import request_keys
 from web.errors import ApiError

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import AppError
 from pipeline.languages import AUTO, LANGUAGES, language_name
-from pipeline.types import Role, TaskRequest, VendorChoice
+from pipeline.types import Role
+from pipeline.options import TaskRequest
+from pipeline.results import VendorChoice
 
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline
-    from vendors.base import VendorInfo
+    from pipeline.vendor_api import VendorInfo
 
 __all__ = [
     "KeyField",
@@ -151,10 +153,10 @@ def plan_markdown(pipeline: Pipeline, *, source_language: str, target_language: 
                   stt: str, llm: str, voice_vendor: str, keys: Mapping[str, str],
                   input_path: Path | None = None) -> str:
     """What a run with these choices would use and why, what is missing, and the estimate."""
-    request = TaskRequest(input_path or Path("."), target_language or "",
-                          source_language=source_language or None,
-                          voice_vendor=voice_vendor or "auto", stt=stt or None, llm=llm or None,
-                          keys=dict(keys))
+    request = TaskRequest.of(input_path or Path("."), target_language=target_language or "",
+                             source_language=source_language or None,
+                             voice_vendor=voice_vendor or "auto", stt_model=stt or None,
+                             llm_model=llm or None, keys=dict(keys))
     try:
         plan = pipeline.plan(request)
     except AppError as exc:

@@ -6,16 +6,8 @@ import html
 from collections.abc import Sequence
 
 from pipeline.languages import language_name
-from pipeline.types import (
-    STEP_ORDER,
-    CostEstimate,
-    StepName,
-    StepReport,
-    StepStatus,
-    TaskResult,
-    TaskStatus,
-    Transcript,
-)
+from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus, Transcript
+from pipeline.results import CostEstimate, StepReport, TaskResult
 
 __all__ = [
     "STEP_TITLES",

@@ -21,7 +21,9 @@ from pipeline.languages import AUTO
 from pipeline.runner import Pipeline
 from pipeline.serialize import result_to_dict
 from pipeline.timeline import timeline_for
-from pipeline.types import Checkpoint, Role, TaskRequest, TaskResult, TaskStatus
+from pipeline.results import Checkpoint, TaskResult
+from pipeline.types import Role, TaskStatus
+from pipeline.options import TaskRequest
 from web.ui_choices import model_choices, plan_markdown, voice_choices
 from web.ui_format import (
     canceled_banner,
@@ -84,7 +86,7 @@ class UiHandlers:
 
     def _finished(self, result: TaskResult, request: TaskRequest, reuse: str) -> tuple:
         audio_path = publish(result.output_path)
-        fmt = request.output_format.upper()
+        fmt = request.options.output_format.upper()
         banner = reuse
         if result.status is TaskStatus.CANCELED:
             banner = canceled_banner(result.steps)
@@ -220,8 +222,9 @@ class UiHandlers:
             checkpoint = edit_checkpoint(last.checkpoint, texts)
         except AppError as exc:
             raise gr.Error(exc.message, print_exception=False) from None
-        task = replace(last.request, voice_vendor=voice_vendor or "auto",
-                       output_format=(output_format or "mp3").lower(), keys=self.reader.keys(keys))
+        options = replace(last.request.options, voice_vendor=voice_vendor or "auto",
+                          output_format=(output_format or "mp3").lower())
+        task = replace(last.request, options=options, keys=self.reader.keys(keys))
         yield from self._stream(task, checkpoint, session_of(request), progress, reused=True)
 
     def plan(self, source_language: str = AUTO, target_language: str = "es", stt_model: str = "",

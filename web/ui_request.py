@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import InputError
 from pipeline.languages import AUTO
-from pipeline.types import TaskRequest
+from pipeline.options import TaskRequest
 
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline
@@ -117,10 +117,10 @@ class RequestReader:
         target = (target_language or "").strip()
         if not target:
             raise InputError("Pick a target language.")
-        return TaskRequest(
-            input_path=self.input_path(audio, audio_url),
+        return TaskRequest.of(
+            self.input_path(audio, audio_url),
             target_language=target,
             source_language=None if (source_language or AUTO) == AUTO else source_language,
-            voice_vendor=voice_vendor or "auto", stt=stt_model or None, llm=llm_model or None,
-            clone_path=Path(clone_audio) if clone_audio else None,
+            voice_vendor=voice_vendor or "auto", stt_model=stt_model or None,
+            llm_model=llm_model or None, clone_path=Path(clone_audio) if clone_audio else None,
             output_format=(output_format or "mp3").lower(), keys=self.keys(keys))

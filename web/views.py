@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.serialize import result_to_dict
-from pipeline.store import TaskRecord
-from pipeline.types import StepStatus, TaskResult
+from pipeline.tasks.store import TaskRecord
+from pipeline.types import StepStatus
+from pipeline.results import TaskResult
 
 __all__ = ["task_links", "task_summary", "task_view"]
 
@@ -40,7 +41,7 @@ def _partial(record: TaskRecord) -> dict[str, Any]:
     checkpoint = record.checkpoint
     result = TaskResult(
         task_id=record.id, status=record.status, steps=record.steps,
-        target_language=(record.plan or {}).get("target_language", record.request.target_language),
+        target_language=(record.plan or {}).get("target_language", record.request.options.target_language),
         transcript=checkpoint.transcript if checkpoint else None,
         translation=checkpoint.translation if checkpoint else None,
         reference=checkpoint.reference if checkpoint else None,
@@ -57,15 +58,15 @@ def _partial(record: TaskRecord) -> dict[str, Any]:
 def _request(record: TaskRecord) -> dict[str, Any]:
     request = record.request
     return {
-        "target_language": request.target_language,
-        "source_language": request.source_language or "auto",
-        "voice_vendor": request.voice_vendor,
-        "stt_model": request.stt,
-        "llm_model": request.llm,
-        "timing": request.timing,
-        "output_format": request.output_format,
-        "glossary": dict(request.glossary),
-        "instructions": request.instructions,
+        "target_language": request.options.target_language,
+        "source_language": request.options.source_language or "auto",
+        "voice_vendor": request.options.voice_vendor,
+        "stt_model": request.options.stt_model,
+        "llm_model": request.options.llm_model,
+        "timing": request.options.timing,
+        "output_format": request.options.output_format,
+        "glossary": dict(request.options.glossary),
+        "instructions": request.options.instructions,
         "input": dict(record.source),
     }
 
@@ -107,7 +108,7 @@ def task_summary(record: TaskRecord) -> dict[str, Any]:
         "status": record.status.value,
         "created_at": record.created_at,
         "finished_at": record.finished_at,
-        "target_language": record.request.target_language,
+        "target_language": record.request.options.target_language,
         "progress": round(record.progress, 4),
         "error": record.error,
         "links": task_links(record),

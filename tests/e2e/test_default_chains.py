@@ -18,7 +18,8 @@ from pipeline.errors import VendorAuthError, VendorQuotaError
 from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
-from pipeline.types import StepName, StepStatus, TaskRequest, TaskStatus
+from pipeline.types import StepName, StepStatus, TaskStatus
+from pipeline.options import TaskRequest
 from tests.conftest import shared_audio_file
 from tests.e2e.fake_vendor_server import (
     JFK_SEGMENTS,
@@ -72,7 +73,7 @@ def run_chain(server, jfk, data_dir: Path, target: str = "es", *, stt: str | Non
     waits: list[float] = []
     pipeline = Pipeline(default_registry(), Settings.from_env(environ),
                         retry=RetryPolicy(sleep=waits.append))
-    return pipeline.run(TaskRequest(jfk, target, stt=stt)), waits
+    return pipeline.run(TaskRequest.of(jfk, target_language=target, stt_model=stt)), waits
 
 
 def chosen(result) -> list[tuple[str, str, str]]:

@@ -9,7 +9,7 @@ import pytest
 from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
-from pipeline.types import TaskRequest
+from pipeline.options import TaskRequest
 from tests import fakes
 from tests.pipeline.test_runner import write_speechlike_wav
 from vendors.registry import default_registry
@@ -24,9 +24,9 @@ def install_fakes() -> tuple[fakes.FakeTranscriber, fakes.FakeTranslator, fakes.
 
 def fake_request(path: Path, **changes) -> TaskRequest:
     """A request naming the fake vendors explicitly (Spanish unless changed)."""
-    values = {"input_path": path, "target_language": "es", "stt": "fake_stt", "llm": "fake_llm",
+    values = {"target_language": "es", "stt_model": "fake_stt", "llm_model": "fake_llm",
               "voice_vendor": "fake_voice", **changes}
-    return TaskRequest(**values)
+    return TaskRequest.of(path, **values)
 
 
 @pytest.fixture

@@ -8,16 +8,9 @@ import pytest
 
 from pipeline.editing import edit_checkpoint, reusable_checkpoint, reuse_summary, spoken_segments
 from pipeline.errors import InputError
-from pipeline.types import (
-    Checkpoint,
-    Segment,
-    StepName,
-    StepStatus,
-    TaskRequest,
-    TaskStatus,
-    Transcript,
-    Translation,
-)
+from pipeline.results import Checkpoint
+from pipeline.types import Segment, StepName, StepStatus, TaskStatus, Transcript, Translation
+from pipeline.options import TaskRequest
 from tests.pipeline.fake_pipeline import fake, fake_request, runner, speech  # noqa: F401
 
 ORIGINAL = (Segment(0.0, 2.0, "Hello there."), Segment(2.5, 4.0, "Goodbye."))
@@ -86,25 +79,30 @@ def test_a_fresh_run_reuses_nothing(runner, fake, speech):
     assert all(s.status is StepStatus.SUCCEEDED for s in result.steps)
 
 
+def _changed(request: TaskRequest, **options) -> TaskRequest:
+    return replace(request, options=replace(request.options, **options))
+
+
 def test_only_a_new_voice_vendor_reuses_everything_up_to_the_translation(tmp_path):
     earlier = _checkpoint()
-    first = TaskRequest(tmp_path / "a.wav", "es", llm="fake_llm", voice_vendor="fish")
-    assert reusable_checkpoint(first, earlier, replace(first, voice_vendor="espeak",
-                                                       output_format="wav")) == earlier
+    first = TaskRequest.of(tmp_path / "a.wav", target_language="es", llm_model="fake_llm",
+                           voice_vendor="fish")
+    assert reusable_checkpoint(first, earlier, _changed(first, voice_vendor="espeak",
+                                                        output_format="wav")) == earlier
 
 
 def test_a_new_target_or_llm_keeps_the_transcript_but_translates_again(tmp_path):
     earlier = _checkpoint()
-    first = TaskRequest(tmp_path / "a.wav", "es", llm="fake_llm")
-    for changed in (replace(first, target_language="ja"), replace(first, llm="other")):
+    first = TaskRequest.of(tmp_path / "a.wav", target_language="es", llm_model="fake_llm")
+    for changed in (_changed(first, target_language="ja"), _changed(first, llm_model="other")):
         reused = reusable_checkpoint(first, earlier, changed)
         assert reused.transcript == earlier.transcript and reused.translation is None
 
 
 def test_another_input_or_transcription_model_reuses_nothing(tmp_path):
-    first = TaskRequest(tmp_path / "a.wav", "es")
-    for changed in (replace(first, input_path=tmp_path / "b.wav"), replace(first, stt="sphinx"),
-                    replace(first, source_language="en"),
+    first = TaskRequest.of(tmp_path / "a.wav", target_language="es")
+    for changed in (replace(first, input_path=tmp_path / "b.wav"),
+                    _changed(first, stt_model="sphinx"), _changed(first, source_language="en"),
                     replace(first, clone_path=tmp_path / "c.wav")):
         assert reusable_checkpoint(first, _checkpoint(), changed) is None
     assert reusable_checkpoint(first, None, first) is None

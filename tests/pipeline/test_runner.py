@@ -20,7 +20,8 @@ from pipeline.errors import (
 from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
-from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskRequest, TaskStatus
+from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus
+from pipeline.options import TaskRequest
 from tests import fakes
 from vendors.registry import default_registry
 
@@ -64,10 +65,10 @@ def speech(tmp_path) -> Path:
 
 
 def _request(path: Path, **changes) -> TaskRequest:
-    values = dict(input_path=path, target_language="es", stt="fake_stt", llm="fake_llm",
+    values = dict(target_language="es", stt_model="fake_stt", llm_model="fake_llm",
                   voice_vendor="fake_voice")
     values.update(changes)
-    return TaskRequest(**values)
+    return TaskRequest.of(path, **values)
 
 
 def _statuses(result) -> dict[str, str]:
@@ -250,7 +251,7 @@ import json  # noqa: E402
 
 from pipeline.serialize import result_to_dict  # noqa: E402
 from pipeline.subtitles import parse_subtitles  # noqa: E402
-from pipeline.types import Segment, Transcript, Translation  # noqa: E402
+from pipeline.types import Segment, Transcript, Translation
 
 
 class UntimedTranscriber:
@@ -424,7 +425,7 @@ def _espeak_talk(path: Path, count: int = 38):
 
 
 def audio_sound_bounds(samples, rate_hz):
-    from pipeline.vad import sound_bounds
+    from pipeline.audio.vad import sound_bounds
 
     return sound_bounds(samples, rate_hz)
 
@@ -435,8 +436,8 @@ def test_three_minutes_dubbed_offline_start_every_line_within_100_ms_with_matchi
     sentences = [(a, b, text) for (a, b), text in zip(truth, english)]
     fakes.INSTANCES.update(stt=UntimedTranscriber(sentences),
                            llm=TableTranslator(dict(zip(english, spanish))))
-    request = TaskRequest(tmp_path / "talk.wav", "es", stt="fake_stt", llm="fake_llm",
-                          voice_vendor="espeak", output_format="wav")
+    request = TaskRequest.of(tmp_path / "talk.wav", target_language="es", stt_model="fake_stt",
+                             llm_model="fake_llm", voice_vendor="espeak", output_format="wav")
     try:
         result = pipeline.run(request)
     finally:

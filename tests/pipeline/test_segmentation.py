@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from pipeline import audio
-from pipeline.chunking import ProgressiveChunks
-from pipeline.ffmpeg import ffmpeg_path
+from pipeline.audio.chunking import ProgressiveChunks
+from pipeline.audio.ffmpeg import ffmpeg_path
 from pipeline.segmentation import (
     MAX_SEGMENT_S,
     distribute,
@@ -142,7 +142,8 @@ import json, resource, sys, threading
 from pathlib import Path
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
-from pipeline.types import Segment, TaskRequest, Transcript
+from pipeline.options import TaskRequest
+from pipeline.types import Segment, Transcript
 from tests import fakes
 from vendors.registry import default_registry
 
@@ -161,7 +162,8 @@ cancel = threading.Event()
 pipeline = Pipeline(default_registry(fakes.FAKE_VENDORS),
                     Settings.from_env({"APP_DATA_DIR": data, "FAKE_LLM_KEY": "k"}))
 result = pipeline.run(
-    TaskRequest(source, "es", stt="fake_stt", llm="fake_llm", voice_vendor="fake_voice"),
+    TaskRequest.of(source, target_language="es", stt_model="fake_stt", llm_model="fake_llm",
+                   voice_vendor="fake_voice"),
     cancel=cancel, on_checkpoint=lambda cp, steps: cp.transcript and cancel.set())
 segments = result.transcript.segments
 print(json.dumps({

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.selection import choose_voice_vendor, rule_vendor_for
-from vendors.base import Availability
+from pipeline.vendor_api import Availability
 from vendors.registry import default_registry
 
 READY = Availability(True, "ready")

@@ -14,7 +14,8 @@ from pipeline.errors import TaskCanceledError, VendorServerError
 from pipeline.retry import RetryPolicy
 from pipeline.synthesis import TARGET_LUFS, clean_clip, speed_range, synthesize
 from pipeline.types import Segment, SynthesizedAudio, Usage, Voice
-from pipeline.vad import loudness_lufs, read_samples
+from pipeline.audio.loudness import loudness_lufs
+from pipeline.audio.wav import read_samples
 
 RATE_HZ = 22050
 

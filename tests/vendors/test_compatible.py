@@ -13,7 +13,7 @@ from pipeline.errors import ConfigurationError
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role, Segment, TranslationContext
 from vendors.compatible import INFO, configured_models, create
-from vendors.registry import Registry
+from pipeline.registry import Registry
 
 OLLAMA = "http://localhost:11434/v1"
 

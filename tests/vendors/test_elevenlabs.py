@@ -27,7 +27,7 @@ from pipeline.settings import Secret, Settings
 from pipeline.types import Role, Voice, VoiceReference
 from tests.conftest import write_tone_wav
 from vendors import elevenlabs
-from vendors.base import Synthesizer, VoiceCloner, VoiceReleaser
+from pipeline.vendor_api import Synthesizer, VoiceCloner, VoiceReleaser
 from vendors.registry import default_registry
 
 KEY = "xi-secret-key-456"

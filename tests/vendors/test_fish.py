@@ -24,7 +24,7 @@ from pipeline.settings import Secret, Settings
 from pipeline.types import Role, Voice, VoiceReference
 from tests.conftest import write_tone_wav
 from vendors import fish
-from vendors.base import Synthesizer, VoiceCloner
+from pipeline.vendor_api import Synthesizer, VoiceCloner
 from vendors.registry import default_registry
 
 KEY = "fish-secret-key-123"

@@ -15,7 +15,7 @@ from pipeline.errors import ProcessingError, UnknownVendorError, UnsupportedLang
 from pipeline.types import DecodedAudio, Role, Transcript
 from tests.conftest import write_tone_wav
 from vendors import sphinx
-from vendors.base import Transcriber
+from pipeline.vendor_api import Transcriber
 from vendors.sphinx import SphinxTranscriber, TimedWord, create, words_to_segments
 
 JFK_REFERENCE = (

@@ -6,7 +6,8 @@ import wave
 
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
-from vendors.registry import Registry, default_registry
+from pipeline.registry import Registry
+from vendors.registry import default_registry
 from web.examples import SCRIPTS, ensure_examples
 
 

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from pipeline.timeline import timeline_for
+from pipeline.results import CostEstimate, CostLine, StepReport, TaskResult, VendorChoice
 from pipeline.types import (
-    CostEstimate,
-    CostLine,
     Role,
     Segment,
     StepName,
-    StepReport,
     StepStatus,
-    TaskResult,
     TaskStatus,
     Transcript,
     Translation,
-    VendorChoice,
     VoiceReference,
 )
 from web.ui_format import (

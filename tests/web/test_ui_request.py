@@ -28,9 +28,9 @@ def reader(tmp_path) -> RequestReader:
 def test_page_values_become_a_request_with_auto_and_defaults_spelled_out(reader):
     task = reader.task(**PAGE, keys={"FISH_API_KEY": " fk ", "OPENAI_API_KEY": "",
                                      "NOT_A_KEY": "x"})
-    assert task.input_path == Path("/tmp/x.wav") and task.target_language == "ja"
-    assert task.source_language is None and task.stt is None and task.llm is None
-    assert task.voice_vendor == "auto" and task.output_format == "wav"
+    assert task.input_path == Path("/tmp/x.wav") and task.options.target_language == "ja"
+    assert task.options.source_language is None and task.options.stt_model is None and task.options.llm_model is None
+    assert task.options.voice_vendor == "auto" and task.options.output_format == "wav"
     assert dict(task.keys) == {"FISH_API_KEY": "fk"}, "only known, non-empty keys"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ffmpeg as ff
+from pipeline.audio import ffmpeg as ff
 from pipeline.errors import EmptyAudioError, NotAudioError, ProcessingError, TruncatedAudioError
 
 

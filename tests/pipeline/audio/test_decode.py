@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from pipeline import audio
-from pipeline import ffmpeg as ff
+from pipeline.audio import edit
+from pipeline.audio import ffmpeg as ff
 from pipeline.errors import (
     AudioTooLargeError,
     AudioTooLongError,
@@ -216,7 +217,7 @@ def test_time_stretch_falls_back_to_an_atempo_chain_without_rubberband(tmp_path,
 
 def test_atempo_stages_stay_in_range_and_multiply_to_the_factor():
     for factor in (0.1, 0.5, 1.7, 2.0, 5.0):
-        stages = audio._atempo_stages(factor)
+        stages = edit._atempo_stages(factor)
         assert all(0.5 <= stage <= 2.0 for stage in stages)
         assert np.prod(stages) == pytest.approx(factor)
 

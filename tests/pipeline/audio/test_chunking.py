@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from pipeline import audio
-from pipeline.chunking import chunk_bounds, transcribe_in_chunks
+from pipeline.audio.chunking import chunk_bounds
+from pipeline.chunking import transcribe_in_chunks
 from pipeline.errors import VendorRateLimitError
 from pipeline.retry import RetryPolicy
 from pipeline.types import Segment, Transcript, Usage

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import audio, vad
+from pipeline import audio
+from pipeline.audio import vad
+from pipeline.audio.reference import pick_reference
 from pipeline.errors import SilentAudioError
-from pipeline.reference import pick_reference
 from pipeline.types import DecodedAudio
 
 RATE_HZ = 16000

@@ -7,15 +7,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import VendorAuthError
-from pipeline.store import TaskStore
-from pipeline.tasks import (
-    MAX_ATTEMPTS,
-    QueueFullError,
-    TaskConflictError,
-    TaskNotFoundError,
-    TaskService,
-)
-from pipeline.types import StepStatus, TaskRequest, TaskStatus
+from pipeline.tasks.store import TaskStore
+from pipeline.tasks.service import MAX_ATTEMPTS, TaskService
+from pipeline.errors import QueueFullError, TaskConflictError, TaskNotFoundError
+from pipeline.types import StepStatus, TaskStatus
+from pipeline.options import TaskRequest
 from tests import fakes
 from tests.pipeline.test_runner import write_speechlike_wav
 from tests.web.support import HeldVoice, install_fakes, make_pipeline, wait_until
@@ -40,10 +36,10 @@ def _submit(service: TaskService, source: Path, **changes):
     folder.mkdir(parents=True)
     speech = folder / "source.wav"
     speech.write_bytes(source.read_bytes())
-    values = dict(input_path=speech, target_language="es", stt="fake_stt", llm="fake_llm",
+    values = dict(target_language="es", stt_model="fake_stt", llm_model="fake_llm",
                   voice_vendor="fake_voice")
     values.update(changes)
-    return service.submit(task_id, TaskRequest(**values), source={"upload": "speech.wav"})
+    return service.submit(task_id, TaskRequest.of(speech, **values), source={"upload": "speech.wav"})
 
 
 def _finished(service: TaskService, task_id: str):

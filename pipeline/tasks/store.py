@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.records import (
+from pipeline.tasks.codec import (
     checkpoint_from_dict,
     checkpoint_to_dict,
     request_from_dict,
@@ -28,7 +28,9 @@ from pipeline.records import (
     step_from_dict,
     step_to_dict,
 )
-from pipeline.types import STEP_ORDER, Checkpoint, StepReport, TaskRequest, TaskStatus
+from pipeline.types import STEP_ORDER, TaskStatus
+from pipeline.results import Checkpoint, StepReport
+from pipeline.options import TaskRequest
 
 __all__ = ["FINISHED", "TaskRecord", "TaskStore"]
 

@@ -12,19 +12,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pipeline.results import Checkpoint, StepReport
 from pipeline.types import (
-    Checkpoint,
     DecodedAudio,
     Segment,
     StepName,
-    StepReport,
     StepStatus,
-    TaskRequest,
     Transcript,
     Translation,
     Usage,
     VoiceReference,
 )
+from pipeline.options import TaskRequest, options_from_dict, options_to_dict
 
 __all__ = [
     "checkpoint_from_dict",
@@ -164,31 +163,20 @@ def request_to_dict(request: TaskRequest) -> Json:
     """A task's request as plain data, without its per-request keys (never stored)."""
     return {
         "input_path": str(request.input_path),
-        "target_language": request.target_language,
-        "source_language": request.source_language,
-        "voice_vendor": request.voice_vendor,
-        "stt": request.stt,
-        "llm": request.llm,
         "clone_path": str(request.clone_path) if request.clone_path else None,
-        "output_format": request.output_format,
-        "timing": request.timing,
-        "glossary": dict(request.glossary),
-        "instructions": request.instructions,
+        "options": options_to_dict(request.options),
     }
 
 
+_OLD_NAMES = {"stt": "stt_model", "llm": "llm_model"}
+
+
 def request_from_dict(data: Mapping[str, Any]) -> TaskRequest:
-    """Rebuild a :class:`TaskRequest` (with no keys) written by :func:`request_to_dict`."""
-    return TaskRequest(
-        input_path=Path(data["input_path"]),
-        target_language=str(data["target_language"]),
-        source_language=data.get("source_language"),
-        voice_vendor=str(data.get("voice_vendor") or "auto"),
-        stt=data.get("stt"),
-        llm=data.get("llm"),
-        clone_path=_path(data.get("clone_path")),
-        output_format=str(data.get("output_format") or "mp3"),
-        timing=str(data.get("timing") or "auto"),
-        glossary=dict(data.get("glossary") or {}),
-        instructions=str(data.get("instructions") or ""),
-    )
+    """Rebuild a :class:`TaskRequest` (with no keys) written by :func:`request_to_dict`
+    (or by earlier versions, which kept the options beside the paths)."""
+    options = data.get("options")
+    if options is None:
+        skip = {"input_path", "clone_path"}
+        options = {_OLD_NAMES.get(k, k): v for k, v in data.items() if k not in skip}
+    return TaskRequest(Path(data["input_path"]), options_from_dict(options),
+                       _path(data.get("clone_path")))

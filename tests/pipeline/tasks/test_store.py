@@ -6,27 +6,26 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.records import (
+from pipeline.tasks.codec import (
     checkpoint_from_dict,
     checkpoint_to_dict,
     request_from_dict,
     request_to_dict,
 )
-from pipeline.store import TaskRecord, TaskStore
+from pipeline.tasks.store import TaskRecord, TaskStore
+from pipeline.results import Checkpoint, StepReport
 from pipeline.types import (
-    Checkpoint,
     DecodedAudio,
     Segment,
     StepName,
-    StepReport,
     StepStatus,
-    TaskRequest,
     TaskStatus,
     Transcript,
     Translation,
     Usage,
     VoiceReference,
 )
+from pipeline.options import TaskRequest
 
 SECRET = "sk-never-store-this-7f3a"
 
@@ -46,8 +45,9 @@ def _checkpoint(folder: Path) -> Checkpoint:
 
 
 def _record(task_id: str, created_at: float = 100.0, **changes) -> TaskRecord:
-    request = TaskRequest(Path("/data/tasks") / task_id / "source.mp3", "es", voice_vendor="fish",
-                          glossary={"JFK": "JFK"}, keys={"FISH_API_KEY": SECRET})
+    request = TaskRequest.of(Path("/data/tasks") / task_id / "source.mp3", target_language="es",
+                             voice_vendor="fish", glossary={"JFK": "JFK"},
+                             keys={"FISH_API_KEY": SECRET})
     values = dict(id=task_id, status=TaskStatus.QUEUED, created_at=created_at,
                   updated_at=created_at, request=request, source={"upload": "speech.mp3"})
     values.update(changes)
@@ -70,9 +70,17 @@ def test_a_checkpoint_and_a_request_round_trip_through_plain_data(tmp_path):
     assert checkpoint_from_dict(checkpoint_to_dict(checkpoint)) == checkpoint
     request = _record("a" * 32).request
     back = request_from_dict(request_to_dict(request))
-    assert back.keys == {} and back.glossary == {"JFK": "JFK"}
-    assert back == TaskRequest(request.input_path, "es", voice_vendor="fish",
-                               glossary={"JFK": "JFK"})
+    assert back.keys == {} and back.options.glossary == {"JFK": "JFK"}
+    assert back == TaskRequest.of(request.input_path, target_language="es", voice_vendor="fish",
+                                  glossary={"JFK": "JFK"})
+
+
+def test_a_request_stored_by_an_earlier_version_is_still_read(tmp_path):
+    old = {"input_path": "/data/tasks/x/source.mp3", "target_language": "ja", "stt": "sphinx",
+           "llm": "anthropic", "voice_vendor": "fish", "timing": "keep", "clone_path": None}
+    back = request_from_dict(old)
+    assert back.options.stt_model == "sphinx" and back.options.llm_model == "anthropic"
+    assert back.options.target_language == "ja" and back.options.timing == "keep"
 
 
 def test_a_task_with_its_steps_checkpoint_and_files_survives_reopening(tmp_path):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.audio import cut
+from pipeline.audio.decode import cut
+from pipeline.audio.vad import MIN_SPEECH_DBFS, FrameStats, frame_stats, speech_mask
 from pipeline.errors import SilentAudioError
 from pipeline.types import DecodedAudio, VoiceReference
-from pipeline.vad import MIN_SPEECH_DBFS, FrameStats, frame_stats, speech_mask
 
 __all__ = ["pick_reference"]
 

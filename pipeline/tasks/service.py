@@ -30,57 +30,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import AppError, InputError
+from pipeline.errors import QueueFullError, TaskConflictError, TaskNotFoundError
 from pipeline.runner import Pipeline
 from pipeline.serialize import result_to_dict
-from pipeline.store import TaskRecord, TaskStore
-from pipeline.types import (
-    STEP_ORDER,
-    Checkpoint,
-    ProgressEvent,
-    StepReport,
-    StepStatus,
-    TaskRequest,
-    TaskResult,
-    TaskStatus,
-)
+from pipeline.tasks.progress import DONE, Progress, reset_steps, resume_point
+from pipeline.tasks.store import TaskRecord, TaskStore
+from pipeline.results import Checkpoint, TaskResult
+from pipeline.types import StepStatus, TaskStatus
+from pipeline.options import TaskRequest
 
-__all__ = [
-    "MAX_ATTEMPTS",
-    "QueueFullError",
-    "TaskConflictError",
-    "TaskNotFoundError",
-    "TaskService",
-]
+__all__ = ["MAX_ATTEMPTS", "TaskService"]
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # runs a task may start before an interruption counts as final
 _RETENTION_CHECK_S = 3600.0
 _TASK_ID = re.compile(r"^[0-9a-f]{32}$")
-_DONE = frozenset({StepStatus.SUCCEEDED, StepStatus.SKIPPED})
-
-
-class TaskNotFoundError(InputError):
-    """No task has this id (or it was deleted)."""
-
-    kind = "task_not_found"
-
-
-class TaskConflictError(InputError):
-    """The task is not in a state that allows this (e.g. retrying one that did not fail)."""
-
-    kind = "task_conflict"
-
-
-class QueueFullError(AppError):
-    """Too many tasks wait already; try again later."""
-
-    retryable_default = True
-    kind = "queue_full"
-
-    def __init__(self, size: int, retry_after_s: int = 30) -> None:
-        super().__init__(f"The queue is full ({size} tasks waiting); try again in a minute.")
-        self.retry_after_s = retry_after_s
 
 
 class TaskService:
@@ -249,9 +213,9 @@ class TaskService:
                     f"Only failed tasks can be retried; task {task_id} is {record.status.value}.")
             if self.queue_full():
                 raise QueueFullError(self.queue_size)
-            self.store.update(task_id, status=TaskStatus.QUEUED, steps=_reset(record.steps),
+            self.store.update(task_id, status=TaskStatus.QUEUED, steps=reset_steps(record.steps),
                               error=None, error_kind=None, finished_at=None, attempts=0,
-                              message=f"retrying from {_resume_point(record.steps)}")
+                              message=f"retrying from {resume_point(record.steps)}")
             if keys:
                 self._keys[task_id] = dict(keys)
             self._queue.put(task_id)
@@ -309,7 +273,7 @@ class TaskService:
         if claimed is None:
             return
         record, cancel = claimed
-        progress = _Progress(self.store, task_id, record.steps, self._clock)
+        progress = Progress(self.store, task_id, record.steps, self._clock)
         request = replace(record.request, keys=self._keys.get(task_id, {}))
         try:
             result = self.pipeline.run(
@@ -341,17 +305,17 @@ class TaskService:
 
     def _pause(self, task_id: str, result: TaskResult) -> None:
         """A shutdown stopped the task: keep its progress and queue it for the next start."""
-        steps = _reset(result.steps)
+        steps = reset_steps(result.steps)
         self.store.update(task_id, status=TaskStatus.QUEUED, checkpoint=result.checkpoint,
                           steps=steps, message=f"paused by a shutdown; resumes from "
-                          f"{_resume_point(steps)} on the next start")
+                          f"{resume_point(steps)} on the next start")
 
     def _fail(self, task_id: str, message: str, kind: str = "app_error") -> None:
         record = self.store.get(task_id)
         if record is None:
             return
         steps = list(record.steps)
-        at = next((i for i, s in enumerate(steps) if s.status not in _DONE), 0)
+        at = next((i for i, s in enumerate(steps) if s.status not in DONE), 0)
         steps[at] = replace(steps[at], status=StepStatus.FAILED, error=message,
                             finished_at=self._clock())
         self.store.update(task_id, status=TaskStatus.FAILED, finished_at=self._clock(),
@@ -372,62 +336,14 @@ class TaskService:
                 self._fail(task_id, f"Interrupted by a restart and {reason}; submit it again.",
                            kind="interrupted")
                 continue
-            steps = _reset(record.steps)
+            steps = reset_steps(record.steps)
             self.store.update(task_id, status=TaskStatus.QUEUED, steps=steps,
                               message=f"interrupted by a restart; resuming from "
-                              f"{_resume_point(steps)}")
+                              f"{resume_point(steps)}")
             log.info("task %s was interrupted; it resumes from %s", task_id,
-                     _resume_point(steps))
+                     resume_point(steps))
         for task_id in self.store.ids_with_status(TaskStatus.QUEUED):
             self._queue.put(task_id)
-
-
-class _Progress:
-    """Writes a running task's step changes and checkpoints to the store."""
-
-    def __init__(self, store: TaskStore, task_id: str, steps: tuple[StepReport, ...],
-                 clock) -> None:
-        self._store, self._task_id, self._clock = store, task_id, clock
-        self._steps = {s.name: s for s in steps}
-        self._current = None
-        self._last_fraction = -1.0
-
-    def event(self, event: ProgressEvent) -> None:
-        steps = None
-        if event.step is not self._current:
-            self._current = event.step
-            report = self._steps[event.step]
-            if report.status not in _DONE:
-                self._steps[event.step] = replace(report, status=StepStatus.RUNNING,
-                                                  started_at=self._clock(), error=None)
-                steps = self._ordered()
-        elif event.fraction - self._last_fraction < 0.02 and event.fraction < 1.0:
-            return
-        self._last_fraction = event.fraction
-        self._store.update(self._task_id, progress=event.fraction, message=event.message,
-                           steps=steps)
-
-    def checkpoint(self, checkpoint: Checkpoint, reports: tuple[StepReport, ...]) -> None:
-        for report in reports:
-            if report.status is not StepStatus.PENDING:
-                self._steps[report.name] = report
-        self._store.update(self._task_id, checkpoint=checkpoint, steps=self._ordered())
-
-    def _ordered(self) -> tuple[StepReport, ...]:
-        return tuple(self._steps[name] for name in STEP_ORDER)
-
-
-def _reset(steps: tuple[StepReport, ...]) -> tuple[StepReport, ...]:
-    """Keep finished steps; everything from the first unfinished one becomes pending."""
-    out, done = [], True
-    for step in steps:
-        done = done and step.status in _DONE
-        out.append(step if done else StepReport(step.name))
-    return tuple(out)
-
-
-def _resume_point(steps: tuple[StepReport, ...]) -> str:
-    return next((s.name.value for s in steps if s.status not in _DONE), STEP_ORDER[-1].value)
 
 
 def _cannot_resume(record: TaskRecord) -> str:

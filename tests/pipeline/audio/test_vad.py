@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import vad
+from pipeline.audio import vad, wav
 from pipeline.errors import ProcessingError
 
 RATE_HZ = 16000
@@ -35,11 +35,11 @@ def silence(duration_s: float) -> np.ndarray:
 
 def test_read_samples_returns_only_the_asked_range_as_floats(tmp_path):
     path = write_wav(tmp_path / "a.wav", np.concatenate([silence(1.0), tone(1.0, amplitude=0.5)]))
-    window = vad.read_samples(path, start_s=1.0, duration_s=0.5)
+    window = wav.read_samples(path, start_s=1.0, duration_s=0.5)
     assert window.dtype == np.float32
     assert len(window) == 8000
     assert np.sqrt(np.mean(window**2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.01)
-    assert not vad.read_samples(path, start_s=0.0, duration_s=0.9).any()
+    assert not wav.read_samples(path, start_s=0.0, duration_s=0.9).any()
 
 
 def test_read_samples_averages_stereo_to_mono(tmp_path):
@@ -49,12 +49,12 @@ def test_read_samples_averages_stereo_to_mono(tmp_path):
         out.setsampwidth(2)
         out.setframerate(RATE_HZ)
         out.writeframes(np.array([16384, 0] * 100, dtype="<i2").tobytes())
-    assert vad.read_samples(path) == pytest.approx(np.full(100, 0.25), abs=1e-4)
+    assert wav.read_samples(path) == pytest.approx(np.full(100, 0.25), abs=1e-4)
 
 
 def test_read_samples_past_the_end_is_empty(tmp_path):
     path = write_wav(tmp_path / "a.wav", tone(1.0))
-    assert len(vad.read_samples(path, start_s=5.0, duration_s=1.0)) == 0
+    assert len(wav.read_samples(path, start_s=5.0, duration_s=1.0)) == 0
 
 
 def test_peak_and_rms_of_a_half_scale_tone(tmp_path):
@@ -116,4 +116,4 @@ def test_a_file_that_is_not_pcm_wav_is_a_processing_error(tmp_path):
     path = tmp_path / "fake.wav"
     path.write_bytes(b"not a wav file at all")
     with pytest.raises(ProcessingError, match="fake.wav"):
-        vad.read_samples(path)
+        wav.read_samples(path)

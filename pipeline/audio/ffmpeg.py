@@ -22,12 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import (
-    EmptyAudioError,
-    NotAudioError,
-    ProcessingError,
-    TruncatedAudioError,
-)
+from pipeline.errors import EmptyAudioError, NotAudioError, ProcessingError, TruncatedAudioError
 
 __all__ = [
     "SUPPORTED_FORMATS",

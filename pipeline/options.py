@@ -1,0 +1,270 @@
+"""The one options schema of a task: every choice a user can make, parsed once at each edge.
+
+:class:`TaskOptions` lists the choices. Each field carries an :class:`OptionSpec` (its help
+text, its fixed choices, its extra command-line flags, and whether the page shows it under
+"Advanced"), so the CLI flags, the REST schema and the page's controls are all built from
+this one list. :func:`parse_options` turns raw values (form fields, JSON, argv strings) into
+normalised options: language codes, canonical ``vendor/model`` specs, known values only,
+and an :class:`~pipeline.errors.InputError` naming the field when one is wrong. Adding an
+option is one field here plus its use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.errors import AppError, InputError, UnknownVendorError
+from pipeline.languages import AUTO, normalize_language
+from pipeline.types import Role
+
+if TYPE_CHECKING:
+    from pipeline.registry import Registry
+
+__all__ = [
+    "OUTPUT_FORMATS",
+    "TIMING_MODES",
+    "OptionSpec",
+    "TaskOptions",
+    "TaskRequest",
+    "option_fields",
+    "options_from_dict",
+    "options_to_dict",
+    "parse_options",
+]
+
+TIMING_MODES = ("auto", "natural", "keep")
+OUTPUT_FORMATS = ("mp3", "wav")
+MAX_INSTRUCTIONS = 4000
+MAX_GLOSSARY_TERMS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    """How one option is offered on every surface.
+
+    Attributes:
+        help: one line saying what the option does (CLI help, REST description, page info).
+        label: the page's label for the control.
+        flags: extra command-line flags besides ``--field-name`` (e.g. ``--to``).
+        choices: the fixed values it takes (empty when the registry or free text decides).
+        advanced: the page shows it inside the "Advanced" accordion.
+    """
+
+    help: str
+    label: str
+    flags: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    advanced: bool = False
+
+
+def _spec(default: Any = dataclasses.MISSING, **spec: Any) -> Any:
+    metadata = {"spec": OptionSpec(**spec)}
+    if isinstance(default, dict):
+        return field(default_factory=dict, metadata=metadata)
+    if default is dataclasses.MISSING:
+        return field(metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOptions:
+    """Everything a user chooses about a task (normalised: codes, canonical specs).
+
+    Attributes:
+        target_language: the language to speak, as our code ("es").
+        source_language: the spoken language's code, or None to detect it.
+        stt_model: speech to text as "vendor/model", or None for ``APP_DEFAULT_STT``.
+        llm_model: translation as "vendor/model", or None for ``APP_DEFAULT_LLM``.
+        voice_vendor: a voice vendor id, or "auto" for the selection rule.
+        timing: "auto", "natural" (lines follow with natural pauses) or "keep" (each line
+            at its original time).
+        output_format: "mp3" or "wav".
+        glossary: term -> translation the translator must use.
+        instructions: notes for the translator (tone, audience, names).
+    """
+
+    target_language: str = _spec(
+        help="language to speak, as a code or a name (e.g. es, Japanese)",
+        label="Target language", flags=("--to",))
+    source_language: str | None = _spec(
+        None, help="spoken language, as a code or a name (default: detect it)",
+        label="Spoken language", flags=("--from",))
+    stt_model: str | None = _spec(
+        None, help="speech to text as VENDOR[/MODEL] (default: APP_DEFAULT_STT)",
+        label="Speech-to-text model", flags=("--stt",))
+    llm_model: str | None = _spec(
+        None, help="translation LLM as VENDOR[/MODEL] (default: APP_DEFAULT_LLM)",
+        label="Translation model (LLM)", flags=("--llm",))
+    voice_vendor: str = _spec(
+        "auto", help="voice vendor id, or auto for the selection rule", label="Voice vendor",
+        flags=("--voice",))
+    timing: str = _spec(
+        "auto", help="auto, natural (lines follow with natural pauses) or keep (each line at "
+        "its original time; auto keeps it above 30 s)", label="Timing", choices=TIMING_MODES,
+        advanced=True)
+    output_format: str = _spec(
+        "mp3", help="format of the dubbed audio", label="Audio format", choices=OUTPUT_FORMATS)
+    glossary: Mapping[str, str] = _spec(
+        {}, help='terms the translator must use, as JSON: {"term": "translation"}',
+        label="Glossary", advanced=True)
+    instructions: str = _spec(
+        "", help="notes for the translator (tone, audience, names)",
+        label="Instructions for the translator", advanced=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRequest:
+    """One task: its input, its options, and the keys given for this request only.
+
+    ``keys`` maps an environment variable name (e.g. ``FISH_API_KEY``) to a key that
+    serves this task's run only; it is never stored.
+    """
+
+    input_path: Path
+    options: TaskOptions
+    clone_path: Path | None = None
+    keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, input_path: Path, *, clone_path: Path | None = None,
+           keys: Mapping[str, str] | None = None, **options: Any) -> TaskRequest:
+        """A request with options given by name (already normalised; see :func:`parse_options`)."""
+        return cls(Path(input_path), TaskOptions(**options), clone_path, dict(keys or {}))
+
+
+def option_fields() -> tuple[tuple[str, OptionSpec], ...]:
+    """Every option's name and spec, in schema order."""
+    return tuple((f.name, f.metadata["spec"]) for f in dataclasses.fields(TaskOptions))
+
+
+def _text(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float):
+        raise InputError(f"{name} must be text.", param=name)
+    return str(value).strip()
+
+
+def _language(value: Any, name: str, registry: Registry | None) -> str | None:
+    code = normalize_language(_text(value, name), allow_auto=name == "source_language")
+    return None if code == AUTO else code
+
+
+def _model(role: Role) -> Callable[[Any, str, Registry | None], str | None]:
+    def parse(value: Any, name: str, registry: Registry | None) -> str | None:
+        spec = _text(value, name)
+        if spec.lower() in ("", AUTO, "default"):
+            return None
+        if registry is None:
+            return spec
+        info, model = registry.parse_spec(spec, role)
+        return f"{info.id}/{model}"
+    return parse
+
+
+def _voice(value: Any, name: str, registry: Registry | None) -> str:
+    vendor = _text(value, name).lower() or AUTO
+    if vendor == AUTO or registry is None:
+        return vendor
+    voices = [v.id for v in registry.voice_vendors()]
+    if vendor not in voices:
+        raise UnknownVendorError(f"Unknown voice vendor {vendor!r}. Valid: auto, "
+                                 f"{', '.join(voices)}.")
+    return vendor
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[Any, str, Registry | None], str]:
+    def parse(value: Any, name: str, registry: Registry | None) -> str:
+        picked = _text(value, name).lower() or choices[0]
+        if picked not in choices:
+            raise InputError(f"{name} must be one of {', '.join(choices)}; got {picked!r}.")
+        return picked
+    return parse
+
+
+def _glossary(value: Any, name: str, registry: Registry | None) -> dict[str, str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError:
+            raise InputError(f"{name} must be a JSON object of term -> translation.") from None
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise InputError(f"{name} must be an object of term -> translation (both text).")
+    if len(value) > MAX_GLOSSARY_TERMS:
+        raise InputError(f"{name} may hold at most {MAX_GLOSSARY_TERMS} terms.")
+    return {k.strip(): v.strip() for k, v in value.items() if k.strip()}
+
+
+def _instructions(value: Any, name: str, registry: Registry | None) -> str:
+    text = _text(value, name)
+    if len(text) > MAX_INSTRUCTIONS:
+        raise InputError(f"{name} may be at most {MAX_INSTRUCTIONS} characters.")
+    return text
+
+
+_PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
+    "target_language": _language,
+    "source_language": _language,
+    "stt_model": _model(Role.TRANSCRIBE),
+    "llm_model": _model(Role.TRANSLATE),
+    "voice_vendor": _voice,
+    "timing": _choice(TIMING_MODES),
+    "output_format": _choice(OUTPUT_FORMATS),
+    "glossary": _glossary,
+    "instructions": _instructions,
+}
+
+
+def parse_options(raw: Mapping[str, Any], registry: Registry | None = None) -> TaskOptions:
+    """Read raw option values into normalised :class:`TaskOptions`.
+
+    Args:
+        raw: option name -> value as given (strings from forms and argv, or JSON values);
+            missing names take their defaults, ``None`` counts as missing.
+        registry: when given, vendor and model names are checked against it and written
+            as canonical ``vendor/model`` specs.
+
+    Raises:
+        InputError: an unknown option, a missing target language, or a bad value; its
+            ``param`` names the option.
+    """
+    names = {name for name, _ in option_fields()}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise InputError(f"Unknown option {unknown[0]!r}. Options: {', '.join(sorted(names))}.",
+                         param=unknown[0])
+    if not _text(raw.get("target_language"), "target_language"):
+        raise InputError("Pick a target language (a code such as 'es' or a name).",
+                         param="target_language")
+    values: dict[str, Any] = {}
+    for name, parse in _PARSERS.items():
+        if raw.get(name) is None:
+            continue
+        try:
+            values[name] = parse(raw[name], name, registry)
+        except AppError as exc:
+            exc.param = exc.param or name
+            raise
+    return TaskOptions(**values)
+
+
+def options_to_dict(options: TaskOptions) -> dict[str, Any]:
+    """The options as JSON-ready data (what stores keep and responses echo)."""
+    data = {f.name: getattr(options, f.name) for f in dataclasses.fields(TaskOptions)}
+    data["glossary"] = dict(options.glossary)
+    return data
+
+
+def options_from_dict(data: Mapping[str, Any]) -> TaskOptions:
+    """Options written by :func:`options_to_dict` (unknown names from newer versions are
+    ignored; missing ones take their defaults)."""
+    names = {f.name for f in dataclasses.fields(TaskOptions)}
+    return TaskOptions(**{k: v for k, v in data.items() if k in names})
