@@ -161,7 +161,8 @@ def _plan(args: argparse.Namespace, pipeline: Pipeline, out: TextIO) -> int:
         if not args.input.is_file():
             raise InputError(f"{args.input} does not exist or is not a file.")
         duration_s = audio.probe(args.input).duration_s
-    plan = pipeline.plan(_request(args), duration_s)
+    request = _request(args)
+    plan = pipeline.plan(request.options, request.keys, duration_s)
     if args.json:
         out.write(json.dumps(plan_to_dict(plan), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -86,6 +86,9 @@ class TaskOptions:
         output_format: "mp3" or "wav".
         glossary: term -> translation the translator must use.
         instructions: notes for the translator (tone, audience, names).
+        text_only: stop after the translation (voice_clone and text_to_speech are skipped).
+        speech_translation_model: a direct speech translation model as "vendor/model"
+            (speech in, translated text out); None transcribes, then translates.
     """
 
     target_language: str = _spec(
@@ -115,6 +118,13 @@ class TaskOptions:
     instructions: str = _spec(
         "", help="notes for the translator (tone, audience, names)",
         label="Instructions for the translator", advanced=True)
+    text_only: bool = _spec(
+        False, help="stop after the translation: transcript, translation and subtitles, "
+        "no voice", label="Text only (no voice)", advanced=True)
+    speech_translation_model: str | None = _spec(
+        None, help="translate the speech directly with this VENDOR[/MODEL] (one call, no "
+        "separate transcript), e.g. openai/whisper-1 (into English)",
+        label="Direct speech translation", advanced=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,19 +132,24 @@ class TaskRequest:
     """One task: its input, its options, and the keys given for this request only.
 
     ``keys`` maps an environment variable name (e.g. ``FISH_API_KEY``) to a key that
-    serves this task's run only; it is never stored.
+    serves this task's run only; it is never stored. ``input_name`` is the name the user
+    knows the input by (the uploaded file's name, or the URL's last part): messages about
+    the input use it, never the stored file's name.
     """
 
     input_path: Path
     options: TaskOptions
     clone_path: Path | None = None
     keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    input_name: str = ""
 
     @classmethod
     def of(cls, input_path: Path, *, clone_path: Path | None = None,
-           keys: Mapping[str, str] | None = None, **options: Any) -> TaskRequest:
+           keys: Mapping[str, str] | None = None, input_name: str = "",
+           **options: Any) -> TaskRequest:
         """A request with options given by name (already normalised; see :func:`parse_options`)."""
-        return cls(Path(input_path), TaskOptions(**options), clone_path, dict(keys or {}))
+        return cls(Path(input_path), TaskOptions(**options), clone_path, dict(keys or {}),
+                   input_name)
 
 
 def option_fields() -> tuple[tuple[str, OptionSpec], ...]:
@@ -187,6 +202,17 @@ def _choice(choices: tuple[str, ...]) -> Callable[[Any, str, Registry | None], s
     return parse
 
 
+def _flag(value: Any, name: str, registry: Registry | None) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value, name).lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise InputError(f"{name} must be true or false; got {text!r}.")
+
+
 def _glossary(value: Any, name: str, registry: Registry | None) -> dict[str, str]:
     if isinstance(value, str):
         try:
@@ -220,6 +246,8 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "output_format": _choice(OUTPUT_FORMATS),
     "glossary": _glossary,
     "instructions": _instructions,
+    "text_only": _flag,
+    "speech_translation_model": _model(Role.SPEECH_TRANSLATE),
 }
 
 

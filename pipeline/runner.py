@@ -25,22 +25,24 @@ import os
 import shutil
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import audio, timing
+from pipeline.audio.reference import pick_reference
 from pipeline.errors import AppError, InputError, TaskCanceledError
 from pipeline.flow import Flow
 from pipeline.limits import VendorLimits
+from pipeline.options import TaskOptions, TaskRequest
 from pipeline.planning import Plan, make_plan
-from pipeline.audio.reference import pick_reference
+from pipeline.results import Checkpoint, CostEstimate, SubtitleFile, TaskResult
 from pipeline.retry import RetryPolicy
 from pipeline.settings import Settings
 from pipeline.synthesis import OUTPUT_RATE_HZ
 from pipeline.tracking import ProgressCallback, StepTracker
 from pipeline.transcribing import CHUNK_MAX_S, HEAD_S, STT_RATE_HZ
-from pipeline.results import Checkpoint, CostEstimate, SubtitleFile, TaskResult
 from pipeline.types import (
     DecodedAudio,
     ProgressEvent,
@@ -50,9 +52,8 @@ from pipeline.types import (
     TaskStatus,
     VoiceReference,
 )
-from pipeline.options import TaskRequest
-from pipeline.work import CheckpointCallback, PartialAudioCallback, Work
 from pipeline.vendor_api import VoiceReleaser
+from pipeline.work import CheckpointCallback, PartialAudioCallback, Work
 
 if TYPE_CHECKING:
     from pipeline.registry import Registry
@@ -93,13 +94,20 @@ class Pipeline:
         self.audio_workers = audio_workers or max(1, min(4, os.cpu_count() or 1))
         self.limits = VendorLimits()
 
-    def plan(self, request: TaskRequest, duration_s: float | None = None) -> Plan:
-        """What ``request`` would run, and why; no vendor is called."""
+    def plan(self, options: TaskOptions, keys: Mapping[str, str] | None = None,
+             duration_s: float | None = None) -> Plan:
+        """What a task with ``options`` would run, and why; no vendor is called.
+
+        Args:
+            options: the task's options.
+            keys: keys given with the request, by variable name.
+            duration_s: the input's length, for the estimate (None: one minute).
+        """
         return make_plan(
             self.registry, self.settings,
-            target_language=request.options.target_language, source_language=request.options.source_language,
-            voice_vendor=request.options.voice_vendor, stt=request.options.stt_model, llm=request.options.llm_model,
-            keys=request.keys, duration_s=duration_s,
+            target_language=options.target_language, source_language=options.source_language,
+            voice_vendor=options.voice_vendor, stt=options.stt_model, llm=options.llm_model,
+            keys=keys or {}, duration_s=duration_s,
         )
 
     def run(
@@ -171,7 +179,7 @@ class Pipeline:
     def _initialize(self, work: Work, tracker: StepTracker, flow: Flow) -> None:
         request = work.request
         tracker.start(StepName.INITIALIZATION, "Checking the audio")
-        work.plan = self.plan(request)
+        work.plan = self.plan(request.options, request.keys)
         work.plan.require_runnable()
         if request.options.output_format not in OUTPUT_FORMATS:
             raise InputError(f"Output format must be one of {', '.join(OUTPUT_FORMATS)}.")
@@ -179,7 +187,7 @@ class Pipeline:
         reuse = work.reuse
         if _exists(reuse.decoded) and reuse.reference and reuse.reference.path.is_file():
             work.decoded, work.reference = reuse.decoded, reuse.reference
-            work.plan = self.plan(request, work.decoded.duration_s)
+            work.plan = self.plan(request.options, request.keys, work.decoded.duration_s)
             work.mode = timing.resolve_mode(request.options.timing, work.decoded.duration_s)
             work.warnings.extend(work.reference.warnings)
             tracker.succeed(StepName.INITIALIZATION, "reused the checked audio and voice reference",
@@ -193,7 +201,7 @@ class Pipeline:
         else:
             work.decoded = audio.decode(request.input_path, work.folder / "input.wav",
                                         sample_rate_hz=STT_RATE_HZ, **limits)
-        work.plan = plan = self.plan(request, work.decoded.duration_s)
+        work.plan = plan = self.plan(request.options, request.keys, work.decoded.duration_s)
         work.mode = timing.resolve_mode(request.options.timing, work.decoded.duration_s)
         if reuse.transcript is None:
             flow.transcribe_rest()

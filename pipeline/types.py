@@ -66,6 +66,7 @@ class Role(str, enum.Enum):
     TRANSLATE = "translate"
     CLONE = "clone"
     SPEAK = "speak"
+    SPEECH_TRANSLATE = "speech_translate"  # speech in, translated text out, in one call
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ __all__ = [
     "Availability",
     "Price",
     "PriceUnit",
+    "SpeechTranslator",
     "Synthesizer",
     "Transcriber",
     "Translator",
@@ -59,6 +60,17 @@ class Translator(Protocol):
         context: TranslationContext,
     ) -> Translation:
         """Return one translated segment per input segment, with the same times."""
+        ...
+
+
+@runtime_checkable
+class SpeechTranslator(Protocol):
+    """Speech in one language to text in another, in one call (direct speech translation)."""
+
+    def translate_speech(self, audio: DecodedAudio, target_language: str,
+                         context: TranslationContext) -> Translation:
+        """Return the translated text as segments (timed when the vendor gives times;
+        ``source_language`` is "" when the vendor does not say)."""
         ...
 
 

@@ -105,7 +105,8 @@ def check_fields(service: TaskService, fields: TaskFields, keys: dict[str, str],
     if fields.voice_vendor.lower() not in ("auto", *voices):
         raise ApiError(400, f"Unknown voice vendor {fields.voice_vendor!r}. Valid: auto, "
                        f"{', '.join(voices)}.", param="voice_vendor", code=UnknownVendorError.kind)
-    plan = _checked(None, lambda: service.pipeline.plan(_request(fields, Path("."), None, keys),
+    request = _request(fields, Path("."), None, keys)
+    plan = _checked(None, lambda: service.pipeline.plan(request.options, request.keys,
                                                         duration_s))
     if not require_runnable:
         return plan

@@ -158,7 +158,7 @@ def plan_markdown(pipeline: Pipeline, *, source_language: str, target_language: 
                              voice_vendor=voice_vendor or "auto", stt_model=stt or None,
                              llm_model=llm or None, keys=dict(keys))
     try:
-        plan = pipeline.plan(request)
+        plan = pipeline.plan(request.options, request.keys)
     except AppError as exc:
         return f"⚠️ {exc.message}"
     auto_voice = (voice_vendor or "auto") == "auto"

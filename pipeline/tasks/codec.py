@@ -164,6 +164,7 @@ def request_to_dict(request: TaskRequest) -> Json:
     return {
         "input_path": str(request.input_path),
         "clone_path": str(request.clone_path) if request.clone_path else None,
+        "input_name": request.input_name,
         "options": options_to_dict(request.options),
     }
 
@@ -176,7 +177,7 @@ def request_from_dict(data: Mapping[str, Any]) -> TaskRequest:
     (or by earlier versions, which kept the options beside the paths)."""
     options = data.get("options")
     if options is None:
-        skip = {"input_path", "clone_path"}
+        skip = {"input_path", "clone_path", "input_name"}
         options = {_OLD_NAMES.get(k, k): v for k, v in data.items() if k not in skip}
     return TaskRequest(Path(data["input_path"]), options_from_dict(options),
-                       _path(data.get("clone_path")))
+                       _path(data.get("clone_path")), input_name=str(data.get("input_name") or ""))
