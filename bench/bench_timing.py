@@ -39,10 +39,10 @@ import numpy as np
 
 from bench import fake_vendors
 from pipeline.audio.ffmpeg import ffmpeg_path
+from pipeline.options import TaskRequest
 from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
-from pipeline.options import TaskRequest
 from pipeline.types import TaskStatus
 from vendors.registry import default_registry
 

@@ -9,21 +9,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from pipeline import audio
 from pipeline.errors import AppError, ConfigurationError, InputError
 from pipeline.languages import LANGUAGES, language_name
+from pipeline.options import TaskRequest
 from pipeline.planning import Plan
+from pipeline.results import TaskResult
 from pipeline.runner import Pipeline, copy_output, copy_subtitles
 from pipeline.serialize import plan_to_dict, result_to_dict
 from pipeline.settings import Settings
 from pipeline.types import STEP_ORDER, ProgressEvent, TaskStatus
-from pipeline.options import TaskRequest
-from pipeline.results import TaskResult
 
 if TYPE_CHECKING:
     from pipeline.registry import Registry

@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pipeline.errors import InputError
+from pipeline.options import TaskRequest
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.types import ProgressEvent, StepName, StepStatus, TaskStatus
-from pipeline.options import TaskRequest
 
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pipeline.errors import InputError
+from pipeline.options import TaskRequest
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.types import Segment, StepName, StepStatus
-from pipeline.options import TaskRequest
 
 __all__ = ["ReuseSummary", "edit_checkpoint", "reusable_checkpoint", "reuse_summary",
            "spoken_segments"]

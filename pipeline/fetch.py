@@ -28,12 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from pipeline.errors import (
-    AudioTooLargeError,
-    EmptyAudioError,
-    InputError,
-    NotAudioError,
-)
+from pipeline.errors import AudioTooLargeError, EmptyAudioError, InputError, NotAudioError
 
 __all__ = [
     "MAX_REDIRECTS",

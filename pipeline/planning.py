@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from pipeline.errors import ConfigurationError, MissingKeyError, UnsupportedLanguageError
 from pipeline.languages import AUTO, language_name, normalize_language
 from pipeline.pricing import cost_line, estimate_usage
+from pipeline.results import CostEstimate, VendorChoice
 from pipeline.selection import choose_voice_vendor
 from pipeline.settings import Settings
-from pipeline.results import CostEstimate, VendorChoice
 from pipeline.types import Role
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pipeline.languages import language_name
-from pipeline.types import Role
 from pipeline.results import VendorChoice
+from pipeline.types import Role
 from pipeline.vendor_api import Availability, VendorInfo
 
 __all__ = ["AUTO_VOICE", "choose_voice_vendor", "rule_vendor_for"]

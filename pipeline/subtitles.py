@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.results import SegmentTiming, SubtitleFile
 from pipeline.segmentation import split_text
 from pipeline.types import Segment
-from pipeline.results import SegmentTiming, SubtitleFile
 
 __all__ = [
     "LINE_CHARACTERS",
@@ -26,6 +26,7 @@ __all__ = [
     "to_srt",
     "to_vtt",
     "write_subtitles",
+    "original_timings",
     "write_task_subtitles",
 ]
 
@@ -144,6 +145,13 @@ def write_subtitles(folder: Path, kind: str, language: str,
     srt.write_text(to_srt(cues), encoding="utf-8")
     vtt.write_text(to_vtt(cues), encoding="utf-8")
     return (SubtitleFile(kind, language, "srt", srt), SubtitleFile(kind, language, "vtt", vtt))
+
+
+def original_timings(segments: Sequence[Segment]) -> tuple[SegmentTiming, ...]:
+    """Timings that leave every line where it is in the original (subtitles for a task
+    with no dub, shown over the original recording)."""
+    return tuple(SegmentTiming(i, s.start_s, s.end_s, s.start_s, s.duration_s, s.duration_s)
+                 for i, s in enumerate(segments))
 
 
 def write_task_subtitles(

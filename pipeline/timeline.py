@@ -10,8 +10,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline.types import Segment
 from pipeline.results import TaskResult
+from pipeline.types import Segment
 
 __all__ = ["Lane", "Span", "Timeline", "build_timeline", "nice_ticks", "timeline_for"]
 

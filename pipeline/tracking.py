@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from pipeline.errors import TaskCanceledError
-from pipeline.types import STEP_ORDER, ProgressEvent, StepName, StepStatus
 from pipeline.results import StepReport
+from pipeline.types import STEP_ORDER, ProgressEvent, StepName, StepStatus
 
-__all__ = ["ProgressCallback", "StepTracker"]
+__all__ = ["ProgressCallback", "StepTracker", "forward_only"]
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -90,3 +90,16 @@ class StepTracker:
     def fail(self, name: StepName, message: str) -> None:
         """Mark ``name`` failed with a user-facing message."""
         self._set(name, status=StepStatus.FAILED, finished_at=self._clock(), error=message)
+
+
+def forward_only(on_progress: ProgressCallback) -> ProgressCallback:
+    """Pass progress on with an overall fraction that never goes back (steps overlap)."""
+    lock, furthest = threading.Lock(), [0.0]
+
+    def forward(event: ProgressEvent) -> None:
+        with lock:
+            furthest[0] = max(furthest[0], event.fraction)
+            event = replace(event, fraction=furthest[0])
+        on_progress(event)
+
+    return forward

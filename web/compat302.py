@@ -16,8 +16,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.tasks.store import TaskRecord
 from pipeline.tasks.service import TaskService
+from pipeline.tasks.store import TaskRecord
 from pipeline.types import TaskStatus
 from web.auth import request_keys
 from web.errors import ApiError

@@ -22,13 +22,15 @@ from pipeline.errors import (
     ConfigurationError,
     InputError,
     NotAudioError,
+    QueueFullError,
+    TaskConflictError,
+    TaskNotFoundError,
     UnknownLanguageError,
     VendorError,
     VendorRateLimitError,
     VendorTimeoutError,
 )
 from pipeline.languages import LANGUAGES
-from pipeline.errors import QueueFullError, TaskConflictError, TaskNotFoundError
 
 __all__ = ["ApiError", "error_response", "install_error_handlers", "message_for", "retry_after",
            "status_for"]

@@ -81,10 +81,8 @@ def _synthesise(pipeline: Pipeline, voice_info: VendorInfo, script: Script, path
     if path.is_file() and path.stat().st_size > 0:
         return True
     try:
-        model = voice_info.default_model(Role.SPEAK)
-        speaker = pipeline.registry.build(voice_info, Role.SPEAK, model, {}, pipeline.settings)
-        spoken = speaker.speak(script.text, Voice(voice_info.id, profile=dict(_SPEAKER)),
-                               script.language)
+        spoken = pipeline.say(script.text, script.language,
+                              Voice(voice_info.id, profile=dict(_SPEAKER)))
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         partial.write_bytes(spoken.data)

@@ -22,25 +22,22 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import (
-    JSONResponse,
-    PlainTextResponse,
-    Response,
-    StreamingResponse,
-)
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
-from pipeline.errors import AppError
+from pipeline.errors import AppError, QueueFullError
 from pipeline.languages import language_name
+from pipeline.options import TaskRequest
 from pipeline.runner import Pipeline
 from pipeline.subtitles import Cue, to_srt, to_vtt
-from pipeline.errors import QueueFullError
 from web.errors import status_for
 from web.inputs import store_upload
-from web.speech_text import Prepared, SpeechText, prepare, run
+from web.speech_text import SpeechText, speech_request, speech_text_of
 
 __all__ = ["build_openai_router", "render", "sse_events"]
 
@@ -103,6 +100,15 @@ def _error_event(error: AppError) -> str:
                              "param": None, "code": error.kind}})
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One checked request: what to run and whether to translate."""
+
+    request: TaskRequest
+    translate: bool
+    folder: Path
+
+
 class _Runner:
     """Runs the text steps for one request, bounded across requests."""
 
@@ -110,18 +116,36 @@ class _Runner:
         self.pipeline = pipeline
         self.slots = threading.BoundedSemaphore(pipeline.settings.queue_size)
 
-    def scratch(self):
+    def scratch(self) -> Path:
         return self.pipeline.settings.data_dir / "scratch" / uuid.uuid4().hex
 
     def acquire(self) -> None:
         if not self.slots.acquire(blocking=False):
             raise QueueFullError(self.pipeline.settings.queue_size)
 
-    def prepare(self, upload: UploadFile, folder, **options: Any) -> Prepared:
-        path = store_upload(upload.file, folder, "upload", self.pipeline.settings)
-        return prepare(self.pipeline, path, folder, **options)
+    def prepare(self, upload: UploadFile, folder: Path, *, translate: bool,
+                **options: Any) -> _Call:
+        """Store the upload and check the request (no vendor is called, nothing decoded).
 
-    def stream(self, prepared: Prepared, model: str) -> Iterator[str]:
+        Raises:
+            AppError: a bad field, a missing key, or a file that is not audio.
+        """
+        path = store_upload(upload.file, folder, "upload", self.pipeline.settings)
+        request = speech_request(self.pipeline, path, input_name=upload.filename or "",
+                                 **options)
+        self.pipeline.check(request)
+        return _Call(request, translate, folder)
+
+    def answer(self, call: _Call, cancel: threading.Event | None = None) -> SpeechText:
+        """Run the text steps; the text view of the result.
+
+        Raises:
+            AppError: the run failed, with the reason.
+        """
+        result = self.pipeline.speech_text(call.request, translate=call.translate, cancel=cancel)
+        return speech_text_of(result, call.translate)
+
+    def stream(self, call: _Call, model: str) -> Iterator[str]:
         """Start the work now (it cleans up after itself), and return its event stream."""
         done: queue.Queue[SpeechText | AppError] = queue.Queue()
         cancel = threading.Event()
@@ -129,20 +153,20 @@ class _Runner:
         def work() -> None:
             outcome: SpeechText | AppError
             try:
-                outcome = run(self.pipeline, prepared, cancel)
+                outcome = self.answer(call, cancel)
             except AppError as exc:
                 outcome = exc
             except Exception:  # a bug must still end the stream cleanly
                 log.exception("speech to text crashed")
                 outcome = AppError("Internal error while translating; it has been logged.")
             finally:
-                self.release(prepared.folder)
+                self.release(call.folder)
             done.put(outcome)
 
         threading.Thread(target=work, name="speech-text", daemon=True).start()
         return _events(done, cancel, model)
 
-    def release(self, folder) -> None:
+    def release(self, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         self.slots.release()
 
@@ -177,17 +201,17 @@ def build_openai_router(pipeline: Pipeline) -> APIRouter:
         runner.acquire()
         folder = runner.scratch()
         try:
-            prepared = await run_in_threadpool(runner.prepare, upload, folder, model=model,
-                                               **options)
+            call = await run_in_threadpool(runner.prepare, upload, folder, model=model,
+                                           translate=task == "translate", **options)
         except BaseException:
             runner.release(folder)
             raise
         if stream:
-            return StreamingResponse(runner.stream(prepared, model),
+            return StreamingResponse(runner.stream(call, model),
                                      media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
         try:
-            result = await run_in_threadpool(run, pipeline, prepared)
+            result = await run_in_threadpool(runner.answer, call)
         finally:
             runner.release(folder)
         return render(result, response_format, task)

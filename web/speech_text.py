@@ -15,26 +15,16 @@ names what runs, in the same terms as the rest of the app:
 
 from __future__ import annotations
 
-import math
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import audio
-from pipeline.chunking import transcribe_in_chunks
-from pipeline.errors import (
-    InputError,
-    MissingKeyError,
-    UnknownVendorError,
-    VendorResponseError,
-)
-from pipeline.planning import Plan, make_plan
-from pipeline.retry import call_with_retry
-from pipeline.runner import STT_RATE_HZ, Pipeline
-from pipeline.types import DecodedAudio, Role, Transcript, Translation, TranslationContext
-from pipeline.results import VendorChoice
+from pipeline.errors import AppError, UnknownVendorError
+from pipeline.options import TaskRequest, parse_options
+from pipeline.results import TaskResult, VendorChoice
+from pipeline.runner import Pipeline
+from pipeline.types import Role, Transcript, Translation
 
-__all__ = ["MODEL_PRESETS", "Prepared", "SpeechText", "prepare", "resolve_model", "run"]
+__all__ = ["MODEL_PRESETS", "SpeechText", "resolve_model", "speech_request", "speech_text_of"]
 
 MODEL_PRESETS = ("auto", "default")
 
@@ -100,118 +90,35 @@ def resolve_model(pipeline: Pipeline, model: str | None) -> tuple[str | None, st
         "'openai/whisper-1+anthropic/claude-haiku-4-5-20251001'.")
 
 
-def _require(choice: VendorChoice) -> None:
-    if choice.runnable:
-        return
-    if choice.missing:
-        raise MissingKeyError(choice.vendor, choice.missing)
-    raise InputError(f"{choice.vendor} cannot run here: {choice.reason}")
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Checked audio and the vendors that will run, before any vendor is called."""
-
-    plan: Plan
-    decoded: DecodedAudio
-    folder: Path
-    translate: bool
-    instructions: str = ""
-    keys: dict[str, str] = field(default_factory=dict, repr=False)
-
-
-def prepare(
-    pipeline: Pipeline,
-    path: Path,
-    folder: Path,
-    *,
-    model: str | None,
-    target_language: str | None,
-    source_language: str | None = None,
-    instructions: str = "",
-    keys: dict[str, str] | None = None,
-) -> Prepared:
-    """Check the choices and decode ``path``; ``target_language`` None = transcription only.
-
-    Every check the task pipeline makes applies here too (size, format, length, silence,
-    languages, vendors, keys).
+def speech_request(pipeline: Pipeline, path: Path, *, model: str | None,
+                   target_language: str | None, source_language: str | None = None,
+                   instructions: str = "", keys: dict[str, str] | None = None,
+                   input_name: str = "") -> TaskRequest:
+    """The request a speech-to-text call describes (``target_language`` None: transcribe
+    only, in the spoken language).
 
     Raises:
-        AppError: bad input or a missing key, with its message.
+        AppError: an unknown model or language, with its message and field.
     """
-    keys = dict(keys or {})
     stt, llm = resolve_model(pipeline, model)
-    plan = make_plan(pipeline.registry, pipeline.settings,
-                     target_language=target_language or source_language or "en",
-                     source_language=source_language, stt=stt, llm=llm, keys=keys)
-    _require(plan.transcriber)
-    if target_language and plan.translator is not None:
-        _require(plan.translator)
-    settings = pipeline.settings
-    decoded = audio.decode(path, folder / "input.wav", sample_rate_hz=STT_RATE_HZ,
-                           max_duration_s=settings.max_duration_s,
-                           max_bytes=settings.max_upload_bytes)
-    return Prepared(plan, decoded, folder, bool(target_language), instructions, keys)
+    raw = {"target_language": target_language or source_language or "en",
+           "source_language": source_language, "stt_model": stt, "llm_model": llm,
+           "instructions": instructions, "text_only": True}
+    options = parse_options(raw, pipeline.registry)
+    return TaskRequest(path, options, keys=dict(keys or {}), input_name=input_name)
 
 
-def run(pipeline: Pipeline, prepared: Prepared,
-        cancel: threading.Event | None = None) -> SpeechText:
-    """Transcribe the prepared audio, then translate it unless it is already in the target.
+def speech_text_of(result: TaskResult, translate: bool) -> SpeechText:
+    """The text view of a finished run.
 
     Raises:
-        AppError: no speech found, or a vendor failure, with its message.
+        AppError: the run failed, with the reason.
     """
-    plan, keys = prepared.plan, prepared.keys
-    adapters: list[object] = []
-    translator_choice = plan.translator if prepared.translate else None
-    try:
-        transcript = _transcribe(pipeline, plan, prepared.decoded, prepared.folder, keys,
-                                 adapters, cancel)
-        source = transcript.language or plan.source_language
-        translation = None
-        if translator_choice is not None and source != plan.target_language:
-            translation = _translate(pipeline, translator_choice, transcript, source,
-                                     plan.target_language, prepared.instructions, keys,
-                                     adapters, cancel)
-    finally:
-        for adapter in adapters:
-            close = getattr(adapter, "close", None)
-            if callable(close):
-                close()
-    choices = (plan.transcriber,) + ((translator_choice,) if translation else ())
-    target = plan.target_language if prepared.translate else transcript.language
-    return SpeechText(transcript, translation, target, prepared.decoded.duration_s, choices)
-
-
-def _transcribe(pipeline, plan, decoded, folder, keys, adapters, cancel) -> Transcript:
-    choice = plan.transcriber
-    info = pipeline.registry.get(choice.vendor)
-    adapter = pipeline.registry.build(info, Role.TRANSCRIBE, choice.model, keys, pipeline.settings)
-    adapters.append(adapter)
-    transcriber = pipeline.limits.gate(info.id, info.max_concurrency, adapter)
-    transcript = transcribe_in_chunks(
-        transcriber, decoded, plan.source_language or None, folder / "chunks",
-        max_chunk_s=info.max_audio_s or math.inf, policy=pipeline.retry,
-        concurrency=info.max_concurrency, cancel=cancel)
-    if not transcript.text.strip() or not transcript.segments:
-        raise InputError("No speech was recognised in the audio; check that it holds clear "
-                         "speech, or give its language.")
-    return transcript
-
-
-def _translate(pipeline, choice, transcript, source, target, instructions, keys, adapters,
-               cancel) -> Translation:
-    info = pipeline.registry.get(choice.vendor)
-    adapter = pipeline.registry.build(info, Role.TRANSLATE, choice.model, keys, pipeline.settings)
-    adapters.append(adapter)
-    translator = pipeline.limits.gate(info.id, info.max_concurrency, adapter)
-    segments = transcript.segments
-    context = TranslationContext(instructions=instructions,
-                                 max_duration_s=tuple(s.duration_s for s in segments))
-    translation = call_with_retry(
-        lambda: translator.translate(segments, source, target, context), pipeline.retry,
-        cancel=cancel, what=f"{choice.vendor} translation")
-    if len(translation.segments) != len(segments):
-        raise VendorResponseError(choice.vendor, f"returned {len(translation.segments)} "
-                                  f"segments for {len(segments)}; try again or pick another model.")
-    return translation
+    if result.failure is not None or result.transcript is None:
+        raise result.failure or AppError("Nothing was transcribed.")
+    translation = result.translation if translate else None
+    target = result.target_language if translate else result.transcript.language
+    choices = tuple(c for c in result.choices
+                    if c.role is Role.TRANSCRIBE or (translation and c.role is Role.TRANSLATE))
+    return SpeechText(result.transcript, translation, target, result.input_duration_s or 0.0,
+                      choices)

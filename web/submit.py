@@ -14,16 +14,15 @@ from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline import timing
-from pipeline.errors import AppError, UnknownVendorError
+from pipeline.dub import timing
+from pipeline.errors import AppError, QueueFullError, UnknownVendorError
 from pipeline.languages import normalize_language
+from pipeline.options import TaskRequest
 from pipeline.planning import Plan
 from pipeline.serialize import plan_to_dict
-from pipeline.tasks.store import TaskRecord
-from pipeline.errors import QueueFullError
 from pipeline.tasks.service import TaskService
+from pipeline.tasks.store import TaskRecord
 from pipeline.types import Role
-from pipeline.options import TaskRequest
 from web.errors import ApiError, message_for, retry_after, status_for
 from web.inputs import Fetcher, fetch_input, store_upload
 

@@ -12,8 +12,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from pipeline.serialize import plan_to_dict
 from pipeline.errors import TaskConflictError
+from pipeline.serialize import plan_to_dict
 from pipeline.tasks.service import TaskService
 from pipeline.types import TaskStatus
 from web.auth import request_keys

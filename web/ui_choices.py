@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import AppError
 from pipeline.languages import AUTO, LANGUAGES, language_name
-from pipeline.types import Role
 from pipeline.options import TaskRequest
 from pipeline.results import VendorChoice
+from pipeline.types import Role
 
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline

@@ -18,12 +18,12 @@ import gradio as gr
 from pipeline.editing import edit_checkpoint, reusable_checkpoint, reuse_summary
 from pipeline.errors import AppError
 from pipeline.languages import AUTO
+from pipeline.options import TaskRequest
+from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
 from pipeline.serialize import result_to_dict
 from pipeline.timeline import timeline_for
-from pipeline.results import Checkpoint, TaskResult
 from pipeline.types import Role, TaskStatus
-from pipeline.options import TaskRequest
 from web.ui_choices import model_choices, plan_markdown, voice_choices
 from web.ui_format import (
     canceled_banner,

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from pipeline.types import STEP_ORDER, ProgressEvent, StepName, StepStatus
 from pipeline.results import StepReport
+from pipeline.types import STEP_ORDER, ProgressEvent, StepName, StepStatus
 
 __all__ = ["CancelBoard", "LiveRun", "StepBoard"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.results import TaskResult
 from pipeline.serialize import result_to_dict
 from pipeline.tasks.store import TaskRecord
 from pipeline.types import StepStatus
-from pipeline.results import TaskResult
 
 __all__ = ["task_links", "task_summary", "task_view"]
 

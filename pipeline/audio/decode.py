@@ -48,6 +48,7 @@ def decode(
     channels: int = 1,
     max_duration_s: float | None = None,
     max_bytes: int | None = None,
+    name: str = "",
 ) -> DecodedAudio:
     """Check an uploaded file and decode it to a 16-bit PCM WAV (resampled, downmixed).
 
@@ -62,6 +63,8 @@ def decode(
         channels: output channel count.
         max_duration_s: longest accepted length in seconds (APP_MAX_DURATION_S).
         max_bytes: largest accepted file size in bytes (APP_MAX_UPLOAD_MB).
+        name: what the user calls the file (the upload's name), used in messages
+            instead of the stored file's name.
 
     Raises:
         AudioTooLargeError, EmptyAudioError, NotAudioError, AudioTooLongError,
@@ -69,40 +72,41 @@ def decode(
         ProcessingError: ffmpeg itself failed or timed out.
     """
     path, out_path = Path(path), Path(out_path)
-    _check_size(path, max_bytes)
-    header = ff.read_header(path)
+    name = name or path.name
+    _check_size(path, max_bytes, name)
+    header = ff.read_header(path, name=name)
     declared_s = header.info.duration_s
     if max_duration_s is not None and not math.isnan(declared_s) and declared_s > max_duration_s:
-        raise _too_long(path, declared_s, max_duration_s)
+        raise _too_long(name, declared_s, max_duration_s)
     limit = ["-t", f"{max_duration_s + 1.0:.3f}"] if max_duration_s is not None else []
     budget_s = declared_s if not math.isnan(declared_s) else (max_duration_s or 3600.0)
-    result = ff.to_wav(path, out_path, sample_rate_hz, channels, what=f"decoding {path.name}",
+    result = ff.to_wav(path, out_path, sample_rate_hz, channels, what=f"decoding {name}",
                        extra=limit, timeout_s=60.0 + budget_s, check=False)
     try:
         decoded_s = _checked_length_s(
-            path, out_path, result, math.nan if header.has_video else declared_s
+            name, out_path, result, math.nan if header.has_video else declared_s
         )
         if max_duration_s is not None and decoded_s > max_duration_s:
-            raise _too_long(path, decoded_s, max_duration_s)
-        _check_audible(path, out_path)
+            raise _too_long(name, decoded_s, max_duration_s)
+        _check_audible(name, out_path)
     except Exception:
         out_path.unlink(missing_ok=True)
         raise
     return DecodedAudio(out_path, decoded_s, sample_rate_hz, channels)
 
 
-def _check_size(path: Path, max_bytes: int | None) -> None:
+def _check_size(path: Path, max_bytes: int | None, name: str) -> None:
     size_bytes = path.stat().st_size if path.exists() else 0
     if max_bytes is not None and size_bytes > max_bytes:
         raise AudioTooLargeError(
-            f"{path.name} is {size_bytes / 2**20:.1f} MB; the limit is "
+            f"{name} is {size_bytes / 2**20:.1f} MB; the limit is "
             f"{max_bytes / 2**20:.3g} MB (APP_MAX_UPLOAD_MB). Upload a smaller or shorter file."
         )
 
 
-def _too_long(path: Path, duration_s: float, max_duration_s: float) -> AudioTooLongError:
+def _too_long(name: str, duration_s: float, max_duration_s: float) -> AudioTooLongError:
     return AudioTooLongError(
-        f"{path.name} is {_clock(duration_s)} long; the limit is {_clock(max_duration_s)} "
+        f"{name} is {_clock(duration_s)} long; the limit is {_clock(max_duration_s)} "
         f"(APP_MAX_DURATION_S = {max_duration_s:g} s). Upload a shorter recording."
     )
 
@@ -116,7 +120,7 @@ def _clock(seconds: float) -> str:
 
 
 def _checked_length_s(
-    path: Path, out_path: Path, result: subprocess.CompletedProcess[bytes], declared_s: float
+    name: str, out_path: Path, result: subprocess.CompletedProcess[bytes], declared_s: float
 ) -> float:
     errors = result.stderr.decode("utf-8", "replace").strip()
     decoded_s = wav_duration_s(out_path) if out_path.exists() and out_path.stat().st_size else 0.0
@@ -126,12 +130,12 @@ def _checked_length_s(
         found = (f"it declares {declared_s:.1f} s but only {decoded_s:.1f} s could be decoded"
                  if short else "ffmpeg reported damaged data")
         raise TruncatedAudioError(
-            f"{path.name} seems cut short or damaged ({found}); upload the complete file."
+            f"{name} seems cut short or damaged ({found}); upload the complete file."
         )
     return decoded_s
 
 
-def _check_audible(path: Path, wav_path: Path) -> None:
+def _check_audible(name: str, wav_path: Path) -> None:
     stats = frame_stats(wav_path, frame_s=0.03)
     peak = float(stats.peaks.max()) if len(stats.peaks) else 0.0
     peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
@@ -139,7 +143,7 @@ def _check_audible(path: Path, wav_path: Path) -> None:
     if peak_db < SILENT_PEAK_DBFS or audible_s < MIN_AUDIBLE_S:
         loudest = "it is digital silence" if peak == 0 else f"its loudest moment is {peak_db:.0f} dBFS"
         raise SilentAudioError(
-            f"{path.name} holds no speech-level sound ({loudest}); "
+            f"{name} holds no speech-level sound ({loudest}); "
             "check the microphone and record again."
         )
 

@@ -166,18 +166,20 @@ def probe(path: Path) -> AudioInfo:
     return info
 
 
-def read_header(path: Path) -> Header:
-    """Like :func:`probe`, but never decodes (see :class:`Header`)."""
+def read_header(path: Path, *, name: str = "") -> Header:
+    """Like :func:`probe`, but never decodes (see :class:`Header`); ``name`` is what the
+    user calls the file, for messages (default: the file's own name)."""
     path = Path(path)
+    name = name or path.name
     size_bytes = _size(path)
     if size_bytes == 0:
-        raise EmptyAudioError(f"{path.name} is empty (0 bytes); upload a recording with sound.")
-    result = run(["-i", str(path)], timeout_s=PROBE_TIMEOUT_S, what=f"reading {path.name}",
+        raise EmptyAudioError(f"{name} is empty (0 bytes); upload a recording with sound.")
+    result = run(["-i", str(path)], timeout_s=PROBE_TIMEOUT_S, what=f"reading {name}",
                  check=False)
     text = result.stderr.decode("utf-8", "replace")
     audio = _AUDIO.search(text)
     if audio is None:
-        _raise_unreadable(path, text)
+        _raise_unreadable(name, text)
     duration_s = _declared_duration_s(text)
     format_name = _INPUT.search(text)
     info = AudioInfo(
@@ -282,10 +284,10 @@ def _channel_count(layout: str) -> int:
     return int(match.group(1)) if match else 1
 
 
-def _raise_unreadable(path: Path, text: str) -> None:
+def _raise_unreadable(name: str, text: str) -> None:
     if "moov atom not found" in text:
         raise TruncatedAudioError(
-            f"{path.name} is incomplete (its index is missing, as in a file cut short); "
+            f"{name} is incomplete (its index is missing, as in a file cut short); "
             "upload the complete file."
         )
     video = _VIDEO.search(text)
@@ -294,7 +296,7 @@ def _raise_unreadable(path: Path, text: str) -> None:
         container.group(1) == "image2" or container.group(1).endswith("_pipe")
     )
     if video is not None and video.group(1) not in _IMAGE_CODECS and not image:
-        raise EmptyAudioError(f"{path.name} has no audio track; upload a file with sound.")
+        raise EmptyAudioError(f"{name} has no audio track; upload a file with sound.")
     raise NotAudioError(
-        f"{path.name} is not an audio file we can read (supported: {SUPPORTED_FORMATS})."
+        f"{name} is not an audio file we can read (supported: {SUPPORTED_FORMATS})."
     )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pipeline.options import TaskRequest, options_from_dict, options_to_dict
 from pipeline.results import Checkpoint, StepReport
 from pipeline.types import (
     DecodedAudio,
@@ -23,7 +24,6 @@ from pipeline.types import (
     Usage,
     VoiceReference,
 )
-from pipeline.options import TaskRequest, options_from_dict, options_to_dict
 
 __all__ = [
     "checkpoint_from_dict",

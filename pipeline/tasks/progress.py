@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pipeline.results import Checkpoint, StepReport
 from pipeline.tasks.store import TaskStore
 from pipeline.types import STEP_ORDER, ProgressEvent, StepStatus
-from pipeline.results import Checkpoint, StepReport
 
 __all__ = ["DONE", "Progress", "reset_steps", "resume_point"]
 

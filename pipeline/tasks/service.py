@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import QueueFullError, TaskConflictError, TaskNotFoundError
+from pipeline.options import TaskRequest
+from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
 from pipeline.serialize import result_to_dict
 from pipeline.tasks.progress import DONE, Progress, reset_steps, resume_point
 from pipeline.tasks.store import TaskRecord, TaskStore
-from pipeline.results import Checkpoint, TaskResult
 from pipeline.types import StepStatus, TaskStatus
-from pipeline.options import TaskRequest
 
 __all__ = ["MAX_ATTEMPTS", "TaskService"]
 

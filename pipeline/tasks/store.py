@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.options import TaskRequest
+from pipeline.results import Checkpoint, StepReport
 from pipeline.tasks.codec import (
     checkpoint_from_dict,
     checkpoint_to_dict,
@@ -29,8 +31,6 @@ from pipeline.tasks.codec import (
     step_to_dict,
 )
 from pipeline.types import STEP_ORDER, TaskStatus
-from pipeline.results import Checkpoint, StepReport
-from pipeline.options import TaskRequest
 
 __all__ = ["FINISHED", "TaskRecord", "TaskStore"]
 

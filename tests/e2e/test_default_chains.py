@@ -15,11 +15,11 @@ import pytest
 
 from pipeline import audio
 from pipeline.errors import VendorAuthError, VendorQuotaError
+from pipeline.options import TaskRequest
 from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
 from pipeline.types import StepName, StepStatus, TaskStatus
-from pipeline.options import TaskRequest
 from tests.conftest import shared_audio_file
 from tests.e2e.fake_vendor_server import (
     JFK_SEGMENTS,

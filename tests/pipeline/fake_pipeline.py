@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.options import TaskRequest
 from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
-from pipeline.options import TaskRequest
 from tests import fakes
 from tests.pipeline.test_runner import write_speechlike_wav
 from vendors.registry import default_registry

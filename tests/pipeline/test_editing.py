@@ -8,9 +8,9 @@ import pytest
 
 from pipeline.editing import edit_checkpoint, reusable_checkpoint, reuse_summary, spoken_segments
 from pipeline.errors import InputError
+from pipeline.options import TaskRequest
 from pipeline.results import Checkpoint
 from pipeline.types import Segment, StepName, StepStatus, TaskStatus, Transcript, Translation
-from pipeline.options import TaskRequest
 from tests.pipeline.fake_pipeline import fake, fake_request, runner, speech  # noqa: F401
 
 ORIGINAL = (Segment(0.0, 2.0, "Hello there."), Segment(2.5, 4.0, "Goodbye."))

@@ -17,11 +17,11 @@ from pipeline.errors import (
     VendorRateLimitError,
     VendorServerError,
 )
+from pipeline.options import TaskRequest
 from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
 from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus
-from pipeline.options import TaskRequest
 from tests import fakes
 from vendors.registry import default_registry
 
@@ -139,17 +139,19 @@ def test_a_speech_failure_after_cloning_still_releases_the_voice(pipeline, vendo
     assert len(vendors[2].released) == 1
 
 
-def test_cancel_stops_before_the_next_step(pipeline, vendors, speech):
-    cancel = threading.Event()
+def test_cancel_during_translation_stops_before_the_voice_is_made(pipeline, vendors, speech):
+    cancel, translator = threading.Event(), vendors[1]
+    translate = translator.translate
 
-    def on_progress(event):
-        if event.step is StepName.TRANSLATION:
-            cancel.set()
+    def translate_then_cancel(*args):
+        cancel.set()  # the user cancels while the lines are being translated
+        return translate(*args)
 
-    result = pipeline.run(_request(speech), on_progress=on_progress, cancel=cancel)
+    translator.translate = translate_then_cancel
+    result = pipeline.run(_request(speech), cancel=cancel)
     assert result.status is TaskStatus.CANCELED
     assert _statuses(result)["voice_clone"] == "pending"
-    assert vendors[2].spoken == []
+    assert vendors[2].cloned == [] and vendors[2].spoken == []
 
 
 def test_text_renamed_mp3_fails_initialization_cleanly(pipeline, vendors, tmp_path):
@@ -222,9 +224,12 @@ def test_a_checkpoint_is_reported_after_every_finished_step(pipeline, vendors, s
     pipeline.run(_request(speech), on_checkpoint=lambda cp, steps: seen.append(
         (cp, [s.status.value for s in steps])))
     assert len(seen) == 5
-    assert seen[0][0].decoded is not None and seen[0][0].transcript is None
-    assert seen[1][0].transcript is not None
-    assert seen[-1][1] == ["succeeded"] * 5
+    finished = [statuses.count("succeeded") for _, statuses in seen]
+    assert finished == sorted(finished) and seen[-1][1] == ["succeeded"] * 5
+    for checkpoint, statuses in seen:
+        assert checkpoint.decoded is not None or statuses[0] != "succeeded"
+        assert checkpoint.transcript is not None or statuses[1] != "succeeded"
+        assert checkpoint.translation is not None or statuses[2] != "succeeded"
 
 
 def test_a_changed_target_language_translates_again(pipeline, vendors, speech):
@@ -471,18 +476,22 @@ def test_three_minutes_dubbed_offline_start_every_line_within_100_ms_with_matchi
                 assert cue.end_s == pytest.approx(timing.placed_start_s + timing.dubbed_s, abs=0.001)
 
 
-def test_a_cancel_noticed_between_steps_leaves_finished_steps_succeeded(pipeline, vendors, speech):
-    cancel = threading.Event()
+def test_a_cancel_leaves_finished_steps_succeeded_and_stops_only_the_running_one(
+        pipeline, vendors, speech):
+    cancel, voice = threading.Event(), vendors[2]
+    speak = voice.speak
 
-    def on_checkpoint(checkpoint, steps):
-        if steps[1].status is StepStatus.SUCCEEDED:
-            cancel.set()
+    def speak_then_cancel(text, spoken_voice, language):
+        cancel.set()  # the user cancels while the first line is being spoken
+        return speak(text, spoken_voice, language)
 
-    result = pipeline.run(_request(speech), cancel=cancel, on_checkpoint=on_checkpoint)
+    voice.speak = speak_then_cancel
+    result = pipeline.run(_request(speech), cancel=cancel)
     assert result.status is TaskStatus.CANCELED
     assert _statuses(result) == {"initialization": "succeeded", "speech_to_text": "succeeded",
-                                 "translation": "pending", "voice_clone": "pending",
-                                 "text_to_speech": "pending"}
+                                 "translation": "succeeded", "voice_clone": "succeeded",
+                                 "text_to_speech": "failed"}
+    assert result.steps[-1].error == "The task was canceled."
 
 
 def test_a_recording_over_five_minutes_takes_its_voice_from_the_first_five(pipeline, vendors, tmp_path):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.results import SegmentTiming
 from pipeline.subtitles import Cue, cues_for, parse_subtitles, to_srt, to_vtt, write_subtitles
 from pipeline.types import Segment
-from pipeline.results import SegmentTiming
 
 
 def timing(index, start_s, placed_s, dubbed_s):

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from pipeline import audio
-from pipeline.errors import TaskCanceledError, VendorServerError
-from pipeline.retry import RetryPolicy
-from pipeline.synthesis import TARGET_LUFS, clean_clip, speed_range, synthesize
-from pipeline.types import Segment, SynthesizedAudio, Usage, Voice
 from pipeline.audio.loudness import loudness_lufs
 from pipeline.audio.wav import read_samples
+from pipeline.dub.clips import TARGET_LUFS, clean_clip, speed_range
+from pipeline.dub.dubber import synthesize
+from pipeline.errors import TaskCanceledError, VendorServerError
+from pipeline.retry import RetryPolicy
+from pipeline.types import Segment, SynthesizedAudio, Usage, Voice
 
 RATE_HZ = 22050
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from pipeline.results import SegmentTiming, TaskResult, TimingReport
 from pipeline.timeline import build_timeline, nice_ticks, timeline_for
 from pipeline.types import Segment, TaskStatus, Transcript, Translation
-from pipeline.results import SegmentTiming, TaskResult, TimingReport
 
 ORIGINAL = (Segment(0.0, 2.0, "Hello there."), Segment(2.5, 4.0, "Goodbye."))
 

@@ -6,8 +6,7 @@ import random
 
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.timing import (
+from pipeline.dub.timing import (
     MAX_SPEED,
     MIN_SPEED,
     KeepTimeline,
@@ -18,6 +17,7 @@ from pipeline.timing import (
     resolve_mode,
     speed_factor,
 )
+from pipeline.errors import InputError
 from pipeline.types import Segment
 
 

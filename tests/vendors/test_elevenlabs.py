@@ -25,9 +25,9 @@ from pipeline.errors import (
 )
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role, Voice, VoiceReference
+from pipeline.vendor_api import Synthesizer, VoiceCloner, VoiceReleaser
 from tests.conftest import write_tone_wav
 from vendors import elevenlabs
-from pipeline.vendor_api import Synthesizer, VoiceCloner, VoiceReleaser
 from vendors.registry import default_registry
 
 KEY = "xi-secret-key-456"

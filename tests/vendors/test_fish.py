@@ -22,9 +22,9 @@ from pipeline.errors import (
 )
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role, Voice, VoiceReference
+from pipeline.vendor_api import Synthesizer, VoiceCloner
 from tests.conftest import write_tone_wav
 from vendors import fish
-from pipeline.vendor_api import Synthesizer, VoiceCloner
 from vendors.registry import default_registry
 
 KEY = "fish-secret-key-123"

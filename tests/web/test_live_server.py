@@ -15,13 +15,7 @@ import uvicorn
 import app as composition
 from pipeline import audio
 from tests import fakes
-from tests.web.support import (
-    TASK_FIELDS,
-    HeldVoice,
-    fake_environ,
-    install_fakes,
-    wait_until,
-)
+from tests.web.support import TASK_FIELDS, HeldVoice, fake_environ, install_fakes, wait_until
 from vendors.registry import default_registry
 
 API_KEY = "live-test-key"

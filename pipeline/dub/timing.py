@@ -29,9 +29,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from pipeline.errors import InputError
+from pipeline.results import SegmentTiming, TimingReport
 from pipeline.translation_prompt import DEFAULT_SPEAKING_RATE_CPS, SPEAKING_RATE_CPS
 from pipeline.types import Segment
-from pipeline.results import SegmentTiming, TimingReport
 
 __all__ = [
     "ACCEPT_SPEED",

@@ -24,95 +24,22 @@ streamed to disk (and to the encoder) as it is placed.
 
 from __future__ import annotations
 
-import heapq
-import io
-import itertools
 import threading
-import wave
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from pipeline import audio
+from pipeline.dub.clips import OUTPUT_RATE_HZ, clean_clip, plain_pcm, write_clean
+from pipeline.dub.jobs import Jobs
+from pipeline.dub.timing import ACCEPT_SPEED, MAX_SPEED, MIN_SPEED, KeepTimeline, NaturalTimeline
 from pipeline.errors import InputError, TaskCanceledError
-from pipeline.retry import RetryPolicy, call_with_retry
-from pipeline.timing import ACCEPT_SPEED, MAX_SPEED, MIN_SPEED, KeepTimeline, NaturalTimeline
-from pipeline.types import DecodedAudio, Segment, SynthesizedAudio, Usage, Voice
 from pipeline.results import TimingReport
-from pipeline.audio.loudness import loudness_lufs
-from pipeline.audio.wav import read_samples
-from pipeline.audio.vad import sound_bounds
+from pipeline.retry import RetryPolicy, call_with_retry
+from pipeline.types import DecodedAudio, Segment, SynthesizedAudio, Usage, Voice
 from pipeline.vendor_api import Synthesizer
 
-__all__ = [
-    "OUTPUT_RATE_HZ",
-    "TARGET_LUFS",
-    "DubbedTrack",
-    "Dubber",
-    "clean_clip",
-    "speed_range",
-    "synthesize",
-]
-
-OUTPUT_RATE_HZ = 24000
-TARGET_LUFS = -16.0
-PEAK_DBFS = -1.5
-EDGE_S = 0.05  # silence kept before and after the words of a clip
-
-
-def speed_range(extra: Mapping[str, str]) -> tuple[float, float] | None:
-    """The speed range a voice vendor declares in ``VendorInfo.extra["speed_range"]``
-    (e.g. ``"0.7-1.2"``); such a vendor's ``speak`` accepts a ``speed`` keyword."""
-    declared = extra.get("speed_range", "")
-    low, _, high = declared.partition("-")
-    try:
-        low_f, high_f = float(low), float(high)
-    except ValueError:
-        return None
-    return (low_f, high_f) if 0 < low_f <= 1.0 < high_f else None
-
-
-def clean_clip(path: Path, out_path: Path, *, target_lufs: float = TARGET_LUFS) -> DecodedAudio:
-    """Trim the silence around the words of a spoken clip and bring it to ``target_lufs``.
-
-    The gain is lowered when it would push a sample above -1.5 dBFS. A clip with no
-    audible sound is kept as it is.
-    """
-    rate_hz = audio.wav_info(path).sample_rate_hz
-    return _write_clean(read_samples(path), rate_hz, out_path, target_lufs)
-
-
-def _write_clean(samples: np.ndarray, rate_hz: int, out_path: Path,
-                 target_lufs: float = TARGET_LUFS) -> DecodedAudio:
-    first, last = sound_bounds(samples, rate_hz)
-    if last > first:
-        edge = round(EDGE_S * rate_hz)
-        samples = samples[max(0, first - edge):min(len(samples), last + edge)]
-        level = loudness_lufs(samples, rate_hz)
-        peak = float(np.abs(samples).max())
-        gain = 10 ** ((target_lufs - level) / 20) if level > -70.0 else 1.0
-        if peak > 0:
-            gain = min(gain, 10 ** (PEAK_DBFS / 20) / peak)
-        samples = samples * gain
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
-    return audio.write_pcm(out_path, pcm.tobytes(), rate_hz)
-
-
-def _plain_pcm(result: SynthesizedAudio) -> np.ndarray | None:
-    """The samples of a 16-bit mono WAV answer at the output rate (no decoding needed)."""
-    if result.format.lower() != "wav":
-        return None
-    try:
-        with wave.open(io.BytesIO(result.data)) as reader:
-            if (reader.getsampwidth(), reader.getnchannels(), reader.getframerate()) != (
-                    2, 1, OUTPUT_RATE_HZ):
-                return None
-            raw = reader.readframes(reader.getnframes())
-    except (wave.Error, EOFError):
-        return None
-    return np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0
+__all__ = ["DubbedTrack", "Dubber", "synthesize"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,46 +60,6 @@ class _Fitted:
     vendor_speed: float
 
 
-class _Jobs:
-    """A few threads running jobs by priority (a line's position: earlier lines first)."""
-
-    def __init__(self, threads: int, on_error: Callable[[BaseException], None]) -> None:
-        self._heap: list[tuple[int, int, Callable[[], None]]] = []
-        self._order = itertools.count()
-        self._ready = threading.Condition()
-        self._closed = False
-        self._on_error = on_error
-        self._threads = [threading.Thread(target=self._loop, daemon=True) for _ in range(max(1, threads))]
-        for thread in self._threads:
-            thread.start()
-
-    def submit(self, priority: int, job: Callable[[], None]) -> None:
-        with self._ready:
-            heapq.heappush(self._heap, (priority, next(self._order), job))
-            self._ready.notify()
-
-    def _loop(self) -> None:
-        while True:
-            with self._ready:
-                while not self._heap and not self._closed:
-                    self._ready.wait()
-                if self._closed:
-                    return
-                _, _, job = heapq.heappop(self._heap)
-            try:
-                job()
-            except BaseException as exc:  # handed to the placing thread, which raises it
-                self._on_error(exc)
-
-    def close(self) -> None:
-        with self._ready:
-            self._closed = True
-            self._heap.clear()
-            self._ready.notify_all()
-        for thread in self._threads:
-            thread.join()
-
-
 @dataclass
 class _Run:
     """One task's text_to_speech: the state the three stages share (guarded by ``changed``)."""
@@ -186,7 +73,7 @@ class _Run:
     speeds: tuple[float, float] | None
     timeline: KeepTimeline | NaturalTimeline
     slots: threading.Semaphore
-    wake: threading.Event | None = None
+    on_ready: Callable[[], None] | None = None
     lines: list[Segment] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     done: dict[int, _Fitted] = field(default_factory=dict)
@@ -206,8 +93,8 @@ class _Run:
 
     def signal(self) -> None:
         self.changed.notify_all()
-        if self.wake is not None:
-            self.wake.set()
+        if self.on_ready is not None:
+            self.on_ready()
 
     def fail(self, exc: BaseException) -> None:
         with self.changed:
@@ -233,9 +120,9 @@ class _Run:
         return result
 
     def take(self, position: int, result: SynthesizedAudio, name: str) -> DecodedAudio:
-        samples = _plain_pcm(result)
+        samples = plain_pcm(result)
         if samples is not None:
-            return _write_clean(samples, OUTPUT_RATE_HZ, self.work_dir / f"{position:05d}{name}.wav")
+            return write_clean(samples, OUTPUT_RATE_HZ, self.work_dir / f"{position:05d}{name}.wav")
         raw = audio.decode_bytes(result.data, result.format, self.work_dir / f"{position:05d}{name}_raw.wav",
                                  sample_rate_hz=OUTPUT_RATE_HZ)
         clean = clean_clip(raw.path, self.work_dir / f"{position:05d}{name}.wav")
@@ -258,7 +145,7 @@ class _Run:
             self.signal()
 
 
-def _first_take(run: _Run, preparers: _Jobs, position: int) -> None:
+def _first_take(run: _Run, preparers: Jobs, position: int) -> None:
     if not run.hold_slot():
         return
     try:
@@ -301,35 +188,35 @@ class Dubber:
         work_dir: where the per-line WAVs go.
         output: the track being written (finished here: padded and closed).
         mode: ``"keep"`` or ``"natural"`` (see :mod:`pipeline.timing`).
-        total_s: the input's length.
+        total_s: the input's length (or give it to :meth:`close`).
         policy: retry policy for retryable vendor errors.
         concurrency: how many lines are spoken at once (bounded per vendor).
         audio_workers: how many lines are prepared at once on this machine.
         speeds: the vendor's own speed range, when it has one (see :func:`speed_range`).
         cancel: set to stop early.
         on_placed: called with (placed, added so far) each time lines are written.
-        wake: set whenever a line is ready to place or something failed.
+        on_ready: called whenever a line is ready to place or something failed.
     """
 
     def __init__(self, synthesizer: Synthesizer, voice: Voice, language: str, work_dir: Path,
-                 output: audio.TrackWriter, *, mode: str, total_s: float, policy: RetryPolicy,
+                 output: audio.TrackWriter, *, mode: str, policy: RetryPolicy, total_s: float = 0.0,
                  concurrency: int = 4, audio_workers: int = 2,
                  speeds: tuple[float, float] | None = None,
                  cancel: threading.Event | None = None,
                  on_placed: Callable[[int, int], None] | None = None,
-                 wake: threading.Event | None = None) -> None:
+                 on_ready: Callable[[], None] | None = None) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)
         timeline = (KeepTimeline if mode == "keep" else NaturalTimeline)(total_s=total_s, closed=False)
         self._run = _Run(synthesizer, voice, language, work_dir, policy, cancel,
                          speeds if mode == "keep" else None, timeline,
-                         threading.Semaphore(2 * concurrency + 2 * audio_workers), wake)
+                         threading.Semaphore(2 * concurrency + 2 * audio_workers), on_ready)
         self._output = output
         self._mode = mode
         self._on_placed = on_placed
         self._placed = 0
         self._finished = False
-        self._speakers = _Jobs(concurrency, self._run.fail)
-        self._preparers = _Jobs(audio_workers, self._run.fail)
+        self._speakers = Jobs(concurrency, self._run.fail)
+        self._preparers = Jobs(audio_workers, self._run.fail)
 
     def add(self, index: int, segment: Segment) -> None:
         """Hand in the translation's line ``index`` (lines with no text are skipped)."""
@@ -343,11 +230,20 @@ class Dubber:
             run.signal()
         self._speakers.submit(position, lambda: _first_take(run, self._preparers, position))
 
-    def close(self) -> None:
-        """No more lines will be added."""
+    def close(self, total_s: float | None = None) -> None:
+        """No more lines will be added; ``total_s`` is the input's length when it was not
+        known at the start."""
         with self._run.changed:
+            if total_s is not None:
+                self._run.timeline.total_s = total_s
             self._run.timeline.close()
             self._run.signal()
+
+    def ready(self) -> bool:
+        """Whether :meth:`pump` has something to do (a line to place, or a failure)."""
+        run = self._run
+        with run.changed:
+            return run.error is not None or self._placed in run.done
 
     @property
     def lines(self) -> int:

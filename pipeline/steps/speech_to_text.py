@@ -1,0 +1,171 @@
+"""``speech_to_text``: transcribe the pieces in parallel and hand on timed lines in order.
+
+Pieces come from ``initialization`` as they are decoded and go to the transcriber at once
+(bounded by the vendor's concurrency). Answers come back in any order and are taken in
+order: each piece's segments move to the input's timeline and are cut into lines of a few
+seconds timed on the speech (:mod:`pipeline.segmentation`), then appended to the stream
+``translation`` and ``voice_clone`` read. The spoken language is settled from the first
+piece (the transcriber's label, else the language asked for, else identified from the
+text), so translation can start before the last piece is back.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from pipeline import audio
+from pipeline.errors import InputError
+from pipeline.langid import detect_language
+from pipeline.languages import language_name
+from pipeline.pricing import cost_line
+from pipeline.results import CostLine
+from pipeline.segmentation import segment_transcript
+from pipeline.steps.channels import Slot, Stream
+from pipeline.steps.context import RunContext
+from pipeline.steps.initialization import Piece
+from pipeline.types import Role, Segment, StepName, Transcript, Usage
+from pipeline.vendor_api import Transcriber
+
+__all__ = ["SpeechToText", "shifted"]
+
+_STEP = StepName.SPEECH_TO_TEXT
+
+
+def shifted(segments: tuple[Segment, ...], offset_s: float, end_s: float) -> list[Segment]:
+    """A piece's segments moved to absolute times (``offset_s`` = where the piece starts),
+    never past ``end_s``."""
+    return [
+        Segment(min(end_s, s.start_s + offset_s), min(end_s, s.end_s + offset_s), s.text, s.speaker)
+        for s in segments
+    ]
+
+
+class SpeechToText:
+    """Transcribes the pieces and appends timed lines to ``lines`` in order.
+
+    Args:
+        ctx: the run.
+        reused: an earlier run's transcript to hand on instead (nothing is transcribed).
+        pieces: the pieces ``initialization`` writes.
+        lines: where the timed lines go (its mark is the end of the audio transcribed).
+        language: the spoken language, settled from the first piece.
+        transcript: the whole transcript once every piece is back.
+    """
+
+    def __init__(self, ctx: RunContext, reused: Transcript | None, pieces: Stream[Piece],
+                 lines: Stream[Segment], language: Slot[str], transcript: Slot[Transcript]) -> None:
+        self.ctx, self.reused = ctx, reused
+        self.pieces, self.lines, self.language, self.transcript = pieces, lines, language, transcript
+        self.cost: CostLine | None = None
+        self._parts: list[Transcript] = []
+        self._pending: dict[int, Future[Transcript]] = {}
+
+    def run(self) -> None:
+        """Run the step (on its own thread)."""
+        if self.reused is not None:
+            self._reuse(self.reused)
+            return
+        choice = self.ctx.plan.transcriber
+        info = self.ctx.adapters.info(choice)
+        transcriber = self.ctx.adapters.get(choice, Role.TRANSCRIBE)
+        with ThreadPoolExecutor(max_workers=max(1, info.max_concurrency),
+                                thread_name_prefix="stt") as pool:
+            try:
+                self._transcribe_all(transcriber, pool)  # type: ignore[arg-type]
+            finally:
+                for future in self._pending.values():
+                    future.cancel()
+        self._finish()
+
+    def _reuse(self, transcript: Transcript) -> None:
+        choice = self.ctx.plan.transcriber
+        self.ctx.tracker.start(_STEP, f"Transcribing with {choice.vendor}/{choice.model}")
+        self.language.set(transcript.language or self.ctx.plan.source_language)
+        self.lines.extend(transcript.segments)
+        self.lines.close()
+        self.transcript.set(transcript)
+        self.ctx.tracker.succeed(_STEP, "reused the earlier transcript", reused=True)
+
+    def _transcribe_all(self, transcriber: Transcriber, pool: ThreadPoolExecutor) -> None:
+        """Send each piece as it arrives; take the answers in order as they come back."""
+        sent: list[Piece] = []
+        language = self.ctx.plan.source_language or None
+        while True:
+            self.pieces.wait_until(lambda: self._ready(sent))
+            for piece in self.pieces.items()[len(sent):]:
+                if not sent:
+                    choice = self.ctx.plan.transcriber
+                    self.ctx.tracker.start(_STEP, f"Transcribing with {choice.vendor}/{choice.model}")
+                sent.append(piece)
+                future = pool.submit(self.ctx.call,
+                                     lambda p=piece: transcriber.transcribe(p.audio, language),
+                                     f"transcription of part {piece.index + 1}")
+                future.add_done_callback(lambda _: self.pieces.poke())
+                self._pending[piece.index] = future
+            for future in self._pending.values():
+                if future.done() and future.exception() is not None:
+                    raise future.exception()  # type: ignore[misc]
+            while len(self._parts) < len(sent) and self._pending[len(self._parts)].done():
+                piece = sent[len(self._parts)]
+                self._take(piece, self._pending.pop(piece.index).result())
+            if self.pieces.closed and len(self._parts) == len(sent) == len(self.pieces.items()):
+                return
+
+    def _ready(self, sent: list[Piece]) -> bool:
+        """Whether there is something to do: a new piece, an answer back, or the end."""
+        if len(self.pieces.items()) > len(sent):
+            return True
+        following = self._pending.get(len(self._parts))
+        if following is not None and following.done():
+            return True
+        if any(f.done() and f.exception() is not None for f in self._pending.values()):
+            return True
+        return self.pieces.closed and not self._pending
+
+    def _take(self, piece: Piece, part: Transcript) -> None:
+        found = [s for s in shifted(part.segments, piece.start_s, piece.end_s) if s.text.strip()]
+        lines = segment_transcript(found, self._speech(piece), [(piece.start_s, piece.end_s)])
+        if not self._parts:
+            self.language.set(part.language or self.ctx.plan.source_language
+                              or detect_language(part.text))
+        self._parts.append(part)
+        self.lines.extend(lines, mark_s=piece.end_s)
+        total = len(self.pieces.items())
+        self.ctx.tracker.progress(_STEP, 0.9 * len(self._parts) / max(total, 1),
+                                  f"Transcribed part {len(self._parts)} of {total}")
+
+    @staticmethod
+    def _speech(piece: Piece) -> list[tuple[float, float]]:
+        """The speech spans of ``piece`` on the input's timeline (a piece file cut only for
+        transcription is removed once measured)."""
+        if piece.speech is not None:
+            return list(piece.speech)
+        spans = [(piece.start_s + a, piece.start_s + b) for a, b in audio.speech_spans(piece.audio.path)]
+        if piece.audio.path.parent.name == "chunks":
+            piece.audio.path.unlink(missing_ok=True)
+        return spans
+
+    def _finish(self) -> None:
+        parts, plan = self._parts, self.ctx.plan
+        if not parts:
+            raise InputError("No audio was decoded to transcribe.")
+        text = parts[0].text if len(parts) == 1 else " ".join(
+            p.text.strip() for p in parts if p.text.strip())
+        usage = sum((p.usage for p in parts), Usage())
+        segments = self.lines.items()
+        if not text.strip() or not segments:
+            raise InputError(
+                "No speech was recognised in the audio. Check that it contains clear speech"
+                + ("" if plan.source_language else ", or set the source language") + ".")
+        found = next((p.language for p in parts if p.language), "")
+        language = found or plan.source_language or detect_language(text)
+        transcript = Transcript(text, language, segments, parts[0].vendor, parts[0].model, usage)
+        self.cost = cost_line(self.ctx.adapters.info(plan.transcriber), Role.TRANSCRIBE,
+                              plan.transcriber.model, usage)
+        self.transcript.set(transcript)
+        self.lines.close()
+        detected = language_name(language) if language else "unknown language"
+        count = len(segments)
+        self.ctx.tracker.succeed(
+            _STEP, f"{count} segment{'' if count == 1 else 's'}, {len(text)} characters "
+            f"({detected})")

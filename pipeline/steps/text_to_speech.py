@@ -1,0 +1,126 @@
+"""``text_to_speech``: speak the lines in the voice, fit them to the timeline, write the dub.
+
+Lines are spoken as they are translated (:class:`~pipeline.dub.dubber.Dubber`: in
+parallel, fitted, levelled, written in order, the first seconds handed on as soon as they
+are final), then the dub is encoded and subtitles of the transcript and the translation
+are written, timed where each line is heard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline import audio
+from pipeline.dub import timing
+from pipeline.dub.clips import OUTPUT_RATE_HZ, speed_range
+from pipeline.dub.dubber import DubbedTrack, Dubber
+from pipeline.languages import language_name
+from pipeline.pricing import cost_line
+from pipeline.results import CostLine, SubtitleFile, TimingReport
+from pipeline.steps.channels import Slot, Stream
+from pipeline.steps.context import RunContext
+from pipeline.subtitles import write_task_subtitles
+from pipeline.types import DecodedAudio, Role, Segment, StepName, Transcript, Translation, Voice
+from pipeline.vendor_api import Synthesizer
+
+__all__ = ["PartialAudioCallback", "TextToSpeech"]
+
+PartialAudioCallback = Callable[[Path, float], None]
+_STEP = StepName.TEXT_TO_SPEECH
+
+
+class TextToSpeech:
+    """Speaks ``spoken`` in ``voice`` and writes the dub, its timing report and subtitles.
+
+    Args:
+        ctx: the run.
+        voice: the voice ``voice_clone`` makes.
+        spoken: the lines to speak, in order.
+        decoded: the decoded input (its length ends the dub's timeline).
+        mode: the timing mode.
+        transcript: the whole transcript (for its subtitles).
+        translation: the whole translation (None when nothing was translated).
+        on_partial_audio: ``(piece_path, ready_s)`` each time the dub's first seconds are
+            final (called on the task's thread).
+    """
+
+    def __init__(self, ctx: RunContext, voice: Slot[Voice], spoken: Stream[Segment],
+                 decoded: Slot[DecodedAudio], mode: Slot[str], transcript: Slot[Transcript],
+                 translation: Slot[Translation | None],
+                 on_partial_audio: PartialAudioCallback | None = None) -> None:
+        self.ctx, self.voice, self.spoken, self.decoded, self.mode = ctx, voice, spoken, decoded, mode
+        self.transcript, self.translation = transcript, translation
+        self.on_partial_audio = on_partial_audio
+        self.output: Path | None = None
+        self.timing: TimingReport | None = None
+        self.subtitles: tuple[SubtitleFile, ...] = ()
+        self.warnings: list[str] = []
+        self.cost: CostLine | None = None
+
+    def run(self) -> None:
+        """Run the step (on its own thread)."""
+        voice = self.voice.get()
+        ctx, choice = self.ctx, self.ctx.plan.voice
+        mode = self.mode.get()
+        ctx.check()
+        ctx.tracker.start(_STEP, f"Speaking with {choice.vendor} ({mode} timing)")
+        dubber = self._dubber(voice, mode)
+        try:
+            track = self._speak(dubber)
+        finally:
+            dubber.stop()
+        self._finish(track, mode)
+
+    def _dubber(self, voice: Voice, mode: str) -> Dubber:
+        ctx, choice = self.ctx, self.ctx.plan.voice
+        info = ctx.adapters.info(choice)
+        fmt = ctx.request.options.output_format
+        writer = audio.TrackWriter(ctx.folder / f"output.{fmt}", fmt, sample_rate_hz=OUTPUT_RATE_HZ,
+                                   pieces_dir=ctx.folder / "partial", on_piece=self._piece)
+        synthesizer: Synthesizer = ctx.adapters.get(choice, Role.SPEAK)  # type: ignore[assignment]
+        return Dubber(
+            synthesizer, voice, ctx.plan.target_language, ctx.folder / "tts", writer, mode=mode,
+            policy=ctx.retry, concurrency=min(ctx.tts_concurrency, info.max_concurrency),
+            audio_workers=ctx.audio_workers, speeds=speed_range(info.extra), cancel=ctx.stop,
+            on_ready=self.spoken.poke, on_placed=self._placed)
+
+    def _piece(self, path: Path, ready_s: float) -> None:
+        if self.on_partial_audio is not None:
+            callback = self.on_partial_audio
+            self.ctx.post(lambda: callback(path, ready_s))
+
+    def _placed(self, done: int, total: int) -> None:
+        lines = max(total, len(self.spoken.items()), 1)
+        self.ctx.tracker.progress(_STEP, 0.95 * done / lines, f"Dubbed line {done} of {lines}")
+
+    def _speak(self, dubber: Dubber) -> DubbedTrack:
+        """Hand lines in as they come and place the finished ones until the dub is done."""
+        fed = 0
+        while True:
+            lines = self.spoken.items()
+            for index in range(fed, len(lines)):
+                dubber.add(index, lines[index])
+            fed = len(lines)
+            if self.spoken.closed and fed == len(self.spoken.items()):
+                dubber.close(total_s=self.decoded.get().duration_s)
+                return dubber.wait()
+            dubber.pump()
+            self.spoken.wait_until(lambda: len(self.spoken.items()) > fed or self.spoken.closed
+                                   or dubber.ready())
+
+    def _finish(self, track: DubbedTrack, mode: str) -> None:
+        ctx, choice = self.ctx, self.ctx.plan.voice
+        self.output, self.timing = track.output, track.timing
+        self.cost = cost_line(ctx.adapters.info(choice), Role.SPEAK, choice.model, track.usage)
+        transcript, translation = self.transcript.get(), self.translation.get()
+        self.subtitles = write_task_subtitles(
+            ctx.folder / "subtitles", track.timing.segments, transcript.segments,
+            transcript.language, translation.segments if translation is not None else None,
+            ctx.plan.target_language)
+        self.warnings.extend(timing.overflow_warnings(track.timing))
+        ctx.tracker.succeed(
+            _STEP, f"{track.timing.dubbed_duration_s:.1f} s of "
+            f"{language_name(ctx.plan.target_language)} speech "
+            f"({ctx.request.options.output_format}); {mode} timing, fastest line "
+            f"{track.timing.max_speed_factor:.2f}x")
