@@ -13,9 +13,9 @@ import pytest
 
 from pipeline.errors import ProcessingError, UnknownVendorError, UnsupportedLanguageError
 from pipeline.types import DecodedAudio, Role, Transcript
+from pipeline.vendor_api import Transcriber
 from tests.conftest import write_tone_wav
 from vendors import sphinx
-from pipeline.vendor_api import Transcriber
 from vendors.sphinx import SphinxTranscriber, TimedWord, create, words_to_segments
 
 JFK_REFERENCE = (
