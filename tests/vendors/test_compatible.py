@@ -10,10 +10,10 @@ import openai
 import pytest
 
 from pipeline.errors import ConfigurationError
+from pipeline.registry import Registry
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role, Segment, TranslationContext
 from vendors.compatible import INFO, configured_models, create
-from pipeline.registry import Registry
 
 OLLAMA = "http://localhost:11434/v1"
 
