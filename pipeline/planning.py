@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.errors import ConfigurationError, MissingKeyError, UnsupportedLanguageError
+from pipeline.errors import AppError, ConfigurationError, MissingKeyError, UnsupportedLanguageError
 from pipeline.languages import AUTO, language_name, normalize_language
 from pipeline.pricing import cost_line, estimate_usage
 from pipeline.results import CostEstimate, VendorChoice
-from pipeline.selection import choose_voice_vendor
+from pipeline.selection import ROLE_VERBS, choose_voice_vendor, model_for_language
 from pipeline.settings import Settings
 from pipeline.types import Role
 
@@ -28,7 +28,11 @@ ESTIMATE_DEFAULT_S = 60.0
 
 @dataclass(frozen=True)
 class Plan:
-    """The vendors chosen for a task, with reasons, and what the task would cost."""
+    """The vendors chosen for a task, with reasons, and what the task would cost.
+
+    ``speech_translator`` is set when the speech is translated directly (one call, speech
+    in, text out); ``translator`` is then None.
+    """
 
     target_language: str
     source_language: str  # "" = detect from the speech
@@ -38,11 +42,12 @@ class Plan:
     translation_note: str
     estimate: CostEstimate
     estimate_duration_s: float
+    speech_translator: VendorChoice | None = None
 
     @property
     def choices(self) -> tuple[VendorChoice, ...]:
         """Every choice, in step order."""
-        found = (self.transcriber, self.translator, self.voice)
+        found = (self.transcriber, self.speech_translator, self.translator, self.voice)
         return tuple(c for c in found if c is not None)
 
     @property
@@ -69,8 +74,12 @@ class Plan:
         raise ConfigurationError("Cannot run: " + "; ".join(c.reason for c in blocked))
 
 
-def _state(registry: Registry, vendor_id: str, keys: Mapping[str, str], settings: Settings):
-    return registry.availability(registry.get(vendor_id), keys, settings)
+# The option each role's choice comes from, named in errors.
+_PARAMS = {
+    Role.TRANSCRIBE: "stt_model",
+    Role.TRANSLATE: "llm_model",
+    Role.SPEECH_TRANSLATE: "speech_translation_model",
+}
 
 
 def _pick(
@@ -83,22 +92,50 @@ def _pick(
     keys: Mapping[str, str],
     settings: Settings,
 ) -> VendorChoice:
-    """Choose a transcriber or translator: the user's pick, else the default, else the next runnable."""
+    """Choose a transcriber, translator or speech translator; errors name the option."""
+    try:
+        return _pick_vendor(registry, role, spec, default_spec, default_name, language, keys,
+                            settings)
+    except AppError as exc:
+        exc.param = exc.param or _PARAMS[role]
+        raise
+
+
+def _pick_vendor(
+    registry: Registry,
+    role: Role,
+    spec: str | None,
+    default_spec: str,
+    default_name: str,
+    language: str,
+    keys: Mapping[str, str],
+    settings: Settings,
+) -> VendorChoice:
+    """The user's pick, else the default, else the next runnable vendor for ``language``.
+
+    A model the user named must handle ``language``; when only a vendor is named (or the
+    default is used) and its default model does not, the vendor's first model that does
+    is used and the reason says so.
+    """
     explicit = bool(spec and spec.strip())
-    info, model = registry.parse_spec(spec if explicit else default_spec, role)
+    chosen = spec.strip() if explicit and spec else default_spec
+    info, model = registry.parse_spec(chosen, role)
+    named = model if explicit and "/" in chosen else ""
     where = f" for {language_name(language)}" if language else ""
     if language and not info.supports(role, language):
         if explicit:
             raise UnsupportedLanguageError(
-                f"{info.display_name} cannot {role.value} {language_name(language)} ({language})."
+                f"{info.display_name} cannot {ROLE_VERBS[role]} {language_name(language)} "
+                f"({language})."
             )
         why = f"{info.id} does not support {language_name(language)}"
         state = None
     else:
+        model, note = model_for_language(info, role, language, named)
         state = registry.availability(info, keys, settings)
         label = "chosen by you" if explicit else f"the default ({default_name})"
         if state.runnable or explicit:
-            reason = f"{info.id}/{model}: {label}"
+            reason = f"{info.id}/{model}: {label}{note}"
             if not state.runnable:
                 reason += f", but it cannot run here ({state.reason})"
             return VendorChoice(role, info.id, model, reason, state.runnable, state.missing_variable)
@@ -109,10 +146,11 @@ def _pick(
             continue
         other_state = registry.availability(other, keys, settings)
         if other_state.runnable:
-            other_model = other.default_model(role)
+            other_model, note = model_for_language(other, role, language)
             return VendorChoice(
                 role, other.id, other_model,
-                f"{other.id}/{other_model}: {why}; {other.id} is the next configured vendor{where}",
+                f"{other.id}/{other_model}: {why}; {other.id} is the next configured "
+                f"vendor{where}{note}",
             )
     if state is None:
         raise UnsupportedLanguageError(f"No {role.value} vendor supports {language_name(language)}.")
@@ -120,6 +158,40 @@ def _pick(
         role, info.id, model, f"{info.id}/{model}: {why}; no other configured vendor{where}",
         False, state.missing_variable,
     )
+
+
+def _voice_choice(
+    registry: Registry,
+    target: str,
+    voice_vendor: str | None,
+    keys: Mapping[str, str],
+    settings: Settings,
+) -> VendorChoice:
+    """The voice vendor and model for ``target``; errors name ``voice_vendor``."""
+    try:
+        requested = (voice_vendor or "").strip()
+        if requested.lower() not in ("", "auto"):
+            registry.get(requested.partition("/")[0])
+        voices = registry.voice_vendors()
+        availability = {v.id: registry.availability(v, keys, settings) for v in voices}
+        return choose_voice_vendor(target, voice_vendor, voices, availability)
+    except AppError as exc:
+        exc.param = exc.param or "voice_vendor"
+        raise
+
+
+def _estimate(
+    registry: Registry, choices: tuple[VendorChoice | None, ...], seconds: float,
+    source: str, target: str,
+) -> CostEstimate:
+    lines = []
+    for choice in choices:
+        if choice is None or not choice.vendor:
+            continue
+        info = registry.get(choice.vendor)
+        usage = estimate_usage(choice.role, seconds, source, target)
+        lines.append(cost_line(info, choice.role, choice.model, usage))
+    return CostEstimate(tuple(lines))
 
 
 def make_plan(
@@ -133,29 +205,35 @@ def make_plan(
     llm: str | None = None,
     keys: Mapping[str, str] | None = None,
     duration_s: float | None = None,
+    speech_translation: str | None = None,
 ) -> Plan:
-    """Decide which vendors would run and why, without calling any of them.
+    """Decide which vendors (and models) would run and why, without calling any of them.
+
+    Every choice is checked against the vendors' per-model languages: a model named by
+    the user that cannot handle its language is refused here, before anything runs.
 
     Args:
         registry: the vendors known to the app.
         settings: app settings (defaults, environment keys).
         target_language: code or name of the language to speak.
         source_language: code or name of the speech's language; None/"auto" = detect.
-        voice_vendor: a voice vendor id, or None/"auto" for the selection rule.
+        voice_vendor: a voice vendor id, "vendor/model", or None/"auto" for the rule.
         stt: "vendor/model" or "vendor" for transcription (None = APP_DEFAULT_STT).
         llm: "vendor/model" or "vendor" for translation (None = APP_DEFAULT_LLM).
         keys: per-request keys by environment variable name.
         duration_s: input length for the estimate (None = one minute).
+        speech_translation: "vendor/model" or "vendor" to translate the speech directly
+            (speech in, text out) instead of translating the transcript with ``llm``.
 
     Raises:
-        UnknownLanguageError, UnknownVendorError, UnsupportedLanguageError: bad choices.
+        UnknownLanguageError, UnknownVendorError, UnsupportedLanguageError: bad choices;
+            ``param`` names the option at fault.
     """
     keys = keys or {}
     target = normalize_language(target_language)
     source = normalize_language(source_language or AUTO, allow_auto=True)
     source = "" if source == AUTO else source
-    if voice_vendor and voice_vendor.strip().lower() not in ("", "auto"):
-        registry.get(voice_vendor)
+    voice = _voice_choice(registry, target, voice_vendor, keys, settings)
 
     transcriber = _pick(registry, Role.TRANSCRIBE, stt, settings.default_stt,
                         "APP_DEFAULT_STT", source, keys, settings)
@@ -164,23 +242,21 @@ def make_plan(
         if spoken is not None and len(spoken) == 1:
             source = next(iter(spoken))  # e.g. an English-only offline model
     translator: VendorChoice | None = None
+    speech_translator: VendorChoice | None = None
     if source and source == target:
         note = f"skipped: the speech is already in {language_name(target)}"
+    elif speech_translation and speech_translation.strip():
+        speech_translator = _pick(registry, Role.SPEECH_TRANSLATE, speech_translation, "",
+                                  "", target, keys, settings)
+        note = (f"the speech is translated directly by {speech_translator.vendor}/"
+                f"{speech_translator.model}")
     else:
         translator = _pick(registry, Role.TRANSLATE, llm, settings.default_llm,
-                           "APP_DEFAULT_LLM", "", keys, settings)
+                           "APP_DEFAULT_LLM", target, keys, settings)
         note = "runs unless the detected language is already the target"
-    voices = registry.voice_vendors()
-    availability = {v.id: registry.availability(v, keys, settings) for v in voices}
-    voice = choose_voice_vendor(target, voice_vendor, voices, availability)
 
     seconds = duration_s if duration_s else ESTIMATE_DEFAULT_S
-    lines = []
-    for choice in (transcriber, translator, voice):
-        if choice is None or not choice.vendor:
-            continue
-        info = registry.get(choice.vendor)
-        usage = estimate_usage(choice.role, seconds, source, target)
-        lines.append(cost_line(info, choice.role, choice.model, usage))
-    return Plan(target, source, transcriber, translator, voice, note,
-                CostEstimate(tuple(lines)), seconds)
+    estimate = _estimate(registry, (transcriber, speech_translator, translator, voice),
+                         seconds, source, target)
+    return Plan(target, source, transcriber, translator, voice, note, estimate, seconds,
+                speech_translator)

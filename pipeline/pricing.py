@@ -16,6 +16,7 @@ __all__ = ["ROLE_STEP", "cost_line", "estimate_usage"]
 ROLE_STEP: dict[Role, StepName] = {
     Role.TRANSCRIBE: StepName.SPEECH_TO_TEXT,
     Role.TRANSLATE: StepName.TRANSLATION,
+    Role.SPEECH_TRANSLATE: StepName.TRANSLATION,  # speech in, translation out, in one call
     Role.CLONE: StepName.VOICE_CLONE,
     Role.SPEAK: StepName.TEXT_TO_SPEECH,
 }
@@ -37,7 +38,7 @@ def estimate_usage(
     role: Role, duration_s: float, source_language: str, target_language: str
 ) -> Usage:
     """Guess what ``role`` will consume for ``duration_s`` of speech."""
-    if role is Role.TRANSCRIBE:
+    if role in (Role.TRANSCRIBE, Role.SPEECH_TRANSLATE):
         return Usage(audio_s=duration_s)
     target_chars = _chars(duration_s, target_language)
     if role is Role.TRANSLATE:

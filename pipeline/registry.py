@@ -169,11 +169,14 @@ class Registry:
         return factory(role, model, key, settings)
 
 
-def check_language(info: VendorInfo, role: Role, language: str) -> None:
-    """Raise a clear error when ``info`` does not handle ``language`` in ``role``."""
-    if not info.supports(role, language):
+def check_language(info: VendorInfo, role: Role, language: str, model: str | None = None) -> None:
+    """Raise a clear error when ``info`` (or its ``model``) does not handle ``language``."""
+    if not info.supports(role, language, model):
+        which = f"{info.display_name} {model}" if model else info.display_name
+        able = info.models_for(role, language) if model else ()
+        others = f"; models that do: {', '.join(able)}" if able else ""
         raise UnsupportedLanguageError(
-            f"{info.display_name} does not support {language_name(language)} ({language}) "
-            f"for {role.value}."
+            f"{which} does not support {language_name(language)} ({language}) "
+            f"for {role.value}{others}."
         )
 

@@ -1,9 +1,10 @@
 """How every LLM translator asks for a translation and checks the answer.
 
 Segments go to the model as a JSON object of numbered lines (``{"1": "...", "2": "..."}``)
-and must come back as a JSON object with the same ids. Long transcripts are sent in
-batches, each with a few neighbouring lines as read-only context. A reply that drops,
-empties or garbles ids is retried once with a corrective note; a reply cut off at the
+and must come back as a JSON object with the same ids, each mapped to its text. Long
+transcripts are sent in batches, each with a few neighbouring lines as read-only context.
+A reply that drops, empties or garbles ids, or gives a value that is not text (a number,
+a list, null), is retried once with a corrective note; a reply cut off at the
 output limit makes the batch smaller. Vendors supply only ``call(system, user)``.
 """
 
@@ -156,8 +157,18 @@ def parse_reply(text: str) -> dict[str, str] | None:
     """Read the id -> translation object from a model's answer.
 
     Tolerates markdown fences, prose around the JSON, ``<think>`` sections and one
-    wrapping key (``{"translations": {...}}``). Returns ``None`` when there is no object.
+    wrapping key (``{"translations": {...}}``). Only text values count as translations:
+    an id mapped to a number, a list, an object or null is left out. Returns ``None``
+    when there is no object.
     """
+    found = _reply_object(text)
+    if found is None:
+        return None
+    return {key: value.strip() for key, value in found.items() if isinstance(value, str)}
+
+
+def _reply_object(text: str) -> dict[str, object] | None:
+    """The first JSON object in the answer (unwrapped), with its ids stripped."""
     cleaned = _THINK.sub("", text or "")
     decoder = json.JSONDecoder()
     for match in re.finditer(r"\{", cleaned):
@@ -166,33 +177,29 @@ def parse_reply(text: str) -> dict[str, str] | None:
         except ValueError:
             continue
         if isinstance(value, dict):
-            return _flatten(value)
+            if len(value) == 1:
+                (only,) = value.values()
+                if isinstance(only, dict):
+                    value = only
+            return {str(key).strip(): item for key, item in value.items()}
     return None
 
 
-def _flatten(value: dict) -> dict[str, str]:
-    if len(value) == 1:
-        (only,) = value.values()
-        if isinstance(only, dict):
-            value = only
-    result: dict[str, str] = {}
-    for key, item in value.items():
-        if isinstance(item, (int, float)) and not isinstance(item, bool):
-            item = str(item)
-        if isinstance(item, str):
-            result[str(key).strip()] = item.strip()
-    return result
-
-
-def _problem(parsed: dict[str, str] | None, merged: dict[str, str], batch: Sequence[_Line]) -> str:
-    if parsed is None and not merged:
+def _problem(
+    found: dict[str, object] | None, merged: dict[str, str], batch: Sequence[_Line]
+) -> str:
+    if found is None and not merged:
         return "it was not a JSON object"
-    lacking = [x for x in batch if x.id not in merged]
-    missing = [x.id for x in lacking if parsed is None or x.id not in parsed]
-    empty = [x.id for x in lacking if parsed is not None and x.id in parsed]
+    lacking = [x.id for x in batch if x.id not in merged]
+    given = found or {}
+    missing = [i for i in lacking if i not in given]
+    not_text = [i for i in lacking if i in given and not isinstance(given[i], str)]
+    empty = [i for i in lacking if isinstance(given.get(i), str)]
     problems = []
     if missing:
         problems.append(f"ids missing: {', '.join(missing)}")
+    if not_text:
+        problems.append(f"translations that are not text for ids: {', '.join(not_text)}")
     if empty:
         problems.append(f"empty translations for ids: {', '.join(empty)}")
     return "; ".join(problems)
@@ -240,9 +247,10 @@ class _Run:
             self.usage = self.usage + reply.usage
             if reply.truncated:
                 return self._split(start, end)
-            parsed = parse_reply(reply.text)
-            merged.update({k: v for k, v in (parsed or {}).items() if v})
-            problem = _problem(parsed, merged, batch)
+            found = _reply_object(reply.text)
+            merged.update({k: v.strip() for k, v in (found or {}).items()
+                           if isinstance(v, str) and v.strip()})
+            problem = _problem(found, merged, batch)
             if not problem:
                 return {x.id: merged[x.id] for x in batch}
             if attempt == 0:
@@ -328,7 +336,7 @@ def translation_of(
         call, segments, source_language, target_language, context, vendor=vendor, model=model
     )
     return Translation(
-        segments=tuple(replace(s, text=t) for s, t in zip(segments, texts)),
+        segments=tuple(replace(s, text=t) for s, t in zip(segments, texts, strict=True)),
         source_language=source_language,
         target_language=target_language,
         vendor=vendor,

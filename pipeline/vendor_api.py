@@ -26,6 +26,7 @@ from pipeline.types import (
 
 __all__ = [
     "Availability",
+    "ModelLimits",
     "Price",
     "PriceUnit",
     "SpeechTranslator",
@@ -136,6 +137,25 @@ class Availability:
     missing_variable: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ModelLimits:
+    """What one request to a model may carry, where that model has its own limits.
+
+    ``None`` means the model sets no limit of its own (the vendor's, if any, applies).
+
+    Attributes:
+        max_text_chars: the longest text one speech request may carry.
+        max_audio_s: the longest audio one request may carry.
+        max_upload_bytes: the largest file one request may upload.
+        reference_max_s: the longest voice reference the model uses.
+    """
+
+    max_text_chars: int | None = None
+    max_audio_s: float | None = None
+    max_upload_bytes: int | None = None
+    reference_max_s: float | None = None
+
+
 class VendorFactory(Protocol):
     """Builds a vendor's adapter for one role."""
 
@@ -154,8 +174,9 @@ class VendorInfo:
         id: registry id ("fish", "index_tts2", ...), used in requests and results.
         display_name: what people see.
         roles: what it can do.
-        languages: per role, the language codes it handles (``None`` = every language
-            in :data:`pipeline.languages.LANGUAGES`).
+        languages: per role, the language codes it handles with any of its models
+            (``None`` = every language in :data:`pipeline.languages.LANGUAGES`). For
+            direct speech translation these are the target languages.
         key_variable: environment variable holding its key (``None`` = needs no key).
         models: per role, the models offered, default first.
         prices: list prices with source and date.
@@ -172,6 +193,10 @@ class VendorInfo:
         max_audio_s: the longest audio one transcription request may carry; longer input
             is cut at pauses and sent in parallel pieces (``None`` = no limit).
         max_concurrency: how many requests this vendor gets at once, across all tasks.
+        model_languages: per role, the models whose languages are narrower than the
+            role's (model id -> codes, ``None`` = every language); a model not listed
+            handles every language of ``languages[role]``.
+        model_limits: model id -> the limits that model has of its own.
     """
 
     id: str
@@ -193,28 +218,68 @@ class VendorInfo:
     max_concurrency: int = 4
     docs_url: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
+    model_languages: Mapping[Role, Mapping[str, frozenset[str] | None]] = field(
+        default_factory=dict)
+    model_limits: Mapping[str, ModelLimits] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for role, by_model in self.model_languages.items():
+            allowed = self.languages.get(role)
+            for model, codes in by_model.items():
+                if allowed is not None and (codes is None or not codes <= allowed):
+                    raise ValueError(
+                        f"{self.id}: {model} has {role.value} languages outside the role's"
+                    )
 
     def default_model(self, role: Role) -> str:
         """The model used when the user names only the vendor."""
         offered = self.models.get(role, ())
         return offered[0] if offered else ""
 
-    def supports(self, role: Role, language: str | None = None) -> bool:
-        """Whether the vendor plays ``role`` for ``language`` (any language if None)."""
+    def languages_for(self, role: Role, model: str | None = None) -> frozenset[str] | None:
+        """The languages ``model`` (or, when None, any model) handles in ``role``.
+
+        ``None`` means every language in :data:`pipeline.languages.LANGUAGES`.
+        """
+        by_model = self.model_languages.get(role, {})
+        if model is not None and model in by_model:
+            return by_model[model]
+        return self.languages.get(role)
+
+    def supports(self, role: Role, language: str | None = None, model: str | None = None) -> bool:
+        """Whether the vendor plays ``role`` for ``language`` (any language if None).
+
+        With ``model``, the answer is that model's; without it, whether any model does.
+        """
         if role not in self.roles:
             return False
         if language is None:
             return True
-        allowed = self.languages.get(role)
+        allowed = self.languages_for(role, model)
         if allowed is None:
             from pipeline.languages import LANGUAGES
 
             return language in LANGUAGES
         return language in allowed
 
+    def models_for(self, role: Role, language: str) -> tuple[str, ...]:
+        """The offered models that handle ``language`` in ``role``, default first."""
+        return tuple(m for m in self.models.get(role, ()) if self.supports(role, language, m))
+
+    def limits_for(self, model: str) -> ModelLimits:
+        """The limits of ``model``, with the vendor-wide ones where it has none of its own."""
+        own = self.model_limits.get(model, ModelLimits())
+        return ModelLimits(
+            max_text_chars=own.max_text_chars,
+            max_audio_s=own.max_audio_s if own.max_audio_s is not None else self.max_audio_s,
+            max_upload_bytes=own.max_upload_bytes,
+            reference_max_s=(
+                own.reference_max_s if own.reference_max_s is not None else self.reference_max_s
+            ),
+        )
+
     def prices_for(self, role: Role, model: str) -> tuple[Price, ...]:
         """Prices that apply to ``model`` in ``role``."""
         return tuple(
             p for p in self.prices if p.role == role and p.model in (None, model)
         )
-

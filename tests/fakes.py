@@ -134,3 +134,39 @@ FAKE_VOICE = VendorInfo(
     prices=(Price(Role.SPEAK, 10.0, PriceUnit.MILLION_CHARACTERS, _PRICE, "2026-11"),),
 )
 FAKE_VENDORS = (FAKE_STT, FAKE_LLM, FAKE_VOICE)
+
+# Every adapter the recording factory built, as (vendor role, model).
+BUILT: list[tuple[Role, str]] = []
+
+
+def create_recorded(role: Role, model: str, key, settings):
+    """Factory that records what it builds, then returns the instance a test registered."""
+    BUILT.append((role, model))
+    return create(role, model, key, settings)
+
+
+# Vendors whose models differ in languages; each default handles fewer than the vendor.
+_VOICE_MODELS = ("english-1", "multi-1", "multi-2")
+_VOICE_MODEL_LANGUAGES = {"english-1": frozenset({"en"}), "multi-2": frozenset({"en", "ja"})}
+FAKE_MODEL_VOICE = VendorInfo(
+    id="fake_models", display_name="Fake models", roles=frozenset({Role.CLONE, Role.SPEAK}),
+    languages={Role.CLONE: frozenset({"en", "es", "ja"}), Role.SPEAK: frozenset({"en", "es", "ja"})},
+    key_variable=None, models={Role.CLONE: _VOICE_MODELS, Role.SPEAK: _VOICE_MODELS},
+    model_languages={Role.CLONE: _VOICE_MODEL_LANGUAGES, Role.SPEAK: _VOICE_MODEL_LANGUAGES},
+    factory="tests.fakes:create_recorded",
+)
+FAKE_MODEL_STT = VendorInfo(
+    id="fake_models_stt", display_name="Fake models STT", roles=frozenset({Role.TRANSCRIBE}),
+    languages={Role.TRANSCRIBE: frozenset({"en", "es", "ja"})}, key_variable=None,
+    models={Role.TRANSCRIBE: ("english-stt", "multi-stt")},
+    model_languages={Role.TRANSCRIBE: {"english-stt": frozenset({"en"})}},
+    factory="tests.fakes:create_recorded",
+)
+FAKE_MODEL_LLM = VendorInfo(
+    id="fake_models_llm", display_name="Fake models LLM", roles=frozenset({Role.TRANSLATE}),
+    languages={Role.TRANSLATE: ANY}, key_variable=None,
+    models={Role.TRANSLATE: ("small-llm", "large-llm")},
+    model_languages={Role.TRANSLATE: {"small-llm": frozenset({"en", "es"})}},
+    factory="tests.fakes:create_recorded",
+)
+FAKE_MODEL_VENDORS = (FAKE_MODEL_VOICE, FAKE_MODEL_STT, FAKE_MODEL_LLM)

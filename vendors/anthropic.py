@@ -20,7 +20,7 @@ from pipeline.settings import Secret, Settings
 from pipeline.translation_prompt import ChatReply, translation_of
 from pipeline.types import Role, Segment, Translation, TranslationContext, Usage
 from pipeline.vendor_api import Price, PriceUnit, VendorInfo
-from vendors.errors import error_for_status, retry_after_seconds, timeout_error, unreachable_error
+from vendors.errors import connection_error, error_for_status, retry_after_seconds, timeout_error
 
 __all__ = ["INFO", "AnthropicTranslator", "create"]
 
@@ -153,8 +153,8 @@ class AnthropicTranslator:
             raise self._status_error(exc) from None
         except anthropic.APITimeoutError:
             raise timeout_error(self.vendor) from None
-        except anthropic.APIConnectionError:
-            raise unreachable_error(self.vendor) from None
+        except anthropic.APIConnectionError as exc:
+            raise connection_error(self.vendor, exc) from None
         if message.stop_reason == "refusal":
             raise VendorResponseError(
                 self.vendor, f"{self.model} declined to translate this text; try another model."

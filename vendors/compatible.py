@@ -11,7 +11,7 @@ from pipeline.errors import ConfigurationError, UnknownVendorError
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role
 from pipeline.vendor_api import VendorInfo
-from vendors.openai_chat import OpenAIChatTranslator
+from vendors.openai.llm import OpenAIChatTranslator
 
 __all__ = [
     "BASE_URL_VARIABLE",

@@ -15,7 +15,6 @@ import json
 import logging
 import secrets
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -42,22 +41,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_BASE_URL",
-    "FALLBACK_MODEL",
     "INFO",
     "LANGUAGES",
-    "MODELS",
     "OUTPUT_FORMAT",
     "ElevenLabsVoice",
-    "ModelFacts",
     "create",
 ]
 
 _PRICING = "https://elevenlabs.io/pricing/api"
 
-LANGUAGES = known(
-    "en ja zh de hi fr ko pt it es id nl tr tl pl sv bg ro ar cs el fi hr ms sk da ta uk ru "
-    "hu no vi"
+_V2_LANGUAGES = known(
+    "en ja zh de hi fr ko pt it es id nl tr tl pl sv bg ro ar cs el fi hr ms sk da ta uk ru"
 )
+# v2.5 adds Hungarian, Norwegian and Vietnamese; v3 speaks 70+ languages, of which this
+# app offers the same set.
+LANGUAGES = _V2_LANGUAGES | known("hu no vi")
+_MODELS = ("eleven_multilingual_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_v3")
+_MODEL_LANGUAGES = {"eleven_multilingual_v2": _V2_LANGUAGES}
 
 INFO = VendorInfo(
     id="elevenlabs",
@@ -65,10 +65,8 @@ INFO = VendorInfo(
     roles=frozenset({Role.CLONE, Role.SPEAK}),
     languages={Role.CLONE: LANGUAGES, Role.SPEAK: LANGUAGES},
     key_variable="ELEVENLABS_API_KEY",
-    models={
-        Role.CLONE: ("eleven_multilingual_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_v3"),
-        Role.SPEAK: ("eleven_multilingual_v2", "eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_v3"),
-    },
+    models={Role.CLONE: _MODELS, Role.SPEAK: _MODELS},
+    model_languages={Role.CLONE: _MODEL_LANGUAGES, Role.SPEAK: _MODEL_LANGUAGES},
     factory="vendors.elevenlabs:create",
     max_concurrency=3,
     prices=(
@@ -90,36 +88,8 @@ OUTPUT_FORMAT = "mp3_44100_128"  # available on every plan
 VOICE_LAB_URL = "https://elevenlabs.io/app/voice-lab"
 
 
-@dataclass(frozen=True, slots=True)
-class ModelFacts:
-    """What one ElevenLabs speech model accepts.
-
-    Attributes:
-        languages: the language codes it speaks (our codes).
-        takes_language_code: whether the request may carry ``language_code``.
-    """
-
-    languages: frozenset[str]
-    takes_language_code: bool
-
-
-_V2_LANGUAGES = known(
-    "en ja zh de hi fr ko pt it es id nl tr tl pl sv bg ro ar cs el fi hr ms sk da ta uk ru"
-)
-_V2_5_LANGUAGES = _V2_LANGUAGES | known("hu no vi")
-
-MODELS: Mapping[str, ModelFacts] = MappingProxyType(
-    {
-        "eleven_multilingual_v2": ModelFacts(_V2_LANGUAGES, takes_language_code=False),
-        "eleven_flash_v2_5": ModelFacts(_V2_5_LANGUAGES, takes_language_code=True),
-        "eleven_turbo_v2_5": ModelFacts(_V2_5_LANGUAGES, takes_language_code=True),
-        # v3 speaks 70+ languages; these are the ones this app offers for ElevenLabs.
-        "eleven_v3": ModelFacts(LANGUAGES, takes_language_code=True),
-    }
-)
-
-# Used instead of a model that lacks the target language (multilingual_v2 has no hu/no/vi).
-FALLBACK_MODEL = "eleven_flash_v2_5"
+# Models whose request may carry ``language_code`` (multilingual_v2 rejects it).
+_LANGUAGE_CODE_MODELS = frozenset({"eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_v3"})
 
 # Our language codes that ElevenLabs spells differently in ``language_code``.
 _LANGUAGE_CODES: Mapping[str, str] = MappingProxyType({"tl": "fil"})
@@ -167,7 +137,7 @@ class ElevenLabsVoice:
 
     Args:
         key: the API key (sent only in the ``xi-api-key`` header).
-        model: speech model id, one of :data:`MODELS`.
+        model: speech model id, one of ``INFO.models[Role.SPEAK]``.
         base_url: API root, e.g. ``https://api.elevenlabs.io``.
         client: an ``httpx.Client`` to use (tests); a new one is made and owned otherwise.
         remove_background_noise: ask ElevenLabs to clean the clip (can hurt clean audio).
@@ -186,9 +156,10 @@ class ElevenLabsVoice:
     ) -> None:
         from vendors.http import new_client
 
-        if model not in MODELS:
+        offered = INFO.models[Role.SPEAK]
+        if model not in offered:
             raise ConfigurationError(
-                f"elevenlabs: unknown model {model!r}; use one of: {', '.join(MODELS)}."
+                f"elevenlabs: unknown model {model!r}; use one of: {', '.join(offered)}."
             )
         self._key = key
         self.model = model
@@ -201,15 +172,16 @@ class ElevenLabsVoice:
         return f"ElevenLabsVoice(model={self.model!r}, url={self._base_url!r})"
 
     def model_for(self, language: str) -> str:
-        """The model that will speak ``language``: the chosen one, or the fallback.
+        """The model that will speak ``language``: the chosen one, or the first that can.
 
         Raises:
-            UnsupportedLanguageError: neither model speaks it.
+            UnsupportedLanguageError: no model speaks it.
         """
-        if language in MODELS[self.model].languages:
+        if INFO.supports(Role.SPEAK, language, self.model):
             return self.model
-        if language in MODELS[FALLBACK_MODEL].languages:
-            return FALLBACK_MODEL
+        able = INFO.models_for(Role.SPEAK, language)
+        if able:
+            return able[0]
         raise UnsupportedLanguageError(
             f"ElevenLabs does not support {language_name(language)} ({language})."
         )
@@ -248,8 +220,9 @@ class ElevenLabsVoice:
         """Speak ``text`` in ``voice`` as MP3 (44.1 kHz, 128 kbps).
 
         ``eleven_multilingual_v2`` lacks Hungarian, Norwegian and Vietnamese; for those the
-        request goes to :data:`FALLBACK_MODEL` (see :meth:`model_for`). ``language_code``
-        is sent only to models that accept it.
+        request goes to the first model that speaks them (see :meth:`model_for`; the
+        planner normally picks that model already). ``language_code`` is sent only to
+        models that accept it.
 
         Raises:
             UnsupportedLanguageError: no model here speaks ``language``.
@@ -268,7 +241,7 @@ class ElevenLabsVoice:
         if model != self.model:
             log.info("elevenlabs: %s does not speak %s; using %s", self.model, language, model)
         body: dict[str, object] = {"text": text, "model_id": model}
-        if MODELS[model].takes_language_code:
+        if model in _LANGUAGE_CODE_MODELS:
             body["language_code"] = _LANGUAGE_CODES.get(language, language)
         data = self._send(
             "POST", f"/v1/text-to-speech/{voice.voice_id}", params={"output_format": OUTPUT_FORMAT},

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import socket
+import ssl
+
 from pipeline.errors import (
     VendorAuthError,
     VendorError,
@@ -12,7 +17,14 @@ from pipeline.errors import (
     VendorTimeoutError,
 )
 
-__all__ = ["error_for_status", "retry_after_seconds", "timeout_error", "unreachable_error"]
+__all__ = [
+    "connection_error",
+    "dropped_error",
+    "error_for_status",
+    "retry_after_seconds",
+    "timeout_error",
+    "unreachable_error",
+]
 
 
 def error_for_status(
@@ -72,6 +84,57 @@ def unreachable_error(vendor: str) -> VendorServerError:
     return VendorServerError(
         vendor, "could not connect; check the network and the base URL setting."
     )
+
+
+def dropped_error(vendor: str) -> VendorServerError:
+    """The connection was dropped after the request was sent (reset, closed mid-answer)."""
+    return VendorServerError(
+        vendor,
+        "the connection was dropped before the answer was complete; this is usually "
+        "temporary, so the call is retried.",
+        retryable=True,
+    )
+
+
+def connection_error(vendor: str, exc: BaseException) -> VendorServerError:
+    """Tell a connection that could not be made from one dropped mid-request.
+
+    ``exc`` is what the HTTP client or SDK raised; the exceptions it was raised from
+    (``__cause__``/``__context__``) are read too, since SDKs wrap the transport's.
+    Unknown failures count as "could not connect".
+
+    Args:
+        vendor: vendor id, named in the message.
+        exc: the transport failure (``httpx``/``httpx2`` error, an SDK's connection error,
+            or an ``OSError``).
+    """
+    connect, dropped = _transport_classes()
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, connect):
+            return unreachable_error(vendor)
+        if isinstance(current, dropped):
+            return dropped_error(vendor)
+        current = current.__cause__ or current.__context__
+    return unreachable_error(vendor)
+
+
+def _transport_classes() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """(could not connect, dropped mid-request) exception classes of the installed clients."""
+    connect: list[type[BaseException]] = [socket.gaierror, ConnectionRefusedError, ssl.SSLError]
+    dropped: list[type[BaseException]] = [
+        ConnectionResetError, ConnectionAbortedError, BrokenPipeError,
+    ]
+    for name in ("httpx", "httpx2"):
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        connect += [module.ConnectError, module.ProxyError, module.UnsupportedProtocol]
+        dropped += [module.RemoteProtocolError, module.ReadError, module.WriteError,
+                    module.CloseError]
+    return tuple(connect), tuple(dropped)
 
 
 def retry_after_seconds(headers: object) -> float | None:

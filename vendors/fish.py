@@ -12,9 +12,7 @@ the text; it bills per UTF-8 byte of text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from pipeline.errors import (
@@ -40,7 +38,6 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "INFO",
     "LANGUAGES",
-    "MODEL_LANGUAGES",
     "FishVoice",
     "build_tts_body",
     "create",
@@ -53,6 +50,9 @@ LANGUAGES = known(
     "vi jv bn yo sl cs sw nn he ms uk id kk bg lv my tl sk ne fa af el bo hr ro sn mi yi am "
     "be km is az sd br sq ps mn ht ml sr sa te ka bs pa lt kn si hy mr as gu fo"
 )
+# S1, the older model, speaks 13 of them.
+_S1_LANGUAGES = known("en zh ja de fr es ko ar ru nl it pl pt")
+_MODELS = ("s2.1-pro", "s2-pro", "s2.1-pro-free", "s1")
 
 INFO = VendorInfo(
     id="fish",
@@ -60,10 +60,8 @@ INFO = VendorInfo(
     roles=frozenset({Role.CLONE, Role.SPEAK}),
     languages={Role.CLONE: LANGUAGES, Role.SPEAK: LANGUAGES},
     key_variable="FISH_API_KEY",
-    models={
-        Role.CLONE: ("s2.1-pro", "s2-pro", "s2.1-pro-free", "s1"),
-        Role.SPEAK: ("s2.1-pro", "s2-pro", "s2.1-pro-free", "s1"),
-    },
+    models={Role.CLONE: _MODELS, Role.SPEAK: _MODELS},
+    model_languages={Role.CLONE: {"s1": _S1_LANGUAGES}, Role.SPEAK: {"s1": _S1_LANGUAGES}},
     factory="vendors.fish:create",
     max_concurrency=5,
     prices=(
@@ -84,11 +82,6 @@ CHUNK_LENGTH = 200  # text chunk size; the spec (300) and SDK (200) defaults dif
 SAMPLE_RATE_HZ = 44100
 MP3_BITRATE_KBPS = 128
 LATENCY = "normal"  # best quality; "balanced" trades quality for speed
-
-# Languages per model where they differ from the vendor-wide list (S1 speaks 13).
-MODEL_LANGUAGES: Mapping[str, frozenset[str]] = MappingProxyType(
-    {"s1": known("en zh ja de fr es ko ar ru nl it pl pt")}
-)
 
 
 def create(
@@ -267,8 +260,7 @@ class FishVoice:
         self.close()
 
     def _check_language(self, language: str) -> None:
-        allowed = MODEL_LANGUAGES.get(self.model, LANGUAGES)
-        if language not in allowed:
+        if not INFO.supports(Role.SPEAK, language, self.model):
             raise UnsupportedLanguageError(
                 f"Fish Audio {self.model} does not support {language_name(language)} ({language})."
             )

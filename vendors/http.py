@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
-from pipeline.errors import ConfigurationError, ProcessingError, VendorError, VendorServerError
+from pipeline.errors import ConfigurationError, ProcessingError, VendorError
 from pipeline.settings import Secret, Settings
-from vendors.errors import error_for_status, retry_after_seconds, timeout_error, unreachable_error
+from vendors.errors import connection_error, error_for_status, retry_after_seconds, timeout_error
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
@@ -79,6 +79,9 @@ def base_url(settings: Settings, variable: str, default: str) -> str:
 def transport_errors(vendor: str, *, base_url_variable: str | None = None) -> Iterator[None]:
     """Turn ``httpx`` transport failures inside the block into our retryable errors.
 
+    A connection that could not be made ("check the network and the base URL") and one
+    dropped after the request was sent (retried) are told apart.
+
     Args:
         vendor: vendor id, named in the message.
         base_url_variable: the base URL setting, named when the URL itself is unusable.
@@ -90,12 +93,8 @@ def transport_errors(vendor: str, *, base_url_variable: str | None = None) -> It
     except (httpx.UnsupportedProtocol, httpx.InvalidURL):
         where = f"check {base_url_variable}" if base_url_variable else "check the base URL"
         raise ConfigurationError(f"{vendor}: the service URL is not usable; {where}.") from None
-    except (httpx.ConnectError, httpx.ProxyError):
-        raise unreachable_error(vendor) from None
-    except httpx.TransportError:
-        raise VendorServerError(
-            vendor, "the connection broke before the answer was complete; try again shortly."
-        ) from None
+    except httpx.TransportError as exc:
+        raise connection_error(vendor, exc) from None
 
 
 def send(

@@ -19,7 +19,7 @@ from pipeline.errors import (
 from pipeline.settings import Secret, Settings
 from pipeline.types import DecodedAudio, Role, Segment, Transcript, Usage
 from pipeline.vendor_api import VendorInfo
-from vendors.errors import error_for_status, retry_after_seconds, timeout_error, unreachable_error
+from vendors.errors import connection_error, error_for_status, retry_after_seconds, timeout_error
 from vendors.languages import WHISPER_LANGUAGES
 
 __all__ = ["INFO", "ROUTER_URL", "HuggingFaceTranscriber", "create"]
@@ -56,13 +56,13 @@ def create(role: Role, model: str, key: Secret | None, settings: Settings) -> ob
     """Build Hugging Face's adapter for ``role``.
 
     Transcription gives :class:`HuggingFaceTranscriber`; translation goes through the
-    OpenAI-compatible router (``vendors.openai_chat.OpenAIChatTranslator``).
+    OpenAI-compatible router (:class:`vendors.openai.llm.OpenAIChatTranslator`).
     """
     model = model or INFO.default_model(role)
     if role is Role.TRANSCRIBE:
         return HuggingFaceTranscriber(model, key)
     if role is Role.TRANSLATE:
-        from vendors.openai_chat import OpenAIChatTranslator
+        from vendors.openai.llm import OpenAIChatTranslator
 
         return OpenAIChatTranslator(
             vendor=VENDOR, model=model, api_key=key, base_url=ROUTER_URL, key_variable=VARIABLE
@@ -200,7 +200,7 @@ def map_hub_error(exc: Exception, *, model: str, secret: str = "") -> AppError:
             retry_after_s=retry_after_seconds(response.headers) or _loading_eta_s(response),
         )
     if isinstance(exc, httpx2.TransportError):
-        return unreachable_error(VENDOR)
+        return connection_error(VENDOR, exc)
     said = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
     if secret:
         said = said.replace(secret, "[redacted]")

@@ -29,7 +29,7 @@ from pipeline.languages import language_name
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role, SynthesizedAudio, Usage, Voice, VoiceReference
 from pipeline.vendor_api import VendorInfo
-from vendors.errors import error_for_status, timeout_error, unreachable_error
+from vendors.errors import connection_error, error_for_status, timeout_error
 
 __all__ = ["ADVANCED_DEFAULTS", "GEN_SINGLE", "INFO", "IndexTTS2Voice", "create"]
 
@@ -279,7 +279,7 @@ def _map_error(exc: Exception, message: str, *, has_token: bool) -> AppError:
     if isinstance(exc, (httpx.TimeoutException, httpx2.TimeoutException, TimeoutError)):
         return timeout_error(VENDOR)
     if isinstance(exc, (httpx.TransportError, httpx2.TransportError, ConnectionError)):
-        return unreachable_error(VENDOR)
+        return connection_error(VENDOR, exc)
     if isinstance(exc, AuthenticationError):
         return error_for_status(VENDOR, 401, detail, variable="HF_TOKEN")
     status = _status_code(exc)

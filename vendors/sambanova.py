@@ -1,7 +1,10 @@
-"""SambaNova (OpenAI-compatible): Whisper-Large-v3 transcription and chat translation.
+"""SambaNova (OpenAI-compatible): Whisper transcription, chat and direct speech translation.
 
 Environment: ``SAMBANOVA_API_KEY`` (required), ``SAMBANOVA_BASE_URL`` (default
 ``https://api.sambanova.ai/v1``). Whisper is offered to SambaStack accounts only.
+
+Direct speech translation: ``Whisper-Large-v3`` translates into English;
+``Qwen2-Audio-7B-Instruct`` into the languages below, at most 30 s of audio per request.
 """
 
 from __future__ import annotations
@@ -10,23 +13,39 @@ from collections.abc import Mapping
 
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role
-from pipeline.vendor_api import Price, PriceUnit, VendorInfo
-from vendors.languages import WHISPER_LANGUAGES
-from vendors.openai import PLAIN_JSON, TranscriptionRule, build_adapter
+from pipeline.vendor_api import ModelLimits, Price, PriceUnit, VendorInfo
+from vendors.languages import WHISPER_LANGUAGES, known
+from vendors.openai import build_adapter
+from vendors.openai.client import UPLOAD_LIMIT_BYTES
+from vendors.openai.stt import PLAIN_JSON, TranscriptionRule
 
 __all__ = ["INFO", "TRANSCRIPTION_RULES", "create"]
 
 _PRICING = "https://cloud.sambanova.ai/plans/pricing"
+_WHISPER = "Whisper-Large-v3"
+_QWEN_AUDIO = "Qwen2-Audio-7B-Instruct"
+# SambaNova calls Qwen2-Audio "multilingual"; these are the languages its model card names.
+_QWEN_AUDIO_LANGUAGES = known("zh en yue fr it es de ja")
 
 INFO = VendorInfo(
     id="sambanova",
     display_name="SambaNova",
-    roles=frozenset({Role.TRANSCRIBE, Role.TRANSLATE}),
-    languages={Role.TRANSCRIBE: WHISPER_LANGUAGES, Role.TRANSLATE: None},
+    roles=frozenset({Role.TRANSCRIBE, Role.TRANSLATE, Role.SPEECH_TRANSLATE}),
+    languages={
+        Role.TRANSCRIBE: WHISPER_LANGUAGES,
+        Role.TRANSLATE: None,
+        Role.SPEECH_TRANSLATE: _QWEN_AUDIO_LANGUAGES,
+    },
     key_variable="SAMBANOVA_API_KEY",
     models={
-        Role.TRANSCRIBE: ("Whisper-Large-v3",),
+        Role.TRANSCRIBE: (_WHISPER,),
         Role.TRANSLATE: ("Meta-Llama-3.3-70B-Instruct", "gpt-oss-120b", "DeepSeek-V3.1"),
+        Role.SPEECH_TRANSLATE: (_WHISPER, _QWEN_AUDIO),
+    },
+    model_languages={Role.SPEECH_TRANSLATE: {_WHISPER: frozenset({"en"})}},
+    model_limits={
+        _WHISPER: ModelLimits(max_upload_bytes=UPLOAD_LIMIT_BYTES),
+        _QWEN_AUDIO: ModelLimits(max_audio_s=30.0, max_upload_bytes=UPLOAD_LIMIT_BYTES),
     },
     factory="vendors.sambanova:create",
     max_audio_s=600.0,
@@ -47,19 +66,29 @@ INFO = VendorInfo(
 
 # SambaNova answers only json or text: no timestamps, so one segment spans the audio.
 TRANSCRIPTION_RULES: Mapping[str, TranscriptionRule] = {
-    "Whisper-Large-v3": PLAIN_JSON,
+    _WHISPER: PLAIN_JSON,
 }
 
 
 def create(role: Role, model: str, key: Secret | None, settings: Settings) -> object:
     """Build SambaNova's adapter for ``role`` through its OpenAI-compatible API.
 
-    Transcription gives :class:`vendors.openai_speech.OpenAITranscriber` with SambaNova's
-    rules, translation ``vendors.openai_chat.OpenAIChatTranslator``. The base URL is
-    ``INFO.extra["base_url"]`` unless ``SAMBANOVA_BASE_URL`` overrides it.
+    Transcription gives :class:`vendors.openai.stt.OpenAITranscriber` with SambaNova's
+    rules, translation :class:`vendors.openai.llm.OpenAIChatTranslator`, and direct speech
+    translation :class:`vendors.openai.speech_translation.SambaNovaSpeechTranslator`
+    (plain ``httpx``, with the model's target languages and audio limit from ``INFO``).
+    The base URL is ``INFO.extra["base_url"]`` unless ``SAMBANOVA_BASE_URL`` overrides it.
     """
     base_url = settings.env(INFO.extra["base_url_variable"], INFO.extra["base_url"])
-    return build_adapter(
-        INFO, role, model or INFO.default_model(role), key,
-        base_url=base_url, rules=TRANSCRIPTION_RULES,
-    )
+    model = model or INFO.default_model(role)
+    if role is Role.SPEECH_TRANSLATE:
+        from vendors.openai.speech_translation import SambaNovaSpeechTranslator
+
+        limits = INFO.limits_for(model)
+        return SambaNovaSpeechTranslator(
+            model=model, key=key, base_url=base_url,
+            target_languages=INFO.languages_for(role, model),
+            max_audio_s=limits.max_audio_s,
+            max_upload_bytes=limits.max_upload_bytes or UPLOAD_LIMIT_BYTES,
+        )
+    return build_adapter(INFO, role, model, key, base_url=base_url, rules=TRANSCRIPTION_RULES)

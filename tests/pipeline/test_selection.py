@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.errors import UnsupportedLanguageError
+from pipeline.languages import LANGUAGES
 from pipeline.selection import choose_voice_vendor, rule_vendor_for
+from pipeline.types import Role
 from pipeline.vendor_api import Availability
 from vendors.registry import default_registry
 
@@ -91,3 +94,35 @@ def test_a_language_no_voice_vendor_speaks_is_reported_not_guessed():
     assert not choice.runnable
     assert choice.vendor == ""
     assert "no voice vendor supports Esperanto (eo)" in choice.reason
+
+
+@pytest.mark.parametrize("requested", ["auto", "index_tts2", "fish", "elevenlabs", "openai"])
+def test_every_chosen_model_speaks_the_target(requested):
+    by_id = {v.id: v for v in VOICES}
+    for language in LANGUAGES:
+        choice = choose_voice_vendor(language, requested, VOICES, ALL_READY)
+        if choice.vendor:
+            assert by_id[choice.vendor].supports(Role.SPEAK, language, choice.model), (
+                language, choice)
+
+
+def test_a_fallback_vendor_gets_its_model_for_the_target_and_says_so():
+    availability = {**NONE_CONFIGURED, "elevenlabs": READY}
+    choice = choose_voice_vendor("hu", "auto", VOICES, availability)
+    assert (choice.vendor, choice.model) == ("elevenlabs", "eleven_flash_v2_5")
+    assert "elevenlabs is the next configured vendor" in choice.reason
+    assert choice.reason.endswith(
+        "with eleven_flash_v2_5 (eleven_multilingual_v2 does not handle Hungarian (hu))")
+
+
+def test_a_named_model_that_cannot_speak_the_target_is_refused_on_voice_vendor():
+    with pytest.raises(UnsupportedLanguageError) as caught:
+        choose_voice_vendor("vi", "elevenlabs/eleven_multilingual_v2", VOICES, ALL_READY)
+    assert caught.value.param == "voice_vendor"
+    assert "eleven_flash_v2_5, eleven_turbo_v2_5, eleven_v3" in str(caught.value)
+
+
+def test_a_named_model_that_speaks_the_target_is_used_even_when_not_configured():
+    choice = choose_voice_vendor("ja", "fish/s1", VOICES, NONE_CONFIGURED)
+    assert (choice.vendor, choice.model, choice.runnable) == ("fish", "s1", False)
+    assert choice.missing == "FISH_API_KEY"

@@ -170,6 +170,23 @@ def test_an_empty_translation_counts_as_a_problem() -> None:
     assert "empty translations for ids: 2" in llm.calls[1][1]
 
 
+def test_a_number_for_an_id_is_not_a_translation_and_is_corrected() -> None:
+    llm = FakeLLM(replies=['{"1": 160, "2": "dos"}', '{"1": "ciento sesenta", "2": "dos"}'])
+    texts, _ = translate_segments(llm, segments("a hundred and sixty", "two"), "en", "es",
+                                  TranslationContext())
+    assert texts == ["ciento sesenta", "dos"]
+    assert len(llm.calls) == 2
+    assert "translations that are not text for ids: 1" in llm.calls[1][1]
+
+
+@pytest.mark.parametrize("value", ["160", "null", "[\"uno\"]", '{"text": "uno"}', "true", '"  "'])
+def test_a_value_that_is_not_non_empty_text_never_becomes_the_translation(value: str) -> None:
+    llm = FakeLLM(replies=[f'{{"1": {value}, "2": "dos"}}', f'{{"1": {value}, "2": "dos"}}'])
+    with pytest.raises(VendorResponseError, match="returned 1 of 2 segments"):
+        translate_segments(llm, segments("one", "two"), "en", "es", TranslationContext())
+    assert len(llm.calls) == 2
+
+
 def test_two_unusable_replies_raise_a_clear_error() -> None:
     llm = FakeLLM(replies=['{"1": "uno"}', "Sorry, I cannot help with that."])
     with pytest.raises(VendorResponseError) as caught:
@@ -194,7 +211,7 @@ def test_fenced_json_with_prose_around_it_is_accepted() -> None:
 
 def test_parse_reply_reads_wrapped_objects_and_skips_thinking() -> None:
     assert parse_reply('<think>{"draft": 1}</think>{"translations": {"1": "a"}}') == {"1": "a"}
-    assert parse_reply('{"1": 42}') == {"1": "42"}
+    assert parse_reply('{"1": 42, "2": "b"}') == {"2": "b"}
     assert parse_reply("no json here") is None
 
 

@@ -329,11 +329,18 @@ def test_create_without_a_key_names_the_variable(settings: Settings) -> None:
         elevenlabs.create(Role.SPEAK, "eleven_multilingual_v2", None, settings)
 
 
-def test_model_facts_cover_every_offered_model_and_language() -> None:
+def test_every_offered_language_is_spoken_by_some_model() -> None:
+    info = elevenlabs.INFO
     for role in (Role.CLONE, Role.SPEAK):
-        assert set(elevenlabs.INFO.models[role]) == set(elevenlabs.MODELS)
-    reachable = set().union(*(m.languages for m in elevenlabs.MODELS.values()))
-    assert elevenlabs.LANGUAGES <= reachable
+        reachable = set().union(*(info.languages_for(role, m) for m in info.models[role]))
+        assert elevenlabs.LANGUAGES <= reachable
+
+
+def test_multilingual_v2_lacks_hungarian_in_the_vendor_data() -> None:
+    info = elevenlabs.INFO
+    assert not info.supports(Role.SPEAK, "hu", "eleven_multilingual_v2")
+    assert info.supports(Role.SPEAK, "hu")
+    assert info.models_for(Role.SPEAK, "hu")[0] == "eleven_flash_v2_5"
 
 
 def test_the_registry_builds_an_adapter_that_clones_speaks_and_releases(

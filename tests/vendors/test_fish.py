@@ -227,6 +227,14 @@ def test_a_language_the_model_cannot_speak_is_refused_without_a_call(
     assert recorder.requests == []
 
 
+def test_s1_speaks_fewer_languages_than_the_vendor_in_its_data() -> None:
+    info = fish.INFO
+    for role in (Role.CLONE, Role.SPEAK):
+        assert info.supports(role, "hi") and not info.supports(role, "hi", "s1")
+        assert info.supports(role, "ja", "s1")
+        assert "s1" not in info.models_for(role, "hi")
+
+
 def test_a_voice_from_another_vendor_is_refused(reference: VoiceReference) -> None:
     adapter = _adapter(Recorder())
     with pytest.raises(InputError, match="clone it with fish"):

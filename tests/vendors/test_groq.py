@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import httpx2
 import pytest
 
 from pipeline.errors import VendorAuthError
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role
-from tests.vendors.test_openai_speech import Recorder, form, tone
+from tests.vendors.openai.test_stt import Recorder, form, tone
 from vendors import groq
-from vendors.openai_speech import OpenAITranscriber
+from vendors.openai.stt import OpenAITranscriber
 
 KEY = "gsk_live0123456789abcdefSECRET"
 GROQ_VERBOSE = {
@@ -71,9 +69,7 @@ def test_every_offered_groq_transcription_model_has_a_rule():
 
 
 def test_groq_translation_goes_to_groq_with_its_key_variable():
-    if importlib.util.find_spec("vendors.openai_chat") is None:
-        pytest.skip("vendors.openai_chat is not written yet")
-    from vendors.openai_chat import OpenAIChatTranslator
+    from vendors.openai.llm import OpenAIChatTranslator
 
     adapter = groq.create(Role.TRANSLATE, "", Secret(KEY), Settings.from_env({}))
     assert isinstance(adapter, OpenAIChatTranslator)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 from pathlib import Path
 
@@ -207,12 +206,8 @@ def test_create_builds_the_transcriber_for_the_requested_model(settings: Setting
     assert adapter.model == "openai/whisper-large-v3-turbo"
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("vendors.openai_chat") is None,
-    reason="vendors.openai_chat (the OpenAI-compatible translator) is not in the tree yet",
-)
 def test_translation_goes_to_the_router_with_hf_token(monkeypatch, settings: Settings):
-    import vendors.openai_chat
+    import vendors.openai.llm
 
     built: list[dict] = []
 
@@ -220,7 +215,7 @@ def test_translation_goes_to_the_router_with_hf_token(monkeypatch, settings: Set
         def __init__(self, **kwargs):
             built.append(kwargs)
 
-    monkeypatch.setattr(vendors.openai_chat, "OpenAIChatTranslator", Recorder)
+    monkeypatch.setattr(vendors.openai.llm, "OpenAIChatTranslator", Recorder)
 
     huggingface.create(Role.TRANSLATE, "Qwen/Qwen2.5-72B-Instruct", Secret(TOKEN), settings)
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import httpx2
 import pytest
 
 from pipeline.errors import UnknownVendorError, VendorAuthError
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role
-from tests.vendors.test_openai_speech import Recorder, form, tone
+from tests.vendors.openai.test_stt import Recorder, form, tone
 from vendors import sambanova
-from vendors.openai_speech import OpenAITranscriber
+from vendors.openai.stt import OpenAITranscriber
 
 KEY = "3f1c2d4e-5a6b-7c8d-9e0f-SECRET"
 
@@ -66,9 +64,7 @@ def test_the_rejected_sambanova_key_is_not_echoed(tmp_path):
 
 
 def test_sambanova_translation_is_the_chat_translator():
-    if importlib.util.find_spec("vendors.openai_chat") is None:
-        pytest.skip("vendors.openai_chat is not written yet")
-    from vendors.openai_chat import OpenAIChatTranslator
+    from vendors.openai.llm import OpenAIChatTranslator
 
     adapter = sambanova.create(Role.TRANSLATE, "gpt-oss-120b", Secret(KEY), Settings.from_env({}))
     assert isinstance(adapter, OpenAIChatTranslator)

@@ -109,7 +109,7 @@ def test_the_openai_client_streams_translated_text(client, speech_path):
         with client.audio.translations.with_streaming_response.create(
                 model="auto", file=handle, extra_body={"language": "es", "stream": True}) as response:
             lines = list(response.iter_lines())
-    from vendors.speech_translation import iter_sse_text
+    from vendors.openai.speech_translation import iter_sse_text
 
     assert "".join(iter_sse_text(lines)) == "[es] Hello there. [es] Goodbye."
     with speech_path.open("rb") as handle:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pipeline.errors import VendorAuthError, VendorRateLimitError
-from vendors.speech_translation import iter_sse_text
+from vendors.openai.speech_translation import iter_sse_text
 
 FAKE_DEFAULTS = {"APP_DEFAULT_STT": "fake_stt/fake-1", "APP_DEFAULT_LLM": "fake_llm/fake-llm-1"}
 

@@ -1,30 +1,68 @@
 """OpenAI-compatible transcription (OpenAI, Groq, SambaNova).
 
 :class:`OpenAITranscriber` sends the decoded WAV as FLAC to ``/audio/transcriptions`` and
-asks each model only for what it accepts (see ``TRANSCRIPTION_RULES`` in
-:mod:`vendors.openai`). Preset-voice speech lives in :mod:`vendors.openai_voice`.
+asks each model only for what it accepts (:data:`TRANSCRIPTION_RULES`; Groq and SambaNova
+keep their own).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from pipeline.errors import InputError
 from pipeline.languages import normalize_language
 from pipeline.settings import Secret
 from pipeline.types import DecodedAudio, Segment, Transcript, Usage
-from vendors.openai import (
-    PLAIN_JSON,
-    TRANSCRIPTION_RULES,
-    UPLOAD_LIMIT_BYTES,
-    TranscriptionRule,
-    encode_upload,
-    map_sdk_error,
-    sdk_client,
+from vendors.openai.client import UPLOAD_LIMIT_BYTES, encode_upload, map_sdk_error, sdk_client
+
+__all__ = [
+    "DIARIZED",
+    "PLAIN_JSON",
+    "TRANSCRIPTION_RULES",
+    "VERBOSE_SEGMENTS",
+    "OpenAITranscriber",
+    "TranscriptionRule",
+    "request_fields",
+    "timed_segments",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionRule:
+    """What one transcription model accepts and returns, as data.
+
+    Attributes:
+        response_format: the one format we ask for (never one the model rejects).
+        segment_times: the response carries timed segments (and we ask for them with
+            ``timestamp_granularities[]=segment`` when ``granularities`` is set).
+        granularities: send ``timestamp_granularities[]=segment`` (verbose_json only).
+        prompt: the model accepts a ``prompt`` field.
+        chunking_above_s: send ``chunking_strategy=auto`` for audio longer than this.
+    """
+
+    response_format: str = "json"
+    segment_times: bool = False
+    granularities: bool = False
+    prompt: bool = True
+    chunking_above_s: float | None = None
+
+
+PLAIN_JSON = TranscriptionRule()
+VERBOSE_SEGMENTS = TranscriptionRule("verbose_json", segment_times=True, granularities=True)
+DIARIZED = TranscriptionRule(
+    "diarized_json", segment_times=True, prompt=False, chunking_above_s=30.0
 )
 
-__all__ = ["OpenAITranscriber", "request_fields"]
-
+# Checked against openai 3.54.0 (the SDK docstrings) and the speech-to-text guide.
+TRANSCRIPTION_RULES: Mapping[str, TranscriptionRule] = {
+    "whisper-1": VERBOSE_SEGMENTS,
+    "gpt-4o-transcribe": PLAIN_JSON,
+    "gpt-4o-mini-transcribe": PLAIN_JSON,
+    "gpt-4o-mini-transcribe-2025-12-15": PLAIN_JSON,
+    "gpt-transcribe": PLAIN_JSON,
+    "gpt-4o-transcribe-diarize": DIARIZED,
+}
 
 
 class OpenAITranscriber:
@@ -79,7 +117,7 @@ class OpenAITranscriber:
 
         Raises:
             InputError: the encoded audio is over the host's upload limit.
-            VendorError: the call failed (see :func:`vendors.openai.map_sdk_error`).
+            VendorError: the call failed (see :func:`vendors.openai.client.map_sdk_error`).
         """
         import openai
 
@@ -105,7 +143,7 @@ class OpenAITranscriber:
 
     def _transcript(self, result: object, audio: DecodedAudio, requested: str | None) -> Transcript:
         text = (result if isinstance(result, str) else _get(result, "text") or "").strip()
-        segments = _timed_segments(_get(result, "segments")) if self.rule.segment_times else ()
+        segments = timed_segments(_get(result, "segments")) if self.rule.segment_times else ()
         if not segments and text:
             segments = (Segment(0.0, audio.duration_s, text),)
         return Transcript(
@@ -142,7 +180,12 @@ def _get(item: object, name: str) -> object:
     return getattr(item, name, None)
 
 
-def _timed_segments(raw: object) -> tuple[Segment, ...]:
+def timed_segments(raw: object) -> tuple[Segment, ...]:
+    """Read verbose_json/diarized_json ``segments`` (objects or dicts) as our segments.
+
+    Segments without text or times are skipped; times are clamped to be non-negative
+    and never end before they start.
+    """
     segments = []
     for item in raw or ():
         text = str(_get(item, "text") or "").strip()

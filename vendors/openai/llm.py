@@ -6,24 +6,15 @@ the Hugging Face router, a self-hosted Ollama or vLLM, OpenRouter, ...).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from pipeline.errors import VendorError, VendorQuotaError, VendorResponseError
+from pipeline.errors import VendorResponseError
 from pipeline.settings import Secret
 from pipeline.translation_prompt import ChatReply, translation_of
 from pipeline.types import Segment, Translation, TranslationContext, Usage
-from vendors.errors import error_for_status, retry_after_seconds, timeout_error, unreachable_error
+from vendors.openai.client import NO_KEY, map_sdk_error, sdk_client
 
 __all__ = ["NO_KEY", "OpenAIChatTranslator"]
-
-# Sent when a local server needs no key; the SDK refuses to build a client without one.
-NO_KEY = "not-needed"
-
-# Error codes that mean "out of credit", which waiting does not fix.
-_QUOTA_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
-# Key-like tokens some vendors echo back (masked or not) in auth errors.
-_KEY_LIKE = re.compile(r"\b(?:sk|gsk|hf|pk|key)[-_][\w*.\-]{4,}", re.IGNORECASE)
 
 
 class OpenAIChatTranslator:
@@ -60,14 +51,9 @@ class OpenAIChatTranslator:
         self._key_variable = key_variable
         self._json_mode = json_mode
         if client is None:
-            import openai
-
-            client = openai.OpenAI(
-                api_key=api_key.reveal() if api_key is not None else NO_KEY,
-                base_url=base_url,
-                max_retries=0,
-                timeout=timeout_s,
-                **_http_client_option(http_client),
+            client = sdk_client(
+                vendor=vendor, variable=key_variable, key=api_key, base_url=base_url,
+                timeout_s=timeout_s, http_client=http_client, key_required=False,
             )
         self._client = client
 
@@ -98,12 +84,10 @@ class OpenAIChatTranslator:
                 ],
                 **extra,
             )
-        except openai.APIStatusError as exc:
-            raise self._status_error(exc) from None
-        except openai.APITimeoutError:
-            raise timeout_error(self.vendor) from None
-        except openai.APIConnectionError:
-            raise unreachable_error(self.vendor) from None
+        except openai.OpenAIError as exc:
+            raise map_sdk_error(
+                exc, vendor=self.vendor, variable=self._key_variable, key=self._key
+            ) from None
         if not completion.choices:
             raise VendorResponseError(
                 self.vendor, f"{self.model} returned no answer; try again or pick another model."
@@ -119,33 +103,3 @@ class OpenAIChatTranslator:
             usage=usage,
             truncated=choice.finish_reason == "length",
         )
-
-    def _safe(self, detail: str) -> str:
-        if self._key is not None and self._key.reveal():
-            detail = detail.replace(self._key.reveal(), "***")
-        return _KEY_LIKE.sub("***", detail)
-
-    def _status_error(self, exc: object) -> VendorError:
-        status = getattr(exc, "status_code", 0)
-        body = getattr(exc, "body", None)
-        message = body.get("message") if isinstance(body, dict) else None
-        if not isinstance(message, str):
-            message = body if isinstance(body, str) else ""
-        detail = self._safe(message)
-        code = getattr(exc, "code", None) or ""
-        if code in _QUOTA_CODES:
-            said = f" ({detail.strip()[:300]})" if detail.strip() else ""
-            return VendorQuotaError(
-                self.vendor,
-                f"the account is out of credit or over its quota{said}; check billing.",
-                status_code=status,
-            )
-        retry_after_s = retry_after_seconds(getattr(getattr(exc, "response", None), "headers", None))
-        return error_for_status(
-            self.vendor, status, detail, variable=self._key_variable, retry_after_s=retry_after_s
-        )
-
-
-def _http_client_option(http_client: object | None) -> dict[str, object]:
-    # Only an injected client is passed, so the SDK keeps its own default otherwise.
-    return {} if http_client is None else {"http_client": http_client}

@@ -23,7 +23,7 @@ from pipeline.errors import (
 from pipeline.settings import Secret
 from pipeline.types import DecodedAudio, Usage
 from tests.conftest import write_tone_wav
-from vendors.openai_speech import OpenAITranscriber
+from vendors.openai.stt import OpenAITranscriber
 
 KEY = "sk-proj-live0123456789abcdefSECRET"
 

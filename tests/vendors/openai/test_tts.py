@@ -14,8 +14,8 @@ from pipeline.errors import InputError, ProcessingError, VendorAuthError, Vendor
 from pipeline.settings import Secret
 from pipeline.types import Usage, Voice, VoiceReference
 from tests.conftest import write_tone_wav
-from tests.vendors.test_openai_speech import KEY, Recorder, error_body, wav_bytes
-from vendors.openai_voice import (
+from tests.vendors.openai.test_stt import KEY, Recorder, error_body, wav_bytes
+from vendors.openai.tts import (
     MAX_INPUT_CHARS,
     OpenAIPresetVoice,
     join_wavs,

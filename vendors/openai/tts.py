@@ -13,7 +13,7 @@ from pipeline.errors import InputError, ProcessingError, VendorResponseError
 from pipeline.languages import language_name
 from pipeline.settings import Secret
 from pipeline.types import SynthesizedAudio, Usage, Voice, VoiceReference
-from vendors.openai import map_sdk_error, sdk_client
+from vendors.openai.client import map_sdk_error, sdk_client
 
 __all__ = [
     "DEFAULT_TTS_MODEL",
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 DEFAULT_TTS_MODEL = "gpt-4o-mini-tts"
-MAX_INPUT_CHARS = 4096  # the /audio/speech ``input`` limit
+MAX_INPUT_CHARS = 4096  # the /audio/speech ``input`` limit, unless INFO says otherwise
 # Models that take an ``instructions`` field (tts-1 and tts-1-hd ignore or reject it).
 INSTRUCTABLE_TTS_MODELS = frozenset({"gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"})
 
@@ -58,6 +58,7 @@ class OpenAIPresetVoice:
         client: an ``openai.OpenAI`` client to use instead of building one.
         http_client: an ``httpx2.Client`` for the client built here (tests).
         timeout_s: per-request timeout.
+        max_text_chars: the longest ``input`` one request may carry (longer text is split).
     """
 
     label = "preset voices, no cloning"
@@ -71,8 +72,10 @@ class OpenAIPresetVoice:
         client: object | None = None,
         http_client: object | None = None,
         timeout_s: float = 120.0,
+        max_text_chars: int = MAX_INPUT_CHARS,
     ) -> None:
         self.vendor = "openai"
+        self.max_text_chars = max_text_chars
         self.model = model or DEFAULT_TTS_MODEL
         self.base_url = base_url
         self.timeout_s = timeout_s
@@ -96,7 +99,7 @@ class OpenAIPresetVoice:
         )
 
     def speak(self, text: str, voice: Voice, language: str) -> SynthesizedAudio:
-        """Speak ``text`` as WAV; text over 4,096 characters is split at sentence ends.
+        """Speak ``text`` as WAV; text over the model's input limit is split at sentence ends.
 
         Raises:
             InputError: empty text, or a voice that was not made for OpenAI.
@@ -110,7 +113,8 @@ class OpenAIPresetVoice:
                 "voices (run voice_clone with openai first)."
             )
         wanted = {"id": voice.voice_id} if voice.voice_id.startswith("voice_") else voice.voice_id
-        parts = [self._speak_part(chunk, wanted, language) for chunk in split_text(text)]
+        chunks = split_text(text, self.max_text_chars)
+        parts = [self._speak_part(chunk, wanted, language) for chunk in chunks]
         try:
             data = parts[0] if len(parts) == 1 else join_wavs(parts)
             audio_s = wav_duration_s(data)

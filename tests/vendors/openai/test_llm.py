@@ -17,7 +17,7 @@ from pipeline.errors import (
 )
 from pipeline.settings import Secret
 from pipeline.types import Segment, TranslationContext, Usage
-from vendors.openai_chat import NO_KEY, OpenAIChatTranslator
+from vendors.openai.llm import NO_KEY, OpenAIChatTranslator
 
 KEY = "gsk_live_0123456789abcdefSECRET"
 BASE_URL = "http://127.0.0.1:8123/openai/v1"
