@@ -84,7 +84,8 @@ _Control = Callable[[Pipeline, OptionSpec], Any]
 # Dropdowns take any text (API callers may send "Japanese" or "openai"): the one parser
 # checks it and names the option when it is wrong.
 _FREE = {"allow_custom_value": True}
-_GLOSSARY_INFO = "Terms the translator must use: one term and its translation per row."
+_GLOSSARY_INFO = ("Terms the translator must use, one per row. Add rows from a cell's ⋮ menu, "
+                  "or drop a two-column CSV file on the table.")
 
 
 def _language_controls(pipeline: Pipeline, specs: dict[str, OptionSpec]) -> dict[str, Any]:
