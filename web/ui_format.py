@@ -6,8 +6,8 @@ import html
 from collections.abc import Sequence
 
 from pipeline.languages import language_name
-from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus, Transcript
 from pipeline.results import CostEstimate, StepReport, TaskResult
+from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus, Transcript
 
 __all__ = [
     "STEP_TITLES",

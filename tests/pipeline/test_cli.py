@@ -73,7 +73,8 @@ def test_plan_for_chinese_names_index_tts2_even_without_keys():
 
 
 def test_picking_index_tts2_for_japanese_falls_to_fish_with_the_reason():
-    code, out, _ = cli(["plan", "--to", "ja", "--voice", "index_tts2", "--json"], {"FISH_API_KEY": "k"})
+    code, out, _ = cli(["plan", "--to", "ja", "--voice", "index_tts2", "--json"],
+                       {"FISH_API_KEY": "k"})
     voice = json.loads(out)["vendors"][-1]
     assert voice["vendor"] == "fish"
     assert "target ja is not supported by index_tts2 (your pick)" in voice["reason"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import wave
 
+from pipeline.registry import Registry
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
-from pipeline.registry import Registry
 from vendors.registry import default_registry
 from web.examples import SCRIPTS, ensure_examples
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.timeline import timeline_for
 from pipeline.results import CostEstimate, CostLine, StepReport, TaskResult, VendorChoice
+from pipeline.timeline import timeline_for
 from pipeline.types import (
     Role,
     Segment,
