@@ -107,8 +107,8 @@ def _glossary(spec: OptionSpec) -> gr.Dataframe:
     return table
 
 
-# One control per option (the languages share a row above): its label, and for the
-# advanced ones its info text, come from the option's spec.
+# One control per option besides the languages (they share a row), common ones in page
+# order: its label, and for the advanced ones its info text, come from the option's spec.
 _CONTROLS: dict[str, _Control] = {
     "voice_vendor": lambda pipeline, spec: gr.Dropdown(
         voice_choices(pipeline, {}, DEFAULT_TARGET), value="auto", label=spec.label, **_FREE),
@@ -144,10 +144,13 @@ def option_controls(pipeline: Pipeline) -> dict[str, Any]:
         Option name -> control, for every :class:`~pipeline.options.TaskOptions` field.
     """
     specs = dict(option_fields())
+    lacking = sorted(set(specs) - set(_CONTROLS) - {"source_language", "target_language"})
+    if lacking:
+        raise LookupError(f"The page has no control for the options {', '.join(lacking)}.")
     controls = _language_controls(pipeline, specs)
-    for name, spec in specs.items():
-        if name not in controls and not spec.advanced:
-            controls[name] = _CONTROLS[name](pipeline, spec)
+    for name, build in _CONTROLS.items():
+        if not specs[name].advanced:
+            controls[name] = build(pipeline, specs[name])
     with gr.Accordion("Advanced", open=False, elem_id="advanced"):
         for name, spec in specs.items():
             if spec.advanced:
