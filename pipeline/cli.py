@@ -7,17 +7,19 @@ failure. Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pipeline import audio
 from pipeline.errors import AppError, ConfigurationError, InputError
 from pipeline.languages import LANGUAGES, language_name
-from pipeline.options import TaskRequest
+from pipeline.options import TaskOptions, TaskRequest, option_fields, parse_options
 from pipeline.planning import Plan
 from pipeline.results import TaskResult
 from pipeline.runner import Pipeline, copy_output, copy_subtitles
@@ -42,15 +44,38 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{message} (see --help)")
 
 
+def _option_flags(name: str) -> tuple[str, ...]:
+    """The command-line flags of option ``name``: ``--field-name`` first, then its aliases."""
+    spec = dict(option_fields())[name]
+    return (f"--{name.replace('_', '-')}", *spec.flags)
+
+
+def _option_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`TaskOptions` field, with the help and choices of its spec."""
+    group = parser.add_argument_group("task options (every option of a task)")
+    fields = {f.name: f for f in dataclasses.fields(TaskOptions)}
+    for name, spec in option_fields():
+        default = fields[name].default
+        how: dict[str, Any] = {"dest": name, "default": None, "help": spec.help}
+        if isinstance(default, bool):
+            how["action"] = "store_true"
+        else:
+            how["metavar"] = name.rsplit("_", 1)[-1].upper()  # LANGUAGE, MODEL...
+            how["required"] = (default is dataclasses.MISSING
+                               and fields[name].default_factory is dataclasses.MISSING)
+        if spec.choices:
+            how.update(choices=spec.choices, type=str.lower, metavar=None)
+        if name == "glossary":
+            how["help"] += ", or @FILE to read that JSON from a file"
+        group.add_argument(*_option_flags(name), **how)
+
+
 def _task_arguments(parser: argparse.ArgumentParser, *, input_required: bool) -> None:
     parser.add_argument("input", type=Path, nargs=None if input_required else "?",
                         help="audio file (MP3, WAV, FLAC, M4A, OGG, WebM, MP4)")
-    parser.add_argument("--to", dest="target", required=True, help="target language (code or name)")
-    parser.add_argument("--from", dest="source", default=None, help="source language (default: detect)")
-    parser.add_argument("--voice", default="auto", help="voice vendor id (default: auto, by the rule)")
-    parser.add_argument("--stt", default=None, help="transcription VENDOR[/MODEL] (default: APP_DEFAULT_STT)")
-    parser.add_argument("--llm", default=None, help="translation VENDOR[/MODEL] (default: APP_DEFAULT_LLM)")
-    parser.add_argument("--clone", type=Path, default=None, help="separate clip whose voice to clone")
+    _option_arguments(parser)
+    parser.add_argument("--clone", type=Path, default=None, metavar="FILE",
+                        help="separate clip whose voice to clone")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
 
 
@@ -60,8 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="translate a recording and speak it in the same voice")
     _task_arguments(run, input_required=True)
-    run.add_argument("--out", type=Path, default=None,
-                     help="output file, .mp3 (default) or .wav (default: INPUT.LANG.mp3 here)")
+    run.add_argument("--out", type=Path, default=None, metavar="FILE",
+                     help="output file, .mp3 or .wav; its suffix sets the format "
+                          "(default: INPUT.LANG.mp3 here)")
     plan = commands.add_parser("plan", help="show what would run, why, and the cost; calls nothing")
     _task_arguments(plan, input_required=False)
     vendors = commands.add_parser("vendors", help="list vendors, models, languages, and readiness")
@@ -76,12 +102,50 @@ def _exit_code(error: BaseException | None) -> int:
     return EXIT_FAILURE
 
 
-def _request(args: argparse.Namespace, fmt: str = "mp3") -> TaskRequest:
-    return TaskRequest.of(
-        args.input or Path("."), target_language=args.target, source_language=args.source,
-        voice_vendor=args.voice, stt_model=args.stt, llm_model=args.llm, clone_path=args.clone,
-        output_format=fmt,
-    )
+def _message(error: AppError, argv: Sequence[str]) -> str:
+    """The error's sentence, led by the flag it is about (the one typed, when it was)."""
+    names = {name for name, _ in option_fields()}
+    if error.param not in names:
+        return error.message
+    flags = _option_flags(error.param)
+    typed = [f for f in flags if any(a == f or a.startswith(f"{f}=") for a in argv)]
+    return f"{(typed or flags)[0]}: {error.message}"
+
+
+def _glossary_text(value: str | None) -> str | None:
+    """``--glossary`` as given, or the text of the file it names as ``@path``."""
+    if value is None or not value.startswith("@"):
+        return value
+    path = Path(value[1:]).expanduser()
+    if not path.is_file():
+        raise InputError(f"{path} does not exist or is not a file.", param="glossary")
+    return path.read_text(encoding="utf-8")
+
+
+def _options(args: argparse.Namespace, registry: Registry, **decided: Any) -> TaskOptions:
+    """Every task option from the command line (``decided`` overrides some), parsed once."""
+    raw = {name: getattr(args, name) for name, _ in option_fields()}
+    raw.update(decided, glossary=_glossary_text(raw["glossary"]))
+    return parse_options(raw, registry)
+
+
+def _output_format(out: Path | None, chosen: str | None) -> str | None:
+    """The format ``--out`` asks for; it must agree with ``--output-format`` when both are given."""
+    if out is None:
+        return chosen
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix not in ("mp3", "wav"):
+        raise InputError("--out must end in .mp3 or .wav.")
+    if chosen is not None and chosen.lower() != suffix:
+        raise InputError(f"--out ends in .{suffix} but --output-format is {chosen}; "
+                         "give one of them, or make them agree.")
+    return suffix
+
+
+def _request(args: argparse.Namespace, registry: Registry, **decided: Any) -> TaskRequest:
+    options = _options(args, registry, **decided)
+    return TaskRequest(args.input or Path("."), options, clone_path=args.clone,
+                       input_name=args.input.name if args.input else "")
 
 
 def _progress_printer(stream: TextIO):
@@ -93,18 +157,17 @@ def _progress_printer(stream: TextIO):
 
 
 def _run(args: argparse.Namespace, pipeline: Pipeline, out: TextIO, err: TextIO) -> int:
+    request = _request(args, pipeline.registry,
+                       output_format=_output_format(args.out, args.output_format))
     if not args.input.is_file():
         raise InputError(f"{args.input} does not exist or is not a file.")
-    target_out = args.out
-    fmt = "wav" if target_out is not None and target_out.suffix.lower() == ".wav" else "mp3"
-    if target_out is not None and target_out.suffix.lower() not in (".mp3", ".wav"):
-        raise InputError("--out must end in .mp3 or .wav.")
     show = _progress_printer(err) if (err.isatty() and not args.json) else None
-    result = pipeline.run(_request(args, fmt), on_progress=show)
+    result = pipeline.run(request, on_progress=show)
     if result.status is TaskStatus.SUCCEEDED:
-        if target_out is None:
-            target_out = Path(f"{args.input.stem}.{result.target_language}.{fmt}")
-        result = replace(result, output_path=copy_output(result, target_out),
+        fmt = request.options.output_format
+        target_out = args.out or Path(f"{args.input.stem}.{result.target_language}.{fmt}")
+        copied = copy_output(result, target_out) if result.output_path else None
+        result = replace(result, output_path=copied,
                          subtitles=copy_subtitles(result, target_out))
     if args.json:
         out.write(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2) + "\n")
@@ -128,21 +191,26 @@ def _print_summary(result: TaskResult, out: TextIO) -> None:
         out.write(f"transcript:  {result.transcript.text}\n")
     if result.translation:
         out.write(f"translation: {result.translation.text}\n")
-    out.write(f"cost: ${result.actual_cost.total_usd:.4f} (estimated ${result.cost.total_usd:.4f})\n")
-    out.write(f"output: {result.output_path}\n")
+    out.write(f"cost: ${result.actual_cost.total_usd:.4f} "
+              f"(estimated ${result.cost.total_usd:.4f})\n")
+    if result.output_path:
+        out.write(f"output: {result.output_path}\n")
     for item in result.subtitles:
         out.write(f"subtitles ({item.kind}, {item.format}): {item.path}\n")
 
 
 def _print_plan(plan: Plan, out: TextIO) -> None:
     source = language_name(plan.source_language) if plan.source_language else "detect"
-    out.write(f"Plan: {source} -> {language_name(plan.target_language)} ({plan.target_language})\n")
+    target = plan.target_language
+    out.write(f"Plan: {source} -> {language_name(target)} ({target})\n")
     for choice in plan.choices:
-        state = "ready" if choice.runnable else f"cannot run: set {choice.missing}" if choice.missing else "cannot run"
+        state = ("ready" if choice.runnable else
+                 f"cannot run: set {choice.missing}" if choice.missing else "cannot run")
         out.write(f"  {choice.role.value:10} {choice.vendor}/{choice.model} [{state}]\n")
         out.write(f"             why: {choice.reason}\n")
         if choice.fallback_from and choice.fallback_missing:
-            out.write(f"             to use {choice.fallback_from} instead, set {choice.fallback_missing}\n")
+            out.write(f"             to use {choice.fallback_from} instead, "
+                      f"set {choice.fallback_missing}\n")
     if plan.translator is None:
         out.write(f"  translate  {plan.translation_note}\n")
     if plan.missing_variables:
@@ -152,7 +220,8 @@ def _print_plan(plan: Plan, out: TextIO) -> None:
     minutes = plan.estimate_duration_s / 60
     out.write(f"Estimated cost for {minutes:.1f} min of speech: ${plan.estimate.total_usd:.4f}\n")
     for line in plan.estimate.lines:
-        out.write(f"  {line.step.value:15} {line.vendor}/{line.model}: ${line.usd:.4f} ({line.basis})\n")
+        out.write(f"  {line.step.value:15} {line.vendor}/{line.model}: "
+                  f"${line.usd:.4f} ({line.basis})\n")
 
 
 def _plan(args: argparse.Namespace, pipeline: Pipeline, out: TextIO) -> int:
@@ -161,7 +230,7 @@ def _plan(args: argparse.Namespace, pipeline: Pipeline, out: TextIO) -> int:
         if not args.input.is_file():
             raise InputError(f"{args.input} does not exist or is not a file.")
         duration_s = audio.probe(args.input).duration_s
-    request = _request(args)
+    request = _request(args, pipeline.registry)
     plan = pipeline.plan(request.options, request.keys, duration_s)
     if args.json:
         out.write(json.dumps(plan_to_dict(plan), ensure_ascii=False, indent=2) + "\n")
@@ -178,9 +247,10 @@ def _vendors(args: argparse.Namespace, registry: Registry, settings: Settings, o
             "id": info.id, "name": info.display_name, "label": info.label,
             "roles": sorted(r.value for r in info.roles),
             "models": {r.value: list(m) for r, m in info.models.items()},
-            "languages": {r.value: (sorted(l) if l is not None else "any")
-                          for r, l in info.languages.items()},
-            "key_variable": info.key_variable, "runnable": state.runnable, "why_not": state.reason if not state.runnable else "",
+            "languages": {r.value: (sorted(codes) if codes is not None else "any")
+                          for r, codes in info.languages.items()},
+            "key_variable": info.key_variable, "runnable": state.runnable,
+            "why_not": state.reason if not state.runnable else "",
         })
     if args.json:
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
@@ -208,7 +278,8 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        args = _parser().parse_args(argv)
+        with contextlib.redirect_stdout(out):  # --help prints to ``out`` like every answer
+            args = _parser().parse_args(argv)
     except _UsageError as exc:
         err.write(f"error: {exc}\n")
         return EXIT_USAGE
@@ -230,7 +301,7 @@ def main(
             return _plan(args, pipeline, out)
         return _run(args, pipeline, out, err)
     except AppError as exc:
-        err.write(f"error: {exc.message}\n")
+        err.write(f"error: {_message(exc, sys.argv[1:] if argv is None else argv)}\n")
         return _exit_code(exc)
     except KeyboardInterrupt:
         err.write("error: interrupted\n")

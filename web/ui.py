@@ -10,12 +10,15 @@ FastAPI app with its theme, CSS and, when the ``mcp`` package is installed, the 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from pipeline.compare import MAX_VARIANTS
+from pipeline.options import OptionSpec, option_fields
 from pipeline.runner import Pipeline
 from pipeline.types import Role
 from web.examples import ensure_examples
@@ -24,17 +27,19 @@ from web.ui_choices import (
     language_choices,
     model_choices,
     source_choices,
+    speech_translation_choices,
     voice_choices,
 )
 from web.ui_compare import CompareHandler
 from web.ui_format import TRANSCRIPT_HEADERS, TRANSLATION_HEADERS, steps_html
 from web.ui_handlers import UiHandlers
+from web.ui_request import GLOSSARY_HEADERS
 from web.ui_style import CSS, theme
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["DEFAULT_TARGET", "TITLE", "build_ui", "mcp_available", "mount_ui"]
+__all__ = ["DEFAULT_TARGET", "TITLE", "build_ui", "mcp_available", "mount_ui", "option_controls"]
 
 TITLE = "Speech translation that keeps your voice"
 DEFAULT_TARGET = "es"
@@ -75,21 +80,88 @@ def _inputs(pipeline: Pipeline) -> dict[str, Any]:
     return {"audio": audio, "url": url, "clone": clone}
 
 
-def _choices(pipeline: Pipeline) -> dict[str, Any]:
-    """The right column: languages, models, voice, format, plan, keys and the buttons."""
-    gr.Markdown("### 2 · Languages, models and voice")
+_Control = Callable[[Pipeline, OptionSpec], Any]
+# Dropdowns take any text (API callers may send "Japanese" or "openai"): the one parser
+# checks it and names the option when it is wrong.
+_FREE = {"allow_custom_value": True}
+_GLOSSARY_INFO = ("Terms the translator must use, one per row. Add rows from a cell's ⋮ menu, "
+                  "or drop a two-column CSV file on the table.")
+
+
+def _language_controls(pipeline: Pipeline, specs: dict[str, OptionSpec]) -> dict[str, Any]:
     with gr.Row():
-        source = gr.Dropdown(source_choices(), value="auto", label="Spoken language",
-                             min_width=200)
-        target = gr.Dropdown(language_choices(), value=DEFAULT_TARGET, label="Target language",
-                             filterable=True, min_width=200)
-    voice = gr.Dropdown(voice_choices(pipeline, {}, DEFAULT_TARGET), value="auto",
-                        label="Voice vendor")
-    stt = gr.Dropdown(model_choices(pipeline, Role.TRANSCRIBE, {}), value="",
-                      label="Speech-to-text model", info=_DEFAULT_INFO)
-    llm = gr.Dropdown(model_choices(pipeline, Role.TRANSLATE, {}), value="",
-                      label="Translation model (LLM)", info=_DEFAULT_INFO)
-    fmt = gr.Radio([("MP3", "mp3"), ("WAV", "wav")], value="mp3", label="Audio format")
+        return {
+            "source_language": gr.Dropdown(source_choices(), value="auto", min_width=200,
+                                           label=specs["source_language"].label, **_FREE),
+            "target_language": gr.Dropdown(language_choices(), value=DEFAULT_TARGET,
+                                           filterable=True, min_width=200,
+                                           label=specs["target_language"].label, **_FREE),
+        }
+
+
+def _glossary(spec: OptionSpec) -> gr.Dataframe:
+    table = gr.Dataframe(headers=GLOSSARY_HEADERS, value=[["", ""]], type="array",
+                         interactive=True, column_count=(len(GLOSSARY_HEADERS), "fixed"),
+                         wrap=True, label=spec.label, elem_id="glossary-table")
+    gr.Markdown(_GLOSSARY_INFO, elem_classes="st-note-small")
+    return table
+
+
+# One control per option besides the languages (they share a row), common ones in page
+# order: its label, and for the advanced ones its info text, come from the option's spec.
+_CONTROLS: dict[str, _Control] = {
+    "voice_vendor": lambda pipeline, spec: gr.Dropdown(
+        voice_choices(pipeline, {}, DEFAULT_TARGET), value="auto", label=spec.label, **_FREE),
+    "stt_model": lambda pipeline, spec: gr.Dropdown(
+        model_choices(pipeline, Role.TRANSCRIBE, {}), value="", label=spec.label,
+        info=_DEFAULT_INFO, **_FREE),
+    "llm_model": lambda pipeline, spec: gr.Dropdown(
+        model_choices(pipeline, Role.TRANSLATE, {}), value="", label=spec.label,
+        info=_DEFAULT_INFO, **_FREE),
+    "output_format": lambda pipeline, spec: gr.Radio(
+        [(choice.upper(), choice) for choice in spec.choices], value=spec.choices[0],
+        label=spec.label),
+    "timing": lambda pipeline, spec: gr.Radio(
+        [(choice.capitalize(), choice) for choice in spec.choices], value=spec.choices[0],
+        label=spec.label, info=spec.help, elem_id="timing"),
+    "glossary": lambda pipeline, spec: _glossary(spec),
+    "instructions": lambda pipeline, spec: gr.Textbox(
+        label=spec.label, info=spec.help, value="", lines=2, max_lines=8,
+        placeholder="e.g. Friendly tone for teenagers; keep brand names in English.",
+        elem_id="instructions"),
+    "text_only": lambda pipeline, spec: gr.Checkbox(
+        value=False, label=spec.label, info=spec.help, elem_id="text-only"),
+    "speech_translation_model": lambda pipeline, spec: gr.Dropdown(
+        speech_translation_choices(pipeline, {}, DEFAULT_TARGET), value="", label=spec.label,
+        info=spec.help, elem_id="speech-translation", **_FREE),
+}
+
+
+def option_controls(pipeline: Pipeline) -> dict[str, Any]:
+    """A control for every task option: the common ones first, the rest under "Advanced".
+
+    Returns:
+        Option name -> control, for every :class:`~pipeline.options.TaskOptions` field.
+    """
+    specs = dict(option_fields())
+    lacking = sorted(set(specs) - set(_CONTROLS) - {"source_language", "target_language"})
+    if lacking:
+        raise LookupError(f"The page has no control for the options {', '.join(lacking)}.")
+    controls = _language_controls(pipeline, specs)
+    for name, build in _CONTROLS.items():
+        if not specs[name].advanced:
+            controls[name] = build(pipeline, specs[name])
+    with gr.Accordion("Advanced", open=False, elem_id="advanced"):
+        for name, spec in specs.items():
+            if spec.advanced:
+                controls[name] = _CONTROLS[name](pipeline, spec)
+    return controls
+
+
+def _choices(pipeline: Pipeline) -> dict[str, Any]:
+    """The right column: every option, the plan, keys and the buttons."""
+    gr.Markdown("### 2 · Languages, models and voice")
+    options = option_controls(pipeline)
     plan = gr.Markdown(elem_id="plan")
     with gr.Accordion("Settings: your own keys (optional)", open=False):
         gr.Markdown(_KEYS_NOTE, elem_classes="st-note-small")
@@ -99,8 +171,7 @@ def _choices(pipeline: Pipeline) -> dict[str, Any]:
     with gr.Row():
         go = gr.Button("Translate", variant="primary", scale=3, elem_id="translate-button")
         stop = gr.Button("Cancel", variant="stop", scale=1, elem_id="cancel-button")
-    return {"source": source, "target": target, "voice": voice, "stt": stt, "llm": llm,
-            "fmt": fmt, "plan": plan, "keys": keys, "go": go, "stop": stop}
+    return {"options": options, "plan": plan, "keys": keys, "go": go, "stop": stop}
 
 
 def _results() -> dict[str, Any]:
@@ -192,38 +263,54 @@ def _examples(pipeline: Pipeline, inp: dict[str, Any], ch: dict[str, Any]) -> No
     """One-click examples that fill the speech, languages, model and voice."""
     examples = ensure_examples(pipeline)
     if examples:
+        options = ch["options"]
         gr.Examples([e.row() for e in examples],
-                    [inp["audio"], ch["source"], ch["target"], ch["stt"], ch["voice"]],
+                    [inp["audio"], options["source_language"], options["target_language"],
+                     options["stt_model"], options["voice_vendor"]],
                     example_labels=[e.title for e in examples], cache_examples=False,
                     label="Examples, spoken by this app's own offline voice")
 
 
+def _named_inputs(handler: Callable, controls: dict[str, Any]) -> dict[str, Any]:
+    """The controls ``handler`` takes, by parameter name, in its parameters' order."""
+    names = inspect.signature(handler).parameters
+    return {name: controls[name] for name in names if name in controls}
+
+
 def _wire(demo, handlers, comparer, inp, ch, steps, res, cmp, session) -> None:
-    """Connect every event to its handler, each with an explicit ``api_name``."""
-    keys = ch["keys"]
-    run_inputs = [inp["audio"], inp["url"], inp["clone"], ch["source"], ch["target"], ch["stt"],
-                  ch["llm"], ch["voice"], ch["fmt"]]
+    """Connect every event to its handler, each with an explicit ``api_name``.
+
+    Options reach a handler by name: each control goes to the parameter of its option's
+    name, so /translate takes every option and /plan only those its signature lists.
+    """
+    keys, options = ch["keys"], ch["options"]
+    speech = [inp["audio"], inp["url"], inp["clone"]]
     run_outputs = [res["audio"], res["download"], steps, res["language"], res["transcript"],
                    res["translation"], res["timeline"], res["details"], res["report"],
                    res["subtitles"], res["reuse"], session]
-    ch["go"].click(handlers.translate, [*run_inputs, session], run_outputs, inputs_kwargs=keys,
-                   api_name="translate")
+    ch["go"].click(handlers.translate, speech, run_outputs,
+                   inputs_kwargs={**_named_inputs(handlers.translate, options), "last": session,
+                                  **keys}, api_name="translate")
     res["resynth"].click(handlers.resynthesize,
-                         [res["translation"], ch["voice"], ch["fmt"], session], run_outputs,
-                         inputs_kwargs=keys, api_name="resynthesize")
-    cmp["button"].click(comparer.compare, [*run_inputs, cmp["llms"], cmp["voices"]],
-                        [cmp["summary"], *cmp["slots"], cmp["report"]], inputs_kwargs=keys,
+                         [res["translation"], options["voice_vendor"], options["output_format"],
+                          session], run_outputs, inputs_kwargs=keys, api_name="resynthesize")
+    cmp["button"].click(comparer.compare, speech,
+                        [cmp["summary"], *cmp["slots"], cmp["report"]],
+                        inputs_kwargs={**_named_inputs(comparer.compare, options),
+                                       "compare_llms": cmp["llms"],
+                                       "compare_voices": cmp["voices"], **keys},
                         api_name="compare")
     ch["stop"].click(handlers.cancel, None, None, api_name="cancel", concurrency_limit=None,
                      api_visibility="undocumented")
     blur = [box.blur for box in keys.values()]
-    gr.on([demo.load, ch["source"].change, ch["target"].change, ch["stt"].change, ch["llm"].change,
-           ch["voice"].change, *blur], handlers.plan,
-          [ch["source"], ch["target"], ch["stt"], ch["llm"], ch["voice"]], ch["plan"],
-          inputs_kwargs=keys, api_name="plan", concurrency_limit=None, show_progress="hidden")
-    gr.on([ch["source"].change, ch["target"].change, *blur], handlers.options,
-          [ch["source"], ch["target"]], [ch["stt"], ch["llm"], ch["voice"], cmp["llms"],
-                                         cmp["voices"]],
+    planned = _named_inputs(handlers.plan, options)
+    gr.on([demo.load, *(control.change for control in planned.values()), *blur], handlers.plan,
+          None, ch["plan"], inputs_kwargs={**planned, **keys}, api_name="plan",
+          concurrency_limit=None, show_progress="hidden")
+    languages = [options["source_language"], options["target_language"]]
+    gr.on([*(control.change for control in languages), *blur], handlers.options, languages,
+          [options["stt_model"], options["llm_model"], options["voice_vendor"],
+           options["speech_translation_model"], cmp["llms"], cmp["voices"]],
           inputs_kwargs=keys, api_name="options", concurrency_limit=None,
           api_visibility="undocumented", show_progress="hidden")
 

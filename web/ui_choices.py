@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import AppError
 from pipeline.languages import AUTO, LANGUAGES, language_name
-from pipeline.options import TaskRequest
 from pipeline.results import VendorChoice
 from pipeline.types import Role
 
 if TYPE_CHECKING:
+    from pipeline.options import TaskOptions
     from pipeline.runner import Pipeline
     from pipeline.vendor_api import VendorInfo
 
@@ -28,6 +27,7 @@ __all__ = [
     "model_choices",
     "plan_markdown",
     "source_choices",
+    "speech_translation_choices",
     "vendor_status",
     "voice_choices",
 ]
@@ -79,17 +79,30 @@ def voice_choices(pipeline: Pipeline, keys: Mapping[str, str], target_language: 
     return choices
 
 
-def model_choices(pipeline: Pipeline, role: Role, keys: Mapping[str, str],
-                  language: str | None = None) -> list[tuple[str, str]]:
-    """"Default" first (the app default, else the next that can run), then vendor/model."""
-    settings = pipeline.settings
-    default = settings.default_stt if role is Role.TRANSCRIBE else settings.default_llm
-    choices = [(f"Default ({default})", "")]
+def _vendor_models(pipeline: Pipeline, role: Role, keys: Mapping[str, str],
+                   language: str | None) -> list[tuple[str, str]]:
+    choices = []
     for info in pipeline.registry.for_role(role):
         status = vendor_status(pipeline, info, role, keys, language)
         for model in info.models.get(role, ()):
             choices.append((_label(f"{info.id}/{model}", info.label, status), f"{info.id}/{model}"))
     return choices
+
+
+def model_choices(pipeline: Pipeline, role: Role, keys: Mapping[str, str],
+                  language: str | None = None) -> list[tuple[str, str]]:
+    """"Default" first (the app default, else the next that can run), then vendor/model."""
+    settings = pipeline.settings
+    default = settings.default_stt if role is Role.TRANSCRIBE else settings.default_llm
+    return [(f"Default ({default})", ""), *_vendor_models(pipeline, role, keys, language)]
+
+
+def speech_translation_choices(pipeline: Pipeline, keys: Mapping[str, str],
+                               target_language: str | None) -> list[tuple[str, str]]:
+    """"None" first (transcribe, then translate), then every direct speech translation model
+    with its readiness for the target language."""
+    return [("None: transcribe, then translate", ""),
+            *_vendor_models(pipeline, Role.SPEECH_TRANSLATE, keys, target_language)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,27 +162,20 @@ def _offline_hint(pipeline: Pipeline) -> str:
             "key unless the speech is already in the target language.")
 
 
-def plan_markdown(pipeline: Pipeline, *, source_language: str, target_language: str,
-                  stt: str, llm: str, voice_vendor: str, keys: Mapping[str, str],
-                  input_path: Path | None = None) -> str:
-    """What a run with these choices would use and why, what is missing, and the estimate."""
-    request = TaskRequest.of(input_path or Path("."), target_language=target_language or "",
-                             source_language=source_language or None,
-                             voice_vendor=voice_vendor or "auto", stt_model=stt or None,
-                             llm_model=llm or None, keys=dict(keys))
+def plan_markdown(pipeline: Pipeline, options: TaskOptions, keys: Mapping[str, str]) -> str:
+    """What a run with these options would use and why, what is missing, and the estimate."""
     try:
-        plan = pipeline.plan(request.options, request.keys)
+        plan = pipeline.plan(options, dict(keys))
     except AppError as exc:
         return f"⚠️ {exc.message}"
-    auto_voice = (voice_vendor or "auto") == "auto"
     target = language_name(plan.target_language)
     lines = [f"**Plan for {target}** — nothing is called until you press Translate."]
-    lines.append(_line(plan.transcriber, not stt))
+    lines.append(_line(plan.transcriber, options.stt_model is None))
     if plan.translator is None:
         lines.append(f"- **Translation:** {plan.translation_note}")
     else:
-        lines.append(_line(plan.translator, not llm))
-    lines.append(_line(plan.voice, auto_voice))
+        lines.append(_line(plan.translator, options.llm_model is None))
+    lines.append(_line(plan.voice, options.voice_vendor == AUTO))
     lines.append(f"- **Estimate:** ${plan.estimate.total_usd:.4f} for "
                  f"{plan.estimate_duration_s / 60:g} min of speech")
     text = "\n".join(lines)

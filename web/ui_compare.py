@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -15,7 +16,7 @@ from pipeline.types import Role
 from web.ui_format import seconds
 from web.ui_handlers import UiHandlers
 from web.ui_live import LiveRun
-from web.ui_request import publish, session_of
+from web.ui_request import page_message, publish, session_of
 
 __all__ = ["SLOT_OUTPUTS", "CompareHandler"]
 
@@ -93,10 +94,15 @@ class CompareHandler:
     def compare(self, audio: str | None, audio_url: str = "", clone_audio: str | None = None,
                 source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
                 llm_model: str = "", voice_vendor: str = "auto", output_format: str = "mp3",
+                timing: str = "auto", glossary: Any = None, instructions: str = "",
+                text_only: bool = False, speech_translation_model: str = "",
                 compare_llms: Sequence[str] | None = None,
                 compare_voices: Sequence[str] | None = None, request: gr.Request = None,
                 progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
         """Run several LLMs and/or voice vendors on one input, sharing one transcription.
+
+        Takes the options of /translate; each combination runs with them, its own LLM and
+        its own voice vendor.
 
         Args:
             audio: the recording.
@@ -108,6 +114,11 @@ class CompareHandler:
             llm_model: the LLM used when no LLM is picked for comparison.
             voice_vendor: the voice vendor used when none is picked for comparison.
             output_format: "mp3" or "wav".
+            timing: "auto", "natural" (natural pauses) or "keep" (lines at their original times).
+            glossary: terms to use, as {"headers": [...], "data": [[term, translation], ...]}.
+            instructions: notes for the translator (tone, audience, names).
+            text_only: true to stop after the translation (texts and subtitles, no voice).
+            speech_translation_model: "vendor/model" translating the speech in one call, or "".
             compare_llms: "vendor/model" LLMs to compare.
             compare_voices: voice vendor ids to compare.
 
@@ -117,15 +128,20 @@ class CompareHandler:
         """
         handlers = self.handlers
         try:
+            options = handlers.reader.options({
+                "source_language": source_language, "target_language": target_language,
+                "stt_model": stt_model, "llm_model": llm_model, "voice_vendor": voice_vendor,
+                "output_format": output_format, "timing": timing, "glossary": glossary,
+                "instructions": instructions, "text_only": text_only,
+                "speech_translation_model": speech_translation_model})
             variants = make_variants(compare_llms or [], compare_voices or [],
-                                     default_llm=llm_model or "", default_voice=voice_vendor)
-            task = handlers.reader.task(
+                                     default_llm=options.llm_model or "",
+                                     default_voice=options.voice_vendor)
+            task = handlers.reader.task(  # the variants pick the LLM and the voice
                 audio=audio, audio_url=audio_url, clone_audio=clone_audio,
-                source_language=source_language, target_language=target_language,
-                stt_model=stt_model, llm_model="", voice_vendor="auto",
-                output_format=output_format, keys=keys)
+                options=replace(options, llm_model=None, voice_vendor=AUTO), keys=keys)
         except AppError as exc:
-            raise gr.Error(exc.message, print_exception=False) from None
+            raise gr.Error(page_message(exc), print_exception=False) from None
         session = session_of(request)
         cancel = handlers.cancels.open(session)
         status = {v.label: "waiting" for v in variants}

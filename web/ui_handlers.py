@@ -1,7 +1,9 @@
 """Event handlers of the page: parse the inputs, make one pipeline call, format the result.
 
 Every public method is an API endpoint (``/translate``, ``/resynthesize``, ``/plan``...),
-so its docstring describes inputs and outputs for ``gradio_client`` and MCP users. Keys
+so its docstring describes inputs and outputs for ``gradio_client`` and MCP users.
+``/translate`` takes every :class:`~pipeline.options.TaskOptions` field as a parameter of
+the same name; the page wires each control to the parameter of its option's name. Keys
 arrive as keyword arguments named by their environment variable; they go into the
 request and nowhere else.
 """
@@ -18,13 +20,13 @@ import gradio as gr
 from pipeline.editing import edit_checkpoint, reusable_checkpoint, reuse_summary
 from pipeline.errors import AppError
 from pipeline.languages import AUTO
-from pipeline.options import TaskRequest
+from pipeline.options import TaskRequest, options_to_dict
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
 from pipeline.serialize import result_to_dict
 from pipeline.timeline import timeline_for
 from pipeline.types import Role, TaskStatus
-from web.ui_choices import model_choices, plan_markdown, voice_choices
+from web.ui_choices import model_choices, plan_markdown, speech_translation_choices, voice_choices
 from web.ui_format import (
     canceled_banner,
     details_markdown,
@@ -34,7 +36,7 @@ from web.ui_format import (
     translation_rows,
 )
 from web.ui_live import CancelBoard, LiveRun, StepBoard
-from web.ui_request import RequestReader, publish, session_of, table_rows
+from web.ui_request import RequestReader, page_message, publish, session_of, table_rows
 from web.ui_timeline import timeline_svg
 
 __all__ = ["RUN_OUTPUTS", "SessionRun", "UiHandlers", "page_report"]
@@ -160,6 +162,8 @@ class UiHandlers:
     def translate(self, audio: str | None, audio_url: str = "", clone_audio: str | None = None,
                   source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
                   llm_model: str = "", voice_vendor: str = "auto", output_format: str = "mp3",
+                  timing: str = "auto", glossary: Any = None, instructions: str = "",
+                  text_only: bool = False, speech_translation_model: str = "",
                   last: SessionRun | None = None, request: gr.Request = None,
                   progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
         """Translate speech and speak it in the same voice (all five steps).
@@ -177,25 +181,33 @@ class UiHandlers:
             llm_model: "vendor/model" for translation, "" for the default.
             voice_vendor: voice vendor id, or "auto" for the selection rule.
             output_format: "mp3" or "wav".
+            timing: "auto", "natural" (natural pauses) or "keep" (lines at their original times).
+            glossary: terms to use, as {"headers": [...], "data": [[term, translation], ...]}.
+            instructions: notes for the translator (tone, audience, names).
+            text_only: true to stop after the translation (texts and subtitles, no voice).
+            speech_translation_model: "vendor/model" translating the speech in one call, or "".
 
         Returns:
             The dubbed audio, its download, the step list (HTML), the detected language,
             the transcript rows, the translation rows, the timeline (SVG), the details
             (Markdown), the full JSON report, subtitle files and a reuse note (empty here).
         """
-        session = session_of(request)
         yield self._blank(reports=None, banner="Starting…")
+        options = {"source_language": source_language, "target_language": target_language,
+                   "stt_model": stt_model, "llm_model": llm_model, "voice_vendor": voice_vendor,
+                   "output_format": output_format, "timing": timing, "glossary": glossary,
+                   "instructions": instructions, "text_only": text_only,
+                   "speech_translation_model": speech_translation_model}
         try:
-            task = self.reader.task(
-                audio=audio, audio_url=audio_url, clone_audio=clone_audio,
-                source_language=source_language, target_language=target_language,
-                stt_model=stt_model, llm_model=llm_model, voice_vendor=voice_vendor,
-                output_format=output_format, keys=keys)
-        except AppError as exc:
-            yield self._blank(banner=f"Failed: {exc.message}")
-            raise gr.Error(exc.message, print_exception=False) from None
+            task = self.reader.task(audio=audio, audio_url=audio_url, clone_audio=clone_audio,
+                                    options=self.reader.options(options), keys=keys)
+        except AppError as exc:  # said once, in the step list; API callers get the error
+            message = page_message(exc)
+            yield self._blank(banner=f"Failed: {message}")
+            raise gr.Error(message, visible=False, print_exception=False) from None
         earlier = reusable_checkpoint(last.request, last.checkpoint, task) if last else None
-        yield from self._stream(task, earlier, session, progress, reused=earlier is not None)
+        yield from self._stream(task, earlier, session_of(request), progress,
+                                reused=earlier is not None)
 
     def resynthesize(self, translation_table: Any, voice_vendor: str = "auto",
                      output_format: str = "mp3", last: SessionRun | None = None,
@@ -220,15 +232,17 @@ class UiHandlers:
         try:
             texts = [row[-1] if row else "" for row in table_rows(translation_table)]
             checkpoint = edit_checkpoint(last.checkpoint, texts)
+            options = self.reader.options({**options_to_dict(last.request.options),
+                                           "voice_vendor": voice_vendor,
+                                           "output_format": output_format})
         except AppError as exc:
-            raise gr.Error(exc.message, print_exception=False) from None
-        options = replace(last.request.options, voice_vendor=voice_vendor or "auto",
-                          output_format=(output_format or "mp3").lower())
+            raise gr.Error(page_message(exc), print_exception=False) from None
         task = replace(last.request, options=options, keys=self.reader.keys(keys))
         yield from self._stream(task, checkpoint, session_of(request), progress, reused=True)
 
     def plan(self, source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
-             llm_model: str = "", voice_vendor: str = "auto", **keys: str) -> str:
+             llm_model: str = "", voice_vendor: str = "auto", text_only: bool = False,
+             speech_translation_model: str = "", **keys: str) -> str:
         """Which vendors would run for these choices, and why; no vendor is called.
 
         Args:
@@ -237,29 +251,39 @@ class UiHandlers:
             stt_model: "vendor/model" for speech to text, "" for the default.
             llm_model: "vendor/model" for translation, "" for the default.
             voice_vendor: voice vendor id, or "auto" (shown as "Auto → fish (...)").
+            text_only: true to stop after the translation (no voice).
+            speech_translation_model: "vendor/model" translating the speech in one call, or "".
 
         Returns:
             Markdown: one line per step with the vendor and the reason, what is missing,
             and the cost estimate.
         """
-        return plan_markdown(self.pipeline, source_language=source_language,
-                             target_language=target_language, stt=stt_model, llm=llm_model,
-                             voice_vendor=voice_vendor, keys=self.reader.keys(keys))
+        try:
+            options = self.reader.options({
+                "source_language": source_language, "target_language": target_language,
+                "stt_model": stt_model, "llm_model": llm_model, "voice_vendor": voice_vendor,
+                "text_only": text_only, "speech_translation_model": speech_translation_model})
+        except AppError as exc:
+            return f"⚠️ {page_message(exc)}"
+        return plan_markdown(self.pipeline, options, self.reader.keys(keys))
 
     def options(self, source_language: str, target_language: str, **keys: str) -> tuple:
         """Dropdown choices with their readiness for these languages and keys.
 
         Returns:
-            Updated choices for speech to text, translation, voice, and the Compare pickers.
+            Updated choices for speech to text, translation, voice, direct speech
+            translation, and the Compare pickers.
         """
         keys = self.reader.keys(keys)
         source = None if (source_language or AUTO) == AUTO else source_language
         voices = voice_choices(self.pipeline, keys, target_language)
         short = voice_choices(self.pipeline, keys, target_language, short=True)
         llms = model_choices(self.pipeline, Role.TRANSLATE, keys)
+        direct = speech_translation_choices(self.pipeline, keys, target_language)
         return (gr.Dropdown(choices=model_choices(self.pipeline, Role.TRANSCRIBE, keys, source)),
                 gr.Dropdown(choices=llms), gr.Dropdown(choices=voices),
-                gr.Dropdown(choices=llms[1:]), gr.Dropdown(choices=short[1:]))
+                gr.Dropdown(choices=direct), gr.Dropdown(choices=llms[1:]),
+                gr.Dropdown(choices=short[1:]))
 
     def cancel(self, request: gr.Request = None) -> str:
         """Stop this session's running translation or comparison at its next safe point.

@@ -1,4 +1,10 @@
-"""Reading the page's values into a task request, and handing files back to the page."""
+"""Reading the page's values into a task request, and handing files back to the page.
+
+The page sends every :class:`~pipeline.options.TaskOptions` field under its own name;
+:meth:`RequestReader.options` parses them once with :func:`~pipeline.options.parse_options`
+(the glossary table read as term -> translation first), so the page says exactly what the
+CLI and the REST API say about a bad value.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +16,18 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
-from pipeline.errors import InputError
-from pipeline.languages import AUTO
-from pipeline.options import TaskRequest
+from pipeline.errors import AppError, InputError
+from pipeline.options import TaskOptions, TaskRequest, option_fields, parse_options
 
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline
 
-__all__ = ["RequestReader", "publish", "session_of", "table_rows"]
+__all__ = ["GLOSSARY_HEADERS", "RequestReader", "glossary_of", "page_message", "publish",
+           "session_of", "table_rows"]
+
+GLOSSARY_HEADERS = ["Term", "Translation"]
 
 _PUBLISHED_KEEP_S = 24 * 3600
 
@@ -39,6 +48,46 @@ def table_rows(table: Any) -> list[Sequence[Any]]:
     if isinstance(table, str):
         return list(json.loads(table).get("data") or [])
     return list(table)
+
+
+def glossary_of(value: Any) -> Any:
+    """The glossary table's rows as {term: translation}; empty rows are left out.
+
+    A JSON text or a term -> translation object (from API callers) passes through as it is,
+    for :func:`~pipeline.options.parse_options` to check.
+
+    Raises:
+        InputError: a row with a term but no translation, or the other way round.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and not isinstance(value.get("data"), list):
+        return value
+    glossary: dict[str, str] = {}
+    for row in table_rows(value):
+        term, translation = (str(cell or "").strip() for cell in [*row, "", ""][:2])
+        if term and translation:
+            glossary[term] = translation
+        elif term or translation:
+            raise InputError(f"Glossary: give both the term and its translation for "
+                             f"{term or translation!r}, or clear that row.", param="glossary")
+    return glossary
+
+
+def page_message(error: AppError) -> str:
+    """The error's sentence, led by the control's label when it does not name the option."""
+    specs = dict(option_fields())
+    spec = specs.get(error.param or "")
+    if spec is None:
+        return error.message
+    said = error.message.lower()
+    if error.param in said or error.param.replace("_", " ") in said or spec.label.lower() in said:
+        return error.message
+    return f"{spec.label}: {error.message}"
+
+
+def _url_name(url: str) -> str:
+    return unquote(urlsplit(url).path.rstrip("/").rpartition("/")[2]) or url
 
 
 def publish(path: Path | None) -> str | None:
@@ -82,6 +131,7 @@ class RequestReader:
 
     def __init__(self, pipeline: Pipeline, fetcher: Any = None) -> None:
         self.settings = pipeline.settings
+        self._registry = pipeline.registry
         self._fetcher = fetcher
         self._key_names = {info.key_variable for info in pipeline.registry if info.key_variable}
 
@@ -106,21 +156,25 @@ class RequestReader:
         return fetch_input(url, self.settings.data_dir / "downloads", uuid.uuid4().hex,
                            self.settings, self._fetcher or default_fetcher)
 
-    def task(self, *, audio: str | None, audio_url: str, clone_audio: str | None,
-             source_language: str, target_language: str, stt_model: str, llm_model: str,
-             voice_vendor: str, output_format: str, keys: Mapping[str, Any]) -> TaskRequest:
-        """The request the page's values describe.
+    def options(self, values: Mapping[str, Any]) -> TaskOptions:
+        """The page's option values (field name -> control value), parsed once.
 
         Raises:
-            InputError: no speech, an unusable URL, or no target language.
+            InputError: a bad value; its ``param`` names the option.
         """
-        target = (target_language or "").strip()
-        if not target:
-            raise InputError("Pick a target language.")
-        return TaskRequest.of(
-            self.input_path(audio, audio_url),
-            target_language=target,
-            source_language=None if (source_language or AUTO) == AUTO else source_language,
-            voice_vendor=voice_vendor or "auto", stt_model=stt_model or None,
-            llm_model=llm_model or None, clone_path=Path(clone_audio) if clone_audio else None,
-            output_format=(output_format or "mp3").lower(), keys=self.keys(keys))
+        raw = dict(values)
+        if "glossary" in raw:
+            raw["glossary"] = glossary_of(raw["glossary"])
+        return parse_options(raw, self._registry)
+
+    def task(self, *, audio: str | None, audio_url: str, clone_audio: str | None,
+             options: TaskOptions, keys: Mapping[str, Any]) -> TaskRequest:
+        """The request for this speech with options parsed by :meth:`options`.
+
+        Raises:
+            InputError: no speech, or an unusable URL.
+        """
+        input_path = self.input_path(audio, audio_url)
+        name = Path(audio).name if audio else _url_name((audio_url or "").strip())
+        return TaskRequest(input_path, options, Path(clone_audio) if clone_audio else None,
+                           self.keys(keys), input_name=name)

@@ -210,3 +210,66 @@ def test_cancel_stops_a_running_translation(page, app_server, speech_wav, shots_
     assert statuses(page) == ["succeeded"] * 4 + ["failed"]
     assert len(app_server.voice.spoken) <= spoken_before + 2
     shoot(page, shots_dir, "11-canceled-desktop", full=False)
+
+
+WIDE = {"width": 1366, "height": 900}
+ADVANCED_CONTROLS = ("#timing", "#glossary-table", "#instructions", "#text-only",
+                     "#speech-translation")
+
+
+def open_advanced(page) -> None:
+    """Open the Advanced accordion and wait for its controls."""
+    page.locator("#advanced").get_by_role("button", name="Advanced").click()
+    page.locator("#glossary-table").wait_for(state="visible")
+
+
+def fill_cell(table, row: int, column: int, text: str) -> None:
+    """Type ``text`` into one cell of an editable table."""
+    table.get_by_test_id(f"cell-{row}-{column}").dblclick()
+    editor = table.locator("textarea, input:not([type=file])").first
+    editor.fill(text)
+    editor.press("Enter")
+
+
+@pytest.mark.parametrize("viewport,name", [(WIDE, "desktop"), (PHONE, "phone")])
+def test_the_advanced_options_open_and_fit_at_desktop_and_phone_widths(browser, app_server,
+                                                                      shots_dir, viewport,
+                                                                      name):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(app_server.url, wait_until="load")
+    page.wait_for_selector("#translate-button")
+    open_advanced(page)
+    for selector in ADVANCED_CONTROLS:
+        expect(page.locator(selector)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
+    too_wide = page.evaluate(
+        """([selectors, limit]) => selectors.filter(s => {
+               const box = document.querySelector(s).getBoundingClientRect();
+               return box.left < -1 || box.right > limit + 1; })""",
+        [["#advanced", *ADVANCED_CONTROLS], viewport["width"]])
+    assert too_wide == [], "no control is wider than the screen"
+    page.locator("#advanced").scroll_into_view_if_needed()
+    shoot(page, shots_dir, f"12-advanced-{name}")
+    context.close()
+
+
+def test_advanced_options_set_on_the_page_reach_the_run(page, app_server, speech_wav,
+                                                        shots_dir):
+    upload(page, speech_wav)
+    pick(page, "Voice vendor", "Fake voice · ready")
+    open_advanced(page)
+    page.locator("#timing").get_by_label("Keep").check()
+    table = page.locator("#glossary-table")
+    fill_cell(table, 0, 0, "Goodbye")
+    fill_cell(table, 0, 1, "Hasta luego")
+    expect(table).to_contain_text("Hasta luego")
+    page.locator("#instructions textarea").fill("Formal, for a keynote.")
+    page.locator("#translate-button").click()
+    wait_until_done(page)
+    assert statuses(page) == ["succeeded"] * 5
+    assert "timing: keep" in page.locator("#steps").inner_text()
+    context = app_server.llm.calls[-1][3]
+    assert dict(context.glossary) == {"Goodbye": "Hasta luego"}
+    assert context.instructions.startswith("Formal, for a keynote.")
+    shoot(page, shots_dir, "13-advanced-translated-desktop")

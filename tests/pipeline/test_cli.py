@@ -12,21 +12,26 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
+from pipeline.options import option_fields
 from pipeline.settings import Settings
+from tests import fakes
 from tests.conftest import ROOT, write_tone_wav
+from tests.pipeline.fake_pipeline import install_fakes
+from tests.pipeline.test_runner import write_speechlike_wav
+from vendors.registry import default_registry
 
 KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "FISH_API_KEY", "ELEVENLABS_API_KEY",
                  "HF_TOKEN", "GROQ_API_KEY", "SAMBANOVA_API_KEY", "INDEXTTS2_URL",
                  "COMPATIBLE_BASE_URL")
 
 
-def cli(args, environ=None, tmp_path=None):
+def cli(args, environ=None, tmp_path=None, registry=None):
     """Run main() in-process with an explicit environment; returns (code, stdout, stderr)."""
     env = dict(environ or {})
     if tmp_path is not None:
         env.setdefault("APP_DATA_DIR", str(tmp_path / "data"))
     out, err = io.StringIO(), io.StringIO()
-    code = main(args, settings=Settings.from_env(env), out=out, err=err)
+    code = main(args, settings=Settings.from_env(env), out=out, err=err, registry=registry)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -68,7 +73,8 @@ def test_plan_for_chinese_names_index_tts2_even_without_keys():
 
 
 def test_picking_index_tts2_for_japanese_falls_to_fish_with_the_reason():
-    code, out, _ = cli(["plan", "--to", "ja", "--voice", "index_tts2", "--json"], {"FISH_API_KEY": "k"})
+    code, out, _ = cli(["plan", "--to", "ja", "--voice", "index_tts2", "--json"],
+                       {"FISH_API_KEY": "k"})
     voice = json.loads(out)["vendors"][-1]
     assert voice["vendor"] == "fish"
     assert "target ja is not supported by index_tts2 (your pick)" in voice["reason"]
@@ -173,3 +179,78 @@ def test_offline_run_on_jfk_works_end_to_end_without_any_key(jfk_flac, tmp_path,
     assert all(v["reason"] for v in result["vendors"])
     reference_f0 = median_f0_hz(jfk_flac)
     assert median_f0_hz(out_path) == pytest.approx(reference_f0, rel=0.10)
+
+
+def test_run_help_offers_every_task_option_as_a_flag_with_its_aliases():
+    code, out, _ = cli(["run", "--help"])
+    assert code == 0
+    for name, spec in option_fields():
+        assert f"--{name.replace('_', '-')}" in out, name
+        for alias in spec.flags:
+            assert alias in out, alias
+    assert "--timing {auto,natural,keep}" in out and "--output-format {mp3,wav}" in out
+    assert "--text-only " in out, "booleans are switches, they take no value"
+    _, plan_help, _ = cli(["plan", "--help"])
+    assert "--speech-translation-model" in plan_help and "--timing" in plan_help
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["--timing", "sloppy"], "--timing"),
+    (["--glossary", "[1, 2]"], "--glossary"),
+    (["--glossary", "@no-such-glossary.json"], "--glossary"),
+    (["--from", "klingon"], "--from"),
+    (["--source-language", "klingon"], "--source-language"),
+    (["--voice-vendor", "nope"], "--voice-vendor"),
+    (["--speech-translation-model", "nope/x"], "--speech-translation-model"),
+    (["--instructions", "x" * 4001], "--instructions"),
+])
+def test_a_bad_option_value_exits_2_with_one_line_naming_the_flag(args, flag):
+    code, _, err = cli(["plan", "--to", "es", *args])
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert flag in err
+
+
+def test_out_and_output_format_must_agree_when_both_are_given(tmp_path, offline_args):
+    path = write_tone_wav(tmp_path / "a.wav")
+    code, _, err = cli(["run", str(path), *offline_args, "--out", str(tmp_path / "x.wav"),
+                        "--output-format", "mp3"], tmp_path=tmp_path)
+    assert code == 2 and "--out ends in .wav but --output-format is mp3" in err
+
+
+@pytest.fixture
+def fake_vendors():
+    found = install_fakes()
+    yield found
+    fakes.INSTANCES.clear()
+
+
+def test_glossary_instructions_and_format_from_flags_reach_the_translator(tmp_path,
+                                                                         fake_vendors):
+    _stt, llm, _voice = fake_vendors
+    speech = write_speechlike_wav(tmp_path / "speech.wav")
+    glossary = tmp_path / "glossary.json"
+    glossary.write_text(json.dumps({"Goodbye": "Hasta luego"}), encoding="utf-8")
+    out_path = tmp_path / "dub.wav"
+    code, out, err = cli(["run", str(speech), "--to", "Spanish", "--stt", "fake_stt",
+                          "--llm", "fake_llm", "--voice", "fake_voice", "--glossary",
+                          f"@{glossary}", "--instructions", "Formal, for a keynote.",
+                          "--out", str(out_path), "--json"],
+                         {"FAKE_LLM_KEY": "k"}, tmp_path,
+                         registry=default_registry(fakes.FAKE_VENDORS))
+    assert code == 0, err
+    context = llm.calls[0][3]
+    assert dict(context.glossary) == {"Goodbye": "Hasta luego"}
+    assert context.instructions.startswith("Formal, for a keynote.")
+    assert json.loads(out)["output_path"] == str(out_path)
+    assert out_path.read_bytes()[:4] == b"RIFF", "--out .wav decides the format"
+
+
+def test_offline_run_with_timing_keep_reports_keep_timing(jfk_flac, tmp_path):
+    done = cli_process(["run", str(jfk_flac), "--to", "en", "--voice", "espeak", "--stt",
+                        "sphinx", "--timing", "keep", "--json"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "succeeded"
+    assert result["timing"]["mode"] == "keep"
+    assert (tmp_path / "jfk_en.en.mp3").is_file()

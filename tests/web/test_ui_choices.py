@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from pipeline.languages import LANGUAGES
+from pipeline.options import parse_options
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
 from pipeline.types import Role
+from pipeline.vendor_api import VendorInfo
 from vendors.registry import default_registry
 from web.ui_choices import (
     key_fields,
@@ -15,6 +17,7 @@ from web.ui_choices import (
     model_choices,
     plan_markdown,
     source_choices,
+    speech_translation_choices,
     voice_choices,
 )
 
@@ -26,6 +29,10 @@ def pipeline(tmp_path):
 
 def labels(choices) -> dict[str, str]:
     return {value: label for label, value in choices}
+
+
+def plan_for(pipeline, keys=None, **values) -> str:
+    return plan_markdown(pipeline, parse_options(values, pipeline.registry), keys or {})
 
 
 def test_languages_show_full_names_sorted_with_auto_detect_first_for_the_source():
@@ -69,27 +76,38 @@ def test_there_is_one_key_field_per_variable_naming_the_vendors_that_use_it(pipe
 
 
 def test_the_plan_says_auto_picks_fish_for_japanese_and_why(pipeline):
-    text = plan_markdown(pipeline, source_language="auto", target_language="ja", stt="", llm="",
-                         voice_vendor="auto", keys={"FISH_API_KEY": "k"})
+    text = plan_for(pipeline, {"FISH_API_KEY": "k"}, target_language="ja")
     assert "- **Voice:** Auto → **fish** (target ja is not supported by index_tts2)" in text
 
 
 def test_a_visitor_without_keys_sees_what_to_set_and_what_runs_offline(pipeline):
-    text = plan_markdown(pipeline, source_language="auto", target_language="es", stt="", llm="",
-                         voice_vendor="auto", keys={})
+    text = plan_for(pipeline, target_language="es")
     assert "`OPENAI_API_KEY`" in text and "`ANTHROPIC_API_KEY`" in text
     assert "Runs here without any key: speech to text: sphinx (English); voice: espeak" in text
 
 
 def test_the_offline_plan_runs_without_any_key(pipeline):
-    text = plan_markdown(pipeline, source_language="en", target_language="en", stt="", llm="",
-                         voice_vendor="auto", keys={})
+    text = plan_for(pipeline, source_language="en", target_language="en")
     assert "sphinx/en-us" in text and "Auto → **espeak**" in text
     assert "skipped: the speech is already in English" in text
     assert "⚠️" not in text
 
 
 def test_an_impossible_choice_is_a_sentence_not_an_exception(pipeline):
-    text = plan_markdown(pipeline, source_language="ja", target_language="en", stt="sphinx",
-                         llm="", voice_vendor="auto", keys={})
+    text = plan_for(pipeline, source_language="ja", target_language="en", stt_model="sphinx")
     assert text.startswith("⚠️") and "Japanese" in text
+
+
+def test_direct_speech_translation_offers_none_first_then_the_registry_models(tmp_path):
+    direct = VendorInfo(
+        id="direct", display_name="Direct", roles=frozenset({Role.SPEECH_TRANSLATE}),
+        languages={Role.SPEECH_TRANSLATE: frozenset({"en"})}, key_variable="DIRECT_KEY",
+        models={Role.SPEECH_TRANSLATE: ("one-call-1",)}, factory="tests.fakes:create")
+    pipeline = Pipeline(default_registry([direct]),
+                        Settings.from_env({"APP_DATA_DIR": str(tmp_path)}))
+    choices = speech_translation_choices(pipeline, {}, "ja")
+    assert choices[0] == ("None: transcribe, then translate", "")
+    shown = labels(choices)
+    assert shown["direct/one-call-1"].endswith("no Japanese")
+    ready = labels(speech_translation_choices(pipeline, {"DIRECT_KEY": "k"}, "en"))
+    assert ready["direct/one-call-1"].endswith("ready")

@@ -38,9 +38,10 @@ def test_every_event_has_its_named_endpoint_with_documented_parameters(client):
     assert {"/translate", "/plan", "/resynthesize", "/compare"} <= set(endpoints)
     translate = endpoints["/translate"]
     names = [p["parameter_name"] for p in translate["parameters"]]
-    assert names[:9] == ["audio", "audio_url", "clone_audio", "source_language",
-                         "target_language", "stt_model", "llm_model", "voice_vendor",
-                         "output_format"]
+    assert names[:14] == ["audio", "audio_url", "clone_audio", "source_language",
+                          "target_language", "stt_model", "llm_model", "voice_vendor",
+                          "output_format", "timing", "glossary", "instructions", "text_only",
+                          "speech_translation_model"]
     assert "FISH_API_KEY" in names
     keys = [p for p in translate["parameters"] if p["parameter_name"].endswith("_KEY")]
     assert all(p["parameter_has_default"] for p in keys), "keys are optional"
@@ -92,8 +93,8 @@ def test_plan_explains_the_choice_without_calling_a_vendor(client, server):
 
 
 def test_compare_returns_a_card_per_voice_vendor(client, speech):
-    outputs = client.predict(handle_file(str(speech)), "", None, "auto", "es", "", "", "auto",
-                             "mp3", [], ["fake_voice", "espeak"], api_name="/compare")
+    outputs = client.predict(audio=handle_file(str(speech)), target_language="es",
+                             compare_voices=["fake_voice", "espeak"], api_name="/compare")
     assert len(outputs) == 1 + 3 * 6 + 1
     summary, cards, report = outputs[0], outputs[1:-1], outputs[-1]
     assert "One transcription shared by all" in summary
@@ -153,3 +154,24 @@ def test_a_visitor_without_keys_runs_the_offline_path_end_to_end(client, jfk_fla
                      "text_to_speech": "succeeded"}
     assert "country" in out["report"]["transcript"]["text"].lower()
     assert out["audio"].endswith(".mp3")
+
+
+def test_advanced_options_travel_by_name_through_the_client(client, server, speech):
+    outputs = client.predict(
+        audio=handle_file(str(speech)), target_language="Spanish", voice_vendor="fake_voice",
+        timing="keep", instructions="Formal, for a keynote.",
+        glossary={"headers": ["Term", "Translation"], "data": [["Goodbye", "Hasta luego"]]},
+        api_name="/translate")
+    report = outputs[API_OUTPUTS.index("report")]
+    assert report["status"] == "succeeded" and report["target_language"] == "es"
+    assert report["timing"]["mode"] == "keep"
+    context = server.llm.calls[-1][3]
+    assert dict(context.glossary) == {"Goodbye": "Hasta luego"}
+    assert context.instructions.startswith("Formal, for a keynote.")
+
+
+def test_a_bad_option_comes_back_as_one_sentence_naming_it(client, speech):
+    with pytest.raises(Exception) as caught:
+        client.predict(audio=handle_file(str(speech)), target_language="es",
+                       source_language="klingon", api_name="/translate")
+    assert "Spoken language: Unknown language 'klingon'" in str(caught.value)

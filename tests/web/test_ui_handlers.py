@@ -1,4 +1,4 @@
-"""The page's handlers over fake vendors: live steps, outputs, errors, keys, cancel, re-synthesis."""
+"""The page's handlers over fake vendors: live steps, outputs, errors, keys, cancel, resynthesis."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from types import SimpleNamespace
 import gradio as gr
 import pytest
 
+from pipeline.errors import InputError
 from pipeline.fetch import Download
+from pipeline.options import option_fields
 from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
@@ -192,7 +194,7 @@ def test_the_plan_names_auto_and_the_reason_before_the_run(handlers):
 
 
 def test_options_say_why_a_vendor_cannot_run_for_the_chosen_language(handlers):
-    stt, _llm, voice, _compare_llms, compare_voices = handlers.options("en", "ja")
+    stt, _llm, voice, direct, _compare_llms, compare_voices = handlers.options("en", "ja")
     labels = {value: label for label, value in voice.constructor_args["choices"]}
     assert labels["index_tts2"].endswith("no Japanese")
     assert labels["fish"].endswith("needs FISH_API_KEY")
@@ -200,6 +202,7 @@ def test_options_say_why_a_vendor_cannot_run_for_the_chosen_language(handlers):
     stt_labels = {value: label for label, value in stt.constructor_args["choices"]}
     assert stt_labels["sphinx/en-us"].endswith("ready")
     assert compare_voices.constructor_args["choices"][0][1] != "auto"
+    assert direct.constructor_args["choices"][0] == ("None: transcribe, then translate", "")
 
 
 def test_the_first_finished_lines_play_before_the_whole_dub_is_ready(handlers, speech):
@@ -225,3 +228,57 @@ def test_translating_again_with_only_another_voice_reruns_only_the_voice_steps(h
                                     target_language="fr"))[-1])
     assert other["reuse"].startswith("Reused initialization, speech_to_text; ran again translation")
     assert len(fake_vendors.llm.calls) == 2
+
+
+def test_translate_takes_every_task_option_by_name_and_hands_each_to_the_parser(handlers,
+                                                                              monkeypatch):
+    given = {"source_language": "en", "target_language": "fr", "stt_model": "fake_stt",
+             "llm_model": "fake_llm", "voice_vendor": "fake_voice", "output_format": "wav",
+             "timing": "keep", "glossary": [["Hello", "Salut"]], "instructions": "Warm.",
+             "text_only": True, "speech_translation_model": ""}
+    assert set(given) == {name for name, _ in option_fields()}
+    seen = []
+
+    def parse(values):
+        seen.append(dict(values))
+        raise InputError("stop here", param="timing")
+
+    monkeypatch.setattr(handlers.reader, "options", parse)
+    with pytest.raises(gr.Error):
+        run_all(handlers.translate(None, "", None, request=session(), **given))
+    assert seen == [given]
+
+
+def test_timing_glossary_and_instructions_from_the_page_reach_the_run(handlers, fake_vendors,
+                                                                     speech):
+    out = named(run_all(translate(handlers, speech, FAKE_LLM_KEY="k", timing="keep",
+                                  glossary=[["Goodbye", "Hasta luego"], ["", ""]],
+                                  instructions="Formal, for a keynote."))[-1])
+    assert out["report"]["timing"]["mode"] == "keep"
+    context = fake_vendors.llm.calls[0][3]
+    assert dict(context.glossary) == {"Goodbye": "Hasta luego"}
+    assert context.instructions.startswith("Formal, for a keynote.")
+
+
+def test_a_bad_option_is_said_once_in_the_step_list_naming_its_control(handlers, speech):
+    shown = []
+    with pytest.raises(gr.Error) as caught:
+        for outputs in translate(handlers, speech, source_language="klingon"):
+            shown.append(outputs)
+    assert caught.value.message.startswith("Spoken language: Unknown language 'klingon'")
+    assert caught.value.visible is False, "the step list already says it"
+    assert "Failed: Spoken language: Unknown language" in named(shown[-1])["steps"]
+
+
+def test_the_plan_parses_its_options_like_translate_does(handlers):
+    assert handlers.plan("klingon", "es").startswith("⚠️ Spoken language: Unknown language")
+    text = handlers.plan("auto", "ja", "", "", "auto", text_only=True,
+                         speech_translation_model="", FISH_API_KEY="k")
+    assert "Plan for Japanese" in text
+
+
+def test_resynthesis_with_an_unknown_voice_names_the_voice_vendor(handlers, speech):
+    first = named(run_all(translate(handlers, speech, FAKE_LLM_KEY="k"))[-1])
+    with pytest.raises(gr.Error, match="Unknown voice vendor 'nope'"):
+        run_all(handlers.resynthesize(first["translation"], "nope", "mp3", first["session"],
+                                      request=session()))

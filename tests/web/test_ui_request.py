@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import InputError
+from pipeline.errors import AppError, InputError
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
 from tests import fakes
 from vendors.registry import default_registry
-from web.ui_request import RequestReader, publish, session_of, table_rows
+from web.ui_request import RequestReader, glossary_of, page_message, publish, session_of, table_rows
 
-PAGE = dict(audio="/tmp/x.wav", audio_url="", clone_audio=None, source_language="auto",
-            target_language="ja", stt_model="", llm_model="", voice_vendor="", output_format="WAV")
+PAGE = dict(source_language="auto", target_language="ja", stt_model="", llm_model="",
+            voice_vendor="", output_format="WAV", timing="keep", glossary=[["", ""]],
+            instructions=" Formal. ", text_only=False, speech_translation_model="")
 
 
 @pytest.fixture
@@ -25,20 +26,62 @@ def reader(tmp_path) -> RequestReader:
     return RequestReader(pipeline)
 
 
-def test_page_values_become_a_request_with_auto_and_defaults_spelled_out(reader):
-    task = reader.task(**PAGE, keys={"FISH_API_KEY": " fk ", "OPENAI_API_KEY": "",
-                                     "NOT_A_KEY": "x"})
-    assert task.input_path == Path("/tmp/x.wav") and task.options.target_language == "ja"
-    assert task.options.source_language is None and task.options.stt_model is None and task.options.llm_model is None
-    assert task.options.voice_vendor == "auto" and task.options.output_format == "wav"
+def test_page_values_become_options_with_auto_and_defaults_spelled_out(reader):
+    options = reader.options(PAGE)
+    assert options.target_language == "ja" and options.source_language is None
+    assert options.stt_model is None and options.llm_model is None
+    assert options.speech_translation_model is None
+    assert options.voice_vendor == "auto" and options.output_format == "wav"
+    assert options.timing == "keep" and options.instructions == "Formal."
+    assert dict(options.glossary) == {} and options.text_only is False
+
+
+def test_models_are_written_as_canonical_vendor_model_specs(reader):
+    options = reader.options({**PAGE, "stt_model": "sphinx", "llm_model": "fake_llm"})
+    assert options.stt_model == "sphinx/en-us" and options.llm_model == "fake_llm/fake-llm-1"
+
+
+def test_the_request_names_the_upload_and_keeps_only_known_non_empty_keys(reader):
+    task = reader.task(audio="/tmp/up/x.wav", audio_url="", clone_audio=None,
+                       options=reader.options(PAGE),
+                       keys={"FISH_API_KEY": " fk ", "OPENAI_API_KEY": "", "NOT_A_KEY": "x"})
+    assert task.input_path == Path("/tmp/up/x.wav") and task.input_name == "x.wav"
+    assert task.options.target_language == "ja" and task.clone_path is None
     assert dict(task.keys) == {"FISH_API_KEY": "fk"}, "only known, non-empty keys"
 
 
 def test_missing_speech_or_target_is_said_plainly(reader):
-    with pytest.raises(InputError, match="Pick a target language"):
-        reader.task(**{**PAGE, "target_language": " "}, keys={})
+    with pytest.raises(InputError, match="Pick a target language") as caught:
+        reader.options({**PAGE, "target_language": " "})
+    assert caught.value.param == "target_language"
     with pytest.raises(InputError, match="Upload or record some speech first"):
-        reader.task(**{**PAGE, "audio": None}, keys={})
+        reader.task(audio=None, audio_url="", clone_audio=None, options=reader.options(PAGE),
+                    keys={})
+
+
+def test_the_glossary_table_becomes_term_translation_pairs():
+    rows = [["Ask", "Pregunta"], ["", ""], [" CEO ", " director general "], [None, None]]
+    assert glossary_of(rows) == {"Ask": "Pregunta", "CEO": "director general"}
+    assert glossary_of({"headers": ["Term", "Translation"], "data": rows[:1]}) == {
+        "Ask": "Pregunta"}
+    assert glossary_of({"Ask": "Pregunta"}) == {"Ask": "Pregunta"}, "API callers may send one"
+    assert glossary_of('{"Ask": "Pregunta"}') == '{"Ask": "Pregunta"}'
+    with pytest.raises(InputError, match="give both the term and its translation") as caught:
+        glossary_of([["Ask", ""]])
+    assert caught.value.param == "glossary"
+
+
+@pytest.mark.parametrize("change,expected", [
+    ({"source_language": "klingon"}, "Spoken language: Unknown language 'klingon'"),
+    ({"stt_model": "nope"}, "Speech-to-text model: Unknown vendor 'nope'"),
+    ({"timing": "sloppy"}, "timing must be one of auto, natural, keep"),
+    ({"instructions": "x" * 4001}, "instructions may be at most 4000 characters"),
+    ({"speech_translation_model": "nope/x"}, "Direct speech translation: Unknown vendor"),
+])
+def test_a_bad_value_is_one_sentence_that_names_its_control(reader, change, expected):
+    with pytest.raises(AppError) as caught:
+        reader.options({**PAGE, **change})
+    assert page_message(caught.value).startswith(expected)
 
 
 def test_table_values_arrive_in_every_shape_gradio_uses():
