@@ -19,7 +19,7 @@ from pipeline.errors import AppError, ConfigurationError, InputError
 from pipeline.languages import LANGUAGES, language_name
 from pipeline.planning import Plan
 from pipeline.runner import Pipeline, copy_output, copy_subtitles
-from pipeline.serialize import plan_to_dict, result_to_dict
+from pipeline.view import plan_to_dict, result_to_dict
 from pipeline.settings import Settings
 from pipeline.types import STEP_ORDER, ProgressEvent, TaskStatus
 from pipeline.options import TaskRequest

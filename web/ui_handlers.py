@@ -19,7 +19,7 @@ from pipeline.editing import edit_checkpoint, reusable_checkpoint, reuse_summary
 from pipeline.errors import AppError
 from pipeline.languages import AUTO
 from pipeline.runner import Pipeline
-from pipeline.serialize import result_to_dict
+from pipeline.view import report_view
 from pipeline.timeline import timeline_for
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.types import Role, TaskStatus
@@ -56,12 +56,7 @@ class SessionRun:
 
 def page_report(result: TaskResult) -> dict[str, Any]:
     """The JSON report without server file paths (the page serves the files themselves)."""
-    report = result_to_dict(result)
-    report.pop("output_path", None)
-    for item in report.get("subtitles") or []:
-        if isinstance(item, dict):
-            item.pop("path", None)
-    return report
+    return report_view(result)
 
 
 class UiHandlers:

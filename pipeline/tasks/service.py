@@ -32,7 +32,7 @@ from typing import Any
 
 from pipeline.errors import QueueFullError, TaskConflictError, TaskNotFoundError
 from pipeline.runner import Pipeline
-from pipeline.serialize import result_to_dict
+from pipeline.view import result_to_dict
 from pipeline.tasks.progress import DONE, Progress, reset_steps, resume_point
 from pipeline.tasks.store import TaskRecord, TaskStore
 from pipeline.results import Checkpoint, TaskResult

@@ -59,7 +59,8 @@ def test_the_llm_may_be_named_llm_model_and_a_302_task_shows_up_in_v1(client302,
     body["llm_model"] = body.pop("model")
     task_id = client302.post(ROUTE, json=body).json()["task_id"]
     assert _done(client302, task_id)["status"] == "succeeded"
-    assert client302.get(f"/v1/tasks/{task_id}").json()["request"]["llm_model"] == "fake_llm"
+    assert client302.get(f"/v1/tasks/{task_id}").json()["request"]["llm_model"] == (
+        "fake_llm/fake-llm-1")
 
 
 @pytest.mark.parametrize("changes, status, text", [

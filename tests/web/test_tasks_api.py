@@ -95,7 +95,8 @@ def test_a_failed_task_is_retried_from_its_failed_step_and_only_then(client, ven
     failed = finished(client, task_id)
     assert failed["status"] == "failed"
     assert failed["error"] == {"message": "fake_llm: the key was rejected; check FAKE_LLM_KEY.",
-                               "code": "vendor_auth_error", "step": "translation"}
+                               "code": "vendor_auth_error", "step": "translation",
+                               "retryable": False, "param": None}
     assert failed["links"]["retry"] == f"/v1/tasks/{task_id}/retry"
     retried = client.post(f"/v1/tasks/{task_id}/retry")
     assert retried.status_code == 202
@@ -126,7 +127,8 @@ def test_a_json_task_with_an_audio_url_downloads_it(make_client, vendors, speech
     ("voice_vendor", "soulx", "Valid: auto, index_tts2, fish"),
     ("stt_model", "nobody/x", "Known vendors:"),
     ("llm_model", "fake_llm/gpt-9", "offered: fake-llm-1"),
-    ("timing", "squeeze", "auto, natural, keep"),
+    ("speech_translation_model", "fake_llm", "cannot speech_translate"),
+    ("glossary", "not json", "JSON object"),
 ])
 def test_bad_fields_are_400_naming_the_field_and_the_valid_values(client, speech_wav, field,
                                                                   value, expected):
@@ -148,7 +150,8 @@ def test_a_missing_vendor_key_is_400_naming_the_variable(client, speech_wav):
     ({"target_language": None}, "target_language"),
     ({"colour": "blue"}, "colour"),
     ({"output_format": "ogg"}, "output_format"),
-    ({"glossary": "not json"}, "glossary"),
+    ({"timing": "squeeze"}, "timing"),
+    ({"text_only": "perhaps"}, "text_only"),
 ])
 def test_missing_unknown_or_malformed_fields_are_422(client, speech_wav, fields, param):
     data = {k: v for k, v in {**TASK_FIELDS, **fields}.items() if v is not None}
