@@ -35,16 +35,24 @@ _SPELLED = {"x-openai-api-key": "X-OpenAI-Api-Key", "x-elevenlabs-api-key": "X-E
             "x-hf-token": "X-HF-Token", "x-sambanova-api-key": "X-SambaNova-Api-Key"}
 # What a key can hold: printable ASCII without spaces (HTTP headers to vendors carry it).
 _KEY_CHARS = re.compile(r"[!-~]+")
-_BEARER = HTTPBearer(auto_error=False, description="APP_API_KEY, when the server sets one")
+_BEARER = HTTPBearer(auto_error=False, description="the server's APP_API_KEY")
+
+
+def _open() -> None:
+    """No APP_API_KEY: every request gets in."""
 
 
 def bearer_guard(settings: Settings) -> Callable[..., None]:
-    """A dependency that refuses requests without the right bearer token (if one is set)."""
+    """A dependency that refuses requests without the right bearer token.
+
+    Without ``APP_API_KEY`` the routes are open, and the OpenAPI document declares no
+    security scheme.
+    """
     expected = settings.api_key
+    if expected is None:
+        return _open
 
     def guard(credentials: HTTPAuthorizationCredentials | None = Depends(_BEARER)) -> None:
-        if expected is None:
-            return
         given = credentials.credentials.strip().encode() if credentials else b""
         if not hmac.compare_digest(given, expected.reveal().encode()):
             raise ApiError(401, "Missing or wrong API key: send 'Authorization: Bearer "

@@ -112,9 +112,11 @@ class _Runner:
 
     def acquire(self) -> None:
         if not self.slots.acquire(blocking=False):
-            raise ApiError(429, f"{self.pipeline.settings.queue_size} speech requests are "
-                           "already in progress, the most this server runs at once; retry "
-                           f"after {_BUSY_RETRY_S} s.",
+            running = self.pipeline.settings.queue_size
+            counted = (f"{running} speech-to-text requests are" if running != 1
+                       else "1 speech-to-text request is")
+            raise ApiError(429, f"{counted} already in progress, the most this server runs at "
+                           f"once; retry after {_BUSY_RETRY_S} s.",
                            headers={"Retry-After": str(_BUSY_RETRY_S)})
 
     def prepare(self, upload: UploadFile, folder, **options: Any) -> Prepared:

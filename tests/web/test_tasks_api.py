@@ -255,3 +255,81 @@ def test_a_finished_task_links_subtitles_timed_on_the_dub(client, speech_wav):
     assert view["timing"]["segments"]
     missing = client.get(f"/v1/tasks/{view['task_id']}/subtitles", params={"format": "ass"})
     assert missing.status_code == 422
+
+
+def test_a_target_language_name_is_stored_and_echoed_as_its_code(client, speech_wav):
+    task_id = _create(client, speech_wav, "a.wav", target_language="Japanese",
+                      source_language="English").json()["task_id"]
+    view = finished(client, task_id)
+    assert view["status"] == "succeeded"
+    assert view["request"]["target_language"] == "ja" and view["target_language"] == "ja"
+    assert view["request"]["source_language"] == "en"
+    assert client.app.state.tasks.get(task_id).request.options.target_language == "ja"
+    assert client.get("/v1/tasks").json()["tasks"][0]["target_language"] == "ja"
+    assert client.get(f"/302/audio/translate/task/{task_id}").json()["target_language"] == "ja"
+
+
+def test_every_task_option_is_documented_under_its_own_name_with_its_help_and_choices(client):
+    from pipeline.options import option_fields
+
+    body = client.get("/openapi.json").json()["paths"]["/v1/tasks"]["post"]["requestBody"]
+    for media_type in ("multipart/form-data", "application/json"):
+        documented = body["content"][media_type]["schema"]["properties"]
+        for name, spec in option_fields():
+            assert documented[name]["description"] == spec.help, (media_type, name)
+            if spec.choices:
+                assert documented[name]["enum"] == list(spec.choices), (media_type, name)
+
+
+def test_every_new_option_is_stored_normalised_and_echoed(client, speech_wav):
+    created = _create(client, speech_wav, "a.wav", text_only="true", timing="keep",
+                      instructions="Keep it formal.", glossary='{"Goodbye": "Adiós"}')
+    assert created.status_code == 202, created.text
+    request = client.get(f"/v1/tasks/{created.json()['task_id']}").json()["request"]
+    assert request["text_only"] is True and request["timing"] == "keep"
+    assert request["glossary"] == {"Goodbye": "Adiós"}
+    assert request["instructions"] == "Keep it formal."
+    assert request["llm_model"] == "fake_llm/fake-llm-1" and request["stt_model"] == "fake_stt/fake-1"
+    assert request["speech_translation_model"] is None
+
+
+def test_a_text_only_task_needs_no_voice_vendor_key(client, speech_wav):
+    refused = _create(client, speech_wav, "a.wav", voice_vendor="fish")
+    assert refused.status_code == 400 and _error(refused)["param"] == "voice_vendor"
+    accepted = _create(client, speech_wav, "a.wav", voice_vendor="fish", text_only="true")
+    assert accepted.status_code == 202, accepted.text
+
+
+def test_the_input_is_known_by_its_uploaded_name_or_the_last_part_of_its_url(
+        make_client, vendors, speech_mp3):
+    from tests.web.loopback import Answer, Loopback
+
+    client = make_client(APP_ALLOW_PRIVATE_URLS="1")
+    uploaded = _create(client, speech_mp3, "My talk.mp3").json()["task_id"]
+    with Loopback({"/media/talk%20two.mp3": Answer(200, speech_mp3)}) as server:
+        fetched = client.post("/v1/tasks", json={
+            **TASK_FIELDS, "audio_url": server.url("/media/talk%20two.mp3")}).json()["task_id"]
+    tasks = client.app.state.tasks
+    assert tasks.get(uploaded).request.input_name == "My talk.mp3"
+    assert tasks.get(fetched).request.input_name == "talk two.mp3"
+    assert finished(client, fetched)["status"] == "succeeded"
+
+
+def test_an_offset_beyond_any_page_is_refused_instead_of_a_server_error(client):
+    for offset in ("9223372036854775808", "9223372036854775807", "1000000001"):
+        response = client.get("/v1/tasks", params={"offset": offset})
+        assert response.status_code == 422 and _error(response)["param"] == "offset"
+    last = client.get("/v1/tasks", params={"offset": 1_000_000_000})
+    assert last.status_code == 200 and last.json()["tasks"] == []
+
+
+def test_a_failed_task_says_whether_a_retry_may_help(client, vendors, speech_wav):
+    from pipeline.errors import VendorRateLimitError
+
+    vendors.llm.errors.extend(VendorRateLimitError("fake_llm", "slow down.") for _ in range(8))
+    task_id = _create(client, speech_wav, "a.wav").json()["task_id"]
+    failed = finished(client, task_id)
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "vendor_rate_limited" and failed["error"]["retryable"] is True
+    assert client.get("/v1/tasks").json()["tasks"][0]["error"]["retryable"] is True
+    assert client.get(f"/302/audio/translate/task/{task_id}").json()["error"]["retryable"] is True
