@@ -36,10 +36,16 @@ DESCRIPTION = ("Transcribe, translate and re-speak audio in the speaker's voice.
                "text_to_speech.")
 
 
+def _refused(pipeline: Pipeline) -> dict[int | str, dict[str, Any]]:
+    """The 401 answer, documented only when ``APP_API_KEY`` guards the routes."""
+    return error_responses(401) if pipeline.settings.api_key is not None else {}
+
+
 def build_router(pipeline: Pipeline) -> APIRouter:
     """Health and the catalogue of vendors and languages (no auth on ``/healthz``)."""
     router = APIRouter()
     guard = Depends(bearer_guard(pipeline.settings))
+    refused = _refused(pipeline)
 
     @router.get("/healthz", tags=["meta"], response_model=Health)
     def healthz() -> dict[str, str]:
@@ -47,14 +53,14 @@ def build_router(pipeline: Pipeline) -> APIRouter:
         return {"status": "ok"}
 
     @router.get("/v1/languages", tags=["catalogue"], dependencies=[guard],
-                response_model=LanguageList, responses=error_responses(401))
+                response_model=LanguageList, responses=refused)
     def languages() -> dict[str, Any]:
         """Every language code with its English and native names."""
         return {"languages": [{"code": c, "name": n, "native_name": nn}
                               for c, (n, nn) in LANGUAGES.items()]}
 
     @router.get("/v1/vendors", tags=["catalogue"], dependencies=[guard],
-                response_model=VendorList, responses=error_responses(401))
+                response_model=VendorList, responses=refused)
     def vendors() -> dict[str, Any]:
         """Every vendor: roles, models, languages, and whether it can run here (and why not)."""
         registry, settings = pipeline.registry, pipeline.settings
@@ -97,9 +103,11 @@ def install_api(app: FastAPI, pipeline: Pipeline, tasks: TaskService, *,
     ])
     install_error_handlers(app)
     app.include_router(build_router(pipeline))
-    app.include_router(build_tasks_router(tasks, submitter), dependencies=guard)
-    app.include_router(build_302_router(tasks, submitter), dependencies=guard)
-    app.include_router(build_openai_router(pipeline), dependencies=guard)
+    refused = _refused(pipeline)
+    app.include_router(build_tasks_router(tasks, submitter), dependencies=guard,
+                       responses=refused)
+    app.include_router(build_302_router(tasks, submitter), dependencies=guard, responses=refused)
+    app.include_router(build_openai_router(pipeline), dependencies=guard, responses=refused)
     _without_unused_validation_errors(app)
 
 

@@ -131,8 +131,7 @@ def _options(body: BaseModel) -> dict[str, Any]:
 
 def build_302_router(service: TaskService, submitter: TaskSubmitter) -> APIRouter:
     """The 302.AI-shaped routes over the same task service."""
-    router = APIRouter(prefix="/302/audio/translate", tags=["302.AI-compatible"],
-                       responses=error_responses(401))
+    router = APIRouter(prefix="/302/audio/translate", tags=["302.AI-compatible"])
 
     @router.post("/task", response_model=Created302,
                  openapi_extra={"parameters": key_header_parameters()},

@@ -117,7 +117,7 @@ def _task_body_openapi() -> dict[str, Any]:
 
 def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRouter:
     """The task routes over ``service``."""
-    router = APIRouter(prefix="/v1", tags=["tasks"], responses=error_responses(401))
+    router = APIRouter(prefix="/v1", tags=["tasks"])
 
     @router.post("/tasks", status_code=202, response_model=TaskAccepted,
                  openapi_extra=_task_body_openapi(),

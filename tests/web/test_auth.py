@@ -104,3 +104,21 @@ def test_a_vendor_key_no_vendor_could_accept_is_refused_before_anything_is_paid(
         assert "sk" not in error["message"] and "cl" not in error["message"].split("header")[1]
     assert client.get("/v1/tasks").json()["total"] == 0
     assert vendors.stt.calls == [] and vendors.llm.calls == []
+
+
+def _operations(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    return {(method.upper(), path): op for path, ops in paths.items() for method, op in ops.items()}
+
+
+def test_the_openapi_document_asks_for_the_bearer_key_only_when_the_server_has_one(
+        guarded, client):
+    documented = _operations(guarded)
+    for method, path in GUARDED:
+        template = path.replace("0" * 32, "{task_id}")
+        operation = documented[(method.upper(), template)]
+        assert operation["security"] == [{"HTTPBearer": []}], template
+        assert "401" in operation["responses"], template
+    assert "security" not in documented[("GET", "/healthz")]
+    for (method, path), operation in _operations(client).items():
+        assert "security" not in operation and "401" not in operation["responses"], path

@@ -333,3 +333,26 @@ def test_a_failed_task_says_whether_a_retry_may_help(client, vendors, speech_wav
     assert failed["error"]["code"] == "vendor_rate_limited" and failed["error"]["retryable"] is True
     assert client.get("/v1/tasks").json()["tasks"][0]["error"]["retryable"] is True
     assert client.get(f"/302/audio/translate/task/{task_id}").json()["error"]["retryable"] is True
+
+
+def test_a_direct_speech_translation_model_that_cannot_run_is_refused_naming_the_field(
+        make_client, vendors, speech_wav, monkeypatch):
+    from dataclasses import replace
+
+    from pipeline.types import Role
+    from tests import fakes
+
+    direct = replace(fakes.FAKE_LLM, id="fake_direct", display_name="Fake direct",
+                     roles=frozenset({Role.SPEECH_TRANSLATE}),
+                     languages={Role.SPEECH_TRANSLATE: None}, key_variable="FAKE_DIRECT_KEY",
+                     models={Role.SPEECH_TRANSLATE: ("direct-1",)}, prices=())
+    monkeypatch.setattr(fakes, "FAKE_VENDORS", (*fakes.FAKE_VENDORS, direct))
+    refused = _create(make_client(), speech_wav, "a.wav", speech_translation_model="fake_direct")
+    assert refused.status_code == 400
+    assert _error(refused)["param"] == "speech_translation_model"
+    assert "FAKE_DIRECT_KEY" in _error(refused)["message"]
+    client = make_client(FAKE_DIRECT_KEY="k")
+    accepted = _create(client, speech_wav, "a.wav", speech_translation_model="fake_direct")
+    assert accepted.status_code == 202, accepted.text
+    request = client.get(f"/v1/tasks/{accepted.json()['task_id']}").json()["request"]
+    assert request["speech_translation_model"] == "fake_direct/direct-1"
