@@ -108,12 +108,11 @@ def _failed_step(steps: tuple[StepReport, ...]) -> str | None:
 def _result_error(result: TaskResult) -> Json | None:
     if not result.error:
         return None
-    failure = result.failure
-    known = isinstance(failure, AppError)
-    return error_view(result.error, failure.kind if known else None,
-                      step=_failed_step(result.steps),
-                      retryable=failure.retryable if known else None,
-                      param=failure.param if known else None)
+    failure, step = result.failure, _failed_step(result.steps)
+    if isinstance(failure, AppError):
+        return error_view(result.error, failure.kind, step=step, retryable=failure.retryable,
+                          param=failure.param)
+    return error_view(result.error, None, step=step)
 
 
 def choice_to_dict(choice: VendorChoice) -> Json:
@@ -270,11 +269,11 @@ def task_links(record: TaskRecord, prefix: str = TASKS_PREFIX) -> dict[str, str]
 def _task_error(record: TaskRecord) -> Json | None:
     if not record.error:
         return None
-    stored = (record.result or {}).get("error")
-    same = isinstance(stored, Mapping) and stored.get("message") == record.error
-    return error_view(record.error, record.error_kind, step=_failed_step(record.steps),
-                      retryable=stored.get("retryable") if same else None,
-                      param=stored.get("param") if same else None)
+    stored, step = (record.result or {}).get("error"), _failed_step(record.steps)
+    if isinstance(stored, Mapping) and stored.get("message") == record.error:
+        return error_view(record.error, record.error_kind, step=step,
+                          retryable=stored.get("retryable"), param=stored.get("param"))
+    return error_view(record.error, record.error_kind, step=step)
 
 
 def _so_far(record: TaskRecord) -> Json:
