@@ -203,6 +203,7 @@ def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRou
         return _accepted(service.retry(task_id, request_keys(request)))
 
     @router.post("/plan", tags=["catalogue"], response_model=PlanView,
+                 response_model_exclude_unset=True,
                  openapi_extra={"parameters": key_header_parameters()},
                  responses=error_responses(400, 413, 422))
     def plan(body: PlanJson, request: Request) -> dict[str, Any]:

@@ -120,5 +120,5 @@ def test_the_openapi_document_asks_for_the_bearer_key_only_when_the_server_has_o
         assert operation["security"] == [{"HTTPBearer": []}], template
         assert "401" in operation["responses"], template
     assert "security" not in documented[("GET", "/healthz")]
-    for (method, path), operation in _operations(client).items():
+    for (_method, path), operation in _operations(client).items():
         assert "security" not in operation and "401" not in operation["responses"], path

@@ -356,3 +356,11 @@ def test_a_direct_speech_translation_model_that_cannot_run_is_refused_naming_the
     assert accepted.status_code == 202, accepted.text
     request = client.get(f"/v1/tasks/{accepted.json()['task_id']}").json()["request"]
     assert request["speech_translation_model"] == "fake_direct/direct-1"
+
+
+def test_the_rest_answer_is_exactly_the_domain_view_of_the_task(client, speech_wav):
+    from pipeline.view import task_view
+
+    task_id = _create(client, speech_wav, "a.wav").json()["task_id"]
+    answered = finished(client, task_id)
+    assert answered == task_view(client.app.state.tasks.get(task_id))
