@@ -20,8 +20,9 @@ from pipeline.tasks.service import TaskService
 from web.auth import bearer_guard
 from web.body_limit import BodyLimit
 from web.compat302 import build_302_router
-from web.errors import install_error_handlers
+from web.errors import error_responses, install_error_handlers
 from web.inputs import Fetcher, default_fetcher
+from web.models import Health, LanguageList, VendorList
 from web.openai_api import build_openai_router
 from web.submit import TaskSubmitter
 from web.tasks_api import body_limit_bytes, build_tasks_router
@@ -35,23 +36,31 @@ DESCRIPTION = ("Transcribe, translate and re-speak audio in the speaker's voice.
                "text_to_speech.")
 
 
+def _refused(pipeline: Pipeline) -> dict[int | str, dict[str, Any]]:
+    """The 401 answer, documented only when ``APP_API_KEY`` guards the routes."""
+    return error_responses(401) if pipeline.settings.api_key is not None else {}
+
+
 def build_router(pipeline: Pipeline) -> APIRouter:
     """Health and the catalogue of vendors and languages (no auth on ``/healthz``)."""
     router = APIRouter()
     guard = Depends(bearer_guard(pipeline.settings))
+    refused = _refused(pipeline)
 
-    @router.get("/healthz", tags=["meta"])
+    @router.get("/healthz", tags=["meta"], response_model=Health)
     def healthz() -> dict[str, str]:
         """Liveness: the process is up."""
         return {"status": "ok"}
 
-    @router.get("/v1/languages", tags=["catalogue"], dependencies=[guard])
+    @router.get("/v1/languages", tags=["catalogue"], dependencies=[guard],
+                response_model=LanguageList, responses=refused)
     def languages() -> dict[str, Any]:
         """Every language code with its English and native names."""
         return {"languages": [{"code": c, "name": n, "native_name": nn}
                               for c, (n, nn) in LANGUAGES.items()]}
 
-    @router.get("/v1/vendors", tags=["catalogue"], dependencies=[guard])
+    @router.get("/v1/vendors", tags=["catalogue"], dependencies=[guard],
+                response_model=VendorList, responses=refused)
     def vendors() -> dict[str, Any]:
         """Every vendor: roles, models, languages, and whether it can run here (and why not)."""
         registry, settings = pipeline.registry, pipeline.settings
@@ -62,8 +71,8 @@ def build_router(pipeline: Pipeline) -> APIRouter:
                 "id": info.id, "name": info.display_name, "label": info.label,
                 "roles": sorted(r.value for r in info.roles),
                 "models": {r.value: list(m) for r, m in info.models.items()},
-                "languages": {r.value: sorted(l) if l is not None else "any"
-                              for r, l in info.languages.items()},
+                "languages": {r.value: sorted(codes) if codes is not None else "any"
+                              for r, codes in info.languages.items()},
                 "key_variable": info.key_variable,
                 "runnable": state.runnable,
                 "why_not": "" if state.runnable else state.reason,
@@ -94,9 +103,32 @@ def install_api(app: FastAPI, pipeline: Pipeline, tasks: TaskService, *,
     ])
     install_error_handlers(app)
     app.include_router(build_router(pipeline))
-    app.include_router(build_tasks_router(tasks, submitter), dependencies=guard)
-    app.include_router(build_302_router(tasks, submitter), dependencies=guard)
-    app.include_router(build_openai_router(pipeline), dependencies=guard)
+    refused = _refused(pipeline)
+    app.include_router(build_tasks_router(tasks, submitter), dependencies=guard,
+                       responses=refused)
+    app.include_router(build_302_router(tasks, submitter), dependencies=guard, responses=refused)
+    app.include_router(build_openai_router(pipeline), dependencies=guard, responses=refused)
+    _without_unused_validation_errors(app)
+
+
+def _without_unused_validation_errors(app: FastAPI) -> None:
+    """Drop the 422 FastAPI documents on its own for routes whose parameters cannot fail
+    (every 422 this API sends is in the error shape and documented where it can happen)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                answers = operation.get("responses", {})
+                if "HTTPValidationError" in str(answers.get("422", "")):
+                    del answers["422"]
+        schemas = schema.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def task_lifespan(tasks: TaskService):

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from pipeline.errors import (
@@ -32,7 +33,8 @@ from pipeline.errors import (
 )
 from pipeline.languages import LANGUAGES
 
-__all__ = ["ApiError", "error_response", "install_error_handlers", "message_for", "retry_after",
+__all__ = ["ApiError", "ErrorBody", "ErrorDetail", "api_error", "error_response",
+           "error_responses", "install_error_handlers", "message_for", "retry_after",
            "status_for"]
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,40 @@ _TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "inva
 _CODES = {401: "invalid_api_key", 404: "not_found", 405: "method_not_allowed",
           413: "file_too_large", 415: "unsupported_media_type", 422: "validation_error",
           429: "rate_limited"}
+
+
+_WHEN = {
+    400: "A value cannot be used (param names the field), or a vendor key is missing.",
+    401: "APP_API_KEY is set and the bearer token is missing or wrong.",
+    404: "No such task (or it was deleted).",
+    409: "The task's state does not allow this.",
+    413: "The body or a file is larger than APP_MAX_UPLOAD_MB.",
+    415: "The body or the file is not of a supported type.",
+    422: "The request does not match this schema (param names the field).",
+    429: "Too busy: retry after the Retry-After header's seconds.",
+    502: "A vendor failed.",
+    504: "A vendor did not answer in time.",
+}
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a sentence, the error family, the field at fault, our error code."""
+
+    message: str = Field(description="what went wrong and what to do")
+    type: str = Field(description="invalid_request_error, rate_limit_error, upstream_error...")
+    param: str | None = Field(description="the field or header at fault, when there is one")
+    code: str | None = Field(description="our error kind (unknown_language, queue_full...)")
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: ``{"error": {message, type, param, code}}``."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route can answer."""
+    return {status: {"model": ErrorBody, "description": _WHEN[status]} for status in statuses}
 
 
 class ApiError(Exception):
@@ -89,6 +125,13 @@ def message_for(error: AppError) -> str:
     if isinstance(error, UnknownLanguageError):
         return f"{error.message} Valid codes: {', '.join(LANGUAGES)}."
     return error.message
+
+
+def api_error(error: AppError, param: str | None = None) -> ApiError:
+    """The route error for a pipeline error (its status, message, code and Retry-After);
+    ``param`` replaces the error's own when given."""
+    return ApiError(status_for(error), message_for(error), param=param or error.param,
+                    code=error.kind, headers=retry_after(error))
 
 
 def _app_error(error: AppError, param: str | None = None) -> JSONResponse:

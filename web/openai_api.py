@@ -26,17 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
-from pipeline.errors import AppError, QueueFullError
+from pipeline.errors import AppError
 from pipeline.languages import language_name
 from pipeline.options import TaskRequest
 from pipeline.runner import Pipeline
 from pipeline.subtitles import Cue, to_srt, to_vtt
-from web.errors import status_for
+from web.auth import key_header_parameters, request_keys
+from web.errors import ApiError, status_for
 from web.inputs import store_upload
+from web.models import SPEECH_TEXT_ANSWERS
 from web.speech_text import SpeechText, speech_request, speech_text_of
 
 __all__ = ["build_openai_router", "render", "sse_events"]
@@ -46,6 +48,7 @@ Format = Literal["json", "text", "srt", "vtt", "verbose_json"]
 AudioFile = Annotated[UploadFile, File(description="the audio (MP3, WAV, FLAC, M4A, OGG, WebM, MP4)")]
 Temperature = Annotated[float | None, Form(ge=0, le=1, description="accepted for compatibility")]
 _KEEPALIVE_S = 5.0
+_BUSY_RETRY_S = 10
 
 
 def render(result: SpeechText, response_format: str, task: str) -> Response:
@@ -121,7 +124,12 @@ class _Runner:
 
     def acquire(self) -> None:
         if not self.slots.acquire(blocking=False):
-            raise QueueFullError(self.pipeline.settings.queue_size)
+            running = self.pipeline.settings.queue_size
+            counted = (f"{running} speech-to-text requests are" if running != 1
+                       else "1 speech-to-text request is")
+            raise ApiError(429, f"{counted} already in progress, the most this server runs at "
+                           f"once; retry after {_BUSY_RETRY_S} s.",
+                           headers={"Retry-After": str(_BUSY_RETRY_S)})
 
     def prepare(self, upload: UploadFile, folder: Path, *, translate: bool,
                 **options: Any) -> _Call:
@@ -196,13 +204,14 @@ def build_openai_router(pipeline: Pipeline) -> APIRouter:
     router = APIRouter(prefix="/v1/audio", tags=["OpenAI-compatible"])
     runner = _Runner(pipeline)
 
-    async def answer(upload: UploadFile, model: str, response_format: str, stream: bool,
-                     task: str, **options: Any) -> Response:
+    async def answer(request: Request, upload: UploadFile, model: str, response_format: str,
+                     stream: bool, task: str, **options: Any) -> Response:
+        keys = request_keys(request)
         runner.acquire()
         folder = runner.scratch()
         try:
             call = await run_in_threadpool(runner.prepare, upload, folder, model=model,
-                                           translate=task == "translate", **options)
+                                           translate=task == "translate", keys=keys, **options)
         except BaseException:
             runner.release(folder)
             raise
@@ -216,8 +225,10 @@ def build_openai_router(pipeline: Pipeline) -> APIRouter:
             runner.release(folder)
         return render(result, response_format, task)
 
-    @router.post("/translations")
+    @router.post("/translations", response_model=None, responses=SPEECH_TEXT_ANSWERS,
+                 openapi_extra={"parameters": key_header_parameters()})
     async def translations(
+        request: Request,
         file: AudioFile,
         model: Annotated[str, Form(description="auto, an STT model, vendor/model, or STT+LLM")] = "auto",
         prompt: Annotated[str, Form(max_length=4000, description="instructions for the translator")] = "",
@@ -227,11 +238,13 @@ def build_openai_router(pipeline: Pipeline) -> APIRouter:
         stream: Annotated[bool, Form(description="server-sent events of translated text")] = False,
     ) -> Response:
         """Translate speech into text in ``language`` (English by default)."""
-        return await answer(file, model, response_format, stream, "translate",
+        return await answer(request, file, model, response_format, stream, "translate",
                             target_language=language or "en", instructions=prompt)
 
-    @router.post("/transcriptions")
+    @router.post("/transcriptions", response_model=None, responses=SPEECH_TEXT_ANSWERS,
+                 openapi_extra={"parameters": key_header_parameters()})
     async def transcriptions(
+        request: Request,
         file: AudioFile,
         model: Annotated[str, Form(description="auto, an STT model, or vendor/model")] = "auto",
         prompt: Annotated[str, Form(max_length=4000, description="accepted for compatibility")] = "",
@@ -241,7 +254,7 @@ def build_openai_router(pipeline: Pipeline) -> APIRouter:
         stream: Annotated[bool, Form(description="server-sent events of the transcript")] = False,
     ) -> Response:
         """Transcribe speech into text in its own language."""
-        return await answer(file, model, response_format, stream, "transcribe",
+        return await answer(request, file, model, response_format, stream, "transcribe",
                             target_language=None, source_language=language or None)
 
     return router

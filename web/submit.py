@@ -1,58 +1,35 @@
-"""Creating a task over HTTP: check the fields, take the audio in, queue the task.
+"""Creating a task over HTTP: read the options once, plan, take the audio in, queue the task.
 
-Shared by ``POST /v1/tasks`` (multipart or JSON) and the 302.AI-shaped alias. Fields are
-checked before any audio is stored or downloaded; bad ones answer 400 naming the field
-and the valid values.
+Shared by ``POST /v1/tasks`` (multipart or JSON), ``POST /v1/plan`` and the 302.AI-shaped
+alias. Options are read by :func:`~pipeline.options.parse_options` and planned before any
+audio is stored or downloaded; a bad one answers 400 naming the field and the valid values.
 """
 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from pipeline.dub import timing
-from pipeline.errors import AppError, QueueFullError, UnknownVendorError
-from pipeline.languages import normalize_language
-from pipeline.options import TaskRequest
+from pipeline.errors import AppError, MissingKeyError, QueueFullError, VendorUnavailableError
+from pipeline.options import TaskOptions, TaskRequest, parse_options
 from pipeline.planning import Plan
-from pipeline.serialize import plan_to_dict
 from pipeline.tasks.service import TaskService
 from pipeline.tasks.store import TaskRecord
 from pipeline.types import Role
-from web.errors import ApiError, message_for, retry_after, status_for
+from pipeline.view import plan_to_dict
+from web.errors import api_error
 from web.inputs import Fetcher, fetch_input, store_upload
 
-__all__ = ["AudioInput", "TaskFields", "TaskJson", "TaskSubmitter", "check_fields"]
+__all__ = ["AudioInput", "TaskSubmitter", "plan_options", "read_options"]
 
-
-class TaskFields(BaseModel):
-    """The options of a task (multipart form fields, or JSON next to the URLs)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    target_language: str = Field(min_length=1, max_length=40,
-                                 description="code or name of the language to speak, e.g. 'es'")
-    source_language: str | None = Field(None, max_length=40, description="default: detect")
-    stt_model: str | None = Field(None, max_length=200, description="transcription vendor[/model]")
-    llm_model: str | None = Field(None, max_length=200, description="translation vendor[/model]")
-    voice_vendor: str = Field("auto", max_length=40, description="voice vendor id, or auto")
-    timing: str = Field("auto", max_length=24,
-                        description="auto, natural (lines follow with natural pauses) or keep "
-                                    "(each line at its original time)")
-    output_format: Literal["mp3", "wav"] = "mp3"
-    glossary: dict[str, str] = Field(default_factory=dict, description="term -> translation")
-    instructions: str = Field("", max_length=4000, description="notes for the translator")
-
-
-class TaskJson(TaskFields):
-    """``POST /v1/tasks`` as JSON: audio by URL."""
-
-    audio_url: str = Field(min_length=1, max_length=4096)
-    clone_audio_url: str | None = Field(None, max_length=4096)
+_NAME_CHARS = 200
+_FIELD_OF_ROLE = {Role.TRANSCRIBE: "stt_model", Role.TRANSLATE: "llm_model",
+                  Role.CLONE: "voice_vendor", Role.SPEAK: "voice_vendor",
+                  Role.SPEECH_TRANSLATE: "speech_translation_model"}
 
 
 @dataclass(frozen=True)
@@ -63,66 +40,76 @@ class AudioInput:
     filename: str = ""
     url: str = ""
 
+    @property
+    def name(self) -> str:
+        """The name the user knows the input by: the file's name, or the URL's last part."""
+        if self.url:
+            parts = urlsplit(self.url)
+            return unquote(PurePosixPath(parts.path).name)[:_NAME_CHARS] or parts.hostname or ""
+        return Path(self.filename or "upload").name[:_NAME_CHARS]
+
     def describe(self) -> dict[str, str]:
         """How the audio arrived, for the task record (no server paths)."""
-        if self.url:
-            return {"url": self.url}
-        return {"upload": Path(self.filename or "upload").name[:200]}
+        return {"url": self.url} if self.url else {"upload": self.name}
 
 
-_FIELD_OF_ROLE = {Role.TRANSCRIBE: "stt_model", Role.TRANSLATE: "llm_model",
-                  Role.CLONE: "voice_vendor", Role.SPEAK: "voice_vendor"}
+def read_options(raw: Mapping[str, Any], service: TaskService,
+                 names: Mapping[str, str] | None = None) -> TaskOptions:
+    """Parse the options a client sent, once (codes, canonical ``vendor/model`` specs).
 
-
-def _checked(param: str | None, call) -> Any:
-    try:
-        return call()
-    except AppError as exc:
-        raise ApiError(status_for(exc), message_for(exc), param=param, code=exc.kind,
-                       headers=retry_after(exc)) from None
-
-
-def check_fields(service: TaskService, fields: TaskFields, keys: dict[str, str], *,
-                 require_runnable: bool = True, duration_s: float | None = None) -> Plan:
-    """Check every field and plan the task (no vendor call).
-
-    With ``require_runnable`` a plan that lacks a key or a package is refused too.
+    Args:
+        raw: option name -> value as sent.
+        service: the task service (its registry checks vendor and model names).
+        names: option name -> the name this route's clients use, for ``param``.
 
     Raises:
-        ApiError: 400 naming the bad field and the valid values, or a missing key.
+        ApiError: 400 naming the field, with the valid values.
     """
-    registry = service.pipeline.registry
-    _checked("target_language", lambda: normalize_language(fields.target_language))
-    _checked("source_language",
-             lambda: normalize_language(fields.source_language or "auto", allow_auto=True))
-    if fields.stt_model:
-        _checked("stt_model", lambda: registry.parse_spec(fields.stt_model, Role.TRANSCRIBE))
-    if fields.llm_model:
-        _checked("llm_model", lambda: registry.parse_spec(fields.llm_model, Role.TRANSLATE))
-    _checked("timing", lambda: timing.resolve_mode(fields.timing, 0.0))
-    voices = [v.id for v in registry.voice_vendors()]
-    if fields.voice_vendor.lower() not in ("auto", *voices):
-        raise ApiError(400, f"Unknown voice vendor {fields.voice_vendor!r}. Valid: auto, "
-                       f"{', '.join(voices)}.", param="voice_vendor", code=UnknownVendorError.kind)
-    request = _request(fields, Path("."), None, keys)
-    plan = _checked(None, lambda: service.pipeline.plan(request.options, request.keys,
-                                                        duration_s))
+    try:
+        return parse_options(raw, service.pipeline.registry)
+    except AppError as exc:
+        param = (names or {}).get(exc.param or "", exc.param)
+        raise api_error(exc, param) from None
+
+
+def plan_options(service: TaskService, options: TaskOptions, keys: Mapping[str, str], *,
+                 require_runnable: bool = True, duration_s: float | None = None) -> Plan:
+    """Plan the task (no vendor call); with ``require_runnable`` refuse one that cannot run.
+
+    A text-only task needs no voice vendor, so a voice that cannot run here does not stop it.
+
+    Raises:
+        ApiError: 400 naming the field whose vendor lacks a key or a package.
+    """
+    try:
+        plan = service.pipeline.plan(options, dict(keys), duration_s)
+    except AppError as exc:
+        raise api_error(exc) from None
     if not require_runnable:
         return plan
-    blocked = [c.role for c in plan.choices if not c.runnable]
-    _checked(_FIELD_OF_ROLE[blocked[0]] if blocked else None, plan.require_runnable)
+    needed = replace(plan, voice=None) if options.text_only else plan
+    blocked = [c for c in needed.choices if not c.runnable]
+    try:
+        needed.require_runnable()
+    except AppError as exc:
+        raise api_error(exc, _FIELD_OF_ROLE.get(blocked[0].role)) from None
+    if options.speech_translation_model:
+        _require_vendor(service, options.speech_translation_model, keys)
     return plan
 
 
-def _request(fields: TaskFields, input_path: Path, clone_path: Path | None,
-             keys: dict[str, str]) -> TaskRequest:
-    return TaskRequest.of(
-        input_path, target_language=fields.target_language,
-        source_language=fields.source_language or None, voice_vendor=fields.voice_vendor.lower(),
-        stt_model=fields.stt_model or None, llm_model=fields.llm_model or None,
-        clone_path=clone_path, output_format=fields.output_format, timing=fields.timing,
-        glossary=dict(fields.glossary), instructions=fields.instructions, keys=dict(keys),
-    )
+def _require_vendor(service: TaskService, spec: str, keys: Mapping[str, str]) -> None:
+    """Refuse a direct speech translation model that cannot run here (no key or package)."""
+    registry = service.pipeline.registry
+    info = registry.get(spec.partition("/")[0])
+    state = registry.availability(info, keys, service.pipeline.settings)
+    if state.runnable:
+        return
+    error: AppError = (MissingKeyError(info.id, state.missing_variable)
+                       if state.missing_variable else
+                       VendorUnavailableError(f"{info.display_name} cannot run here: "
+                                              f"{state.reason}."))
+    raise api_error(error, "speech_translation_model")
 
 
 @dataclass
@@ -136,14 +123,14 @@ class TaskSubmitter:
     def __post_init__(self) -> None:
         self._settings = self.service.pipeline.settings
 
-    def submit(self, fields: TaskFields, audio: AudioInput, clone: AudioInput | None,
-               keys: dict[str, str]) -> TaskRecord:
-        """Check, take the audio in, and queue; on any error nothing is left behind.
+    def submit(self, options: TaskOptions, audio: AudioInput, clone: AudioInput | None,
+               keys: Mapping[str, str]) -> TaskRecord:
+        """Plan, take the audio in, and queue; on any error nothing is left behind.
 
         Raises:
             ApiError, AppError: with the status that fits (400, 413, 415, 429...).
         """
-        plan = check_fields(self.service, fields, keys)
+        plan = plan_options(self.service, options, keys)
         if self.service.queue_full():
             raise QueueFullError(self.service.queue_size)
         task_id = self.service.new_task_id()
@@ -152,7 +139,7 @@ class TaskSubmitter:
             input_path = self._take(audio, folder, "source", "audio_url", "file")
             clone_path = self._take(clone, folder, "clone", "clone_audio_url",
                                     "clone_file") if clone else None
-            request = _request(fields, input_path, clone_path, keys)
+            request = TaskRequest(input_path, options, clone_path, dict(keys), audio.name)
             source = {"audio": audio.describe()}
             if clone:
                 source["clone"] = clone.describe()
@@ -164,9 +151,10 @@ class TaskSubmitter:
     def _take(self, given: AudioInput, folder: Path, stem: str, url_param: str,
               file_param: str) -> Path:
         inbox = folder / "inbox"
-        if given.url:
-            return _checked(url_param, lambda: fetch_input(given.url, inbox, stem,
-                                                           self._settings, self.fetcher))
-        what = "voice clip" if stem == "clone" else "file"
-        return _checked(file_param, lambda: store_upload(given.stream, inbox, stem,
-                                                         self._settings, what))
+        try:
+            if given.url:
+                return fetch_input(given.url, inbox, stem, self._settings, self.fetcher)
+            what = "voice clip" if stem == "clone" else "file"
+            return store_upload(given.stream, inbox, stem, self._settings, what)
+        except AppError as exc:
+            raise api_error(exc, url_param if given.url else file_param) from None

@@ -23,7 +23,7 @@ from pipeline.languages import AUTO
 from pipeline.options import TaskRequest, options_to_dict
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
-from pipeline.serialize import result_to_dict
+from pipeline.view import report_view
 from pipeline.timeline import timeline_for
 from pipeline.types import Role, TaskStatus
 from web.ui_choices import model_choices, plan_markdown, speech_translation_choices, voice_choices
@@ -58,12 +58,7 @@ class SessionRun:
 
 def page_report(result: TaskResult) -> dict[str, Any]:
     """The JSON report without server file paths (the page serves the files themselves)."""
-    report = result_to_dict(result)
-    report.pop("output_path", None)
-    for item in report.get("subtitles") or []:
-        if isinstance(item, dict):
-            item.pop("path", None)
-    return report
+    return report_view(result)
 
 
 class UiHandlers:

@@ -34,7 +34,7 @@ from pipeline.errors import QueueFullError, TaskConflictError, TaskNotFoundError
 from pipeline.options import TaskRequest
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
-from pipeline.serialize import result_to_dict
+from pipeline.view import result_to_dict
 from pipeline.tasks.progress import DONE, Progress, reset_steps, resume_point
 from pipeline.tasks.store import TaskRecord, TaskStore
 from pipeline.types import StepStatus, TaskStatus

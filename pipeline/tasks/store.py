@@ -79,7 +79,7 @@ class TaskRecord:
 
     ``request`` carries no keys; ``source`` says how the input arrived (e.g. the upload's
     file name or the URL); ``plan`` and ``result`` are the plain-dict views of
-    :mod:`pipeline.serialize`; ``artifacts`` maps a kind ("audio", "input", ...) to a path.
+    :mod:`pipeline.view`; ``artifacts`` maps a kind ("audio", "input", ...) to a path.
     """
 
     id: str

@@ -254,9 +254,9 @@ def test_speech_already_in_the_target_language_is_not_translated_even_if_unlabel
 
 import json  # noqa: E402
 
-from pipeline.serialize import result_to_dict  # noqa: E402
 from pipeline.subtitles import parse_subtitles  # noqa: E402
 from pipeline.types import Segment, Transcript, Translation
+from pipeline.view import result_to_dict  # noqa: E402
 
 
 class UntimedTranscriber:

@@ -82,3 +82,43 @@ def test_the_documented_vendor_key_headers_map_to_their_variables():
     assert {KEY_HEADERS[h] for h in ("x-openai-api-key", "x-anthropic-api-key", "x-fish-api-key",
                                      "x-elevenlabs-api-key", "x-hf-token")} == {
         "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "FISH_API_KEY", "ELEVENLABS_API_KEY", "HF_TOKEN"}
+
+
+@pytest.mark.parametrize("bad_key", ["clé-secrète".encode(), b"sk-abc\x01def", b"sk abc"])
+def test_a_vendor_key_no_vendor_could_accept_is_refused_before_anything_is_paid(
+        client, vendors, speech_wav, bad_key):
+    headers = {"X-Fish-Api-Key": bad_key}
+    tries = [
+        client.post("/v1/tasks", files={"file": ("a.wav", speech_wav)}, data=TASK_FIELDS,
+                    headers=headers),
+        client.post("/v1/plan", json={"target_language": "ja"}, headers=headers),
+        client.post("/302/audio/translate/task", headers=headers, json={
+            "audio_file_url": "https://example.test/a.mp3", "target_language": "es"}),
+        client.post("/v1/audio/translations", files={"file": ("a.wav", speech_wav)},
+                    data={"model": "fake_stt"}, headers=headers),
+    ]
+    for response in tries:
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["param"] == "X-Fish-Api-Key" and error["code"] == "invalid_key_header"
+        assert "sk" not in error["message"] and "cl" not in error["message"].split("header")[1]
+    assert client.get("/v1/tasks").json()["total"] == 0
+    assert vendors.stt.calls == [] and vendors.llm.calls == []
+
+
+def _operations(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    return {(method.upper(), path): op for path, ops in paths.items() for method, op in ops.items()}
+
+
+def test_the_openapi_document_asks_for_the_bearer_key_only_when_the_server_has_one(
+        guarded, client):
+    documented = _operations(guarded)
+    for method, path in GUARDED:
+        template = path.replace("0" * 32, "{task_id}")
+        operation = documented[(method.upper(), template)]
+        assert operation["security"] == [{"HTTPBearer": []}], template
+        assert "401" in operation["responses"], template
+    assert "security" not in documented[("GET", "/healthz")]
+    for (_method, path), operation in _operations(client).items():
+        assert "security" not in operation and "401" not in operation["responses"], path

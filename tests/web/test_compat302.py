@@ -59,7 +59,8 @@ def test_the_llm_may_be_named_llm_model_and_a_302_task_shows_up_in_v1(client302,
     body["llm_model"] = body.pop("model")
     task_id = client302.post(ROUTE, json=body).json()["task_id"]
     assert _done(client302, task_id)["status"] == "succeeded"
-    assert client302.get(f"/v1/tasks/{task_id}").json()["request"]["llm_model"] == "fake_llm"
+    assert client302.get(f"/v1/tasks/{task_id}").json()["request"]["llm_model"] == (
+        "fake_llm/fake-llm-1")
 
 
 @pytest.mark.parametrize("changes, status, text", [
@@ -77,3 +78,29 @@ def test_bad_302_bodies_get_clear_json_errors(client302, server, changes, status
 
 def test_an_unknown_302_task_is_404(client302):
     assert client302.get(f"{ROUTE}/{'1' * 32}").status_code == 404
+
+
+@pytest.mark.parametrize("changes, param", [
+    ({"voice_clone_provider": "soulx"}, "voice_clone_provider"),
+    ({"model": "nobody/x"}, "model"),
+    ({"llm_model": "fake_llm/gpt-9", "model": None}, "llm_model"),
+    ({"target_language": "elvish"}, "target_language"),
+    ({"timing": "squeeze"}, "timing"),
+    ({"voice_clone_provider": "fish"}, "voice_clone_provider"),
+])
+def test_bad_302_values_name_the_field_as_the_client_sent_it(client302, server, changes, param):
+    body = {k: v for k, v in _body(server, **changes).items() if v is not None}
+    response = client302.post(ROUTE, json=body)
+    assert response.status_code in (400, 422)
+    assert response.json()["error"]["param"] == param
+
+
+def test_a_302_task_takes_every_other_option_by_name_and_echoes_normalised_values(
+        client302, server):
+    body = _body(server, target_language="German", instructions="Formal.", output_format="wav")
+    task_id = client302.post(ROUTE, json=body).json()["task_id"]
+    view = _done(client302, task_id)
+    assert view["target_language"] == "de" and view["status"] == "succeeded"
+    request = client302.get(f"/v1/tasks/{task_id}").json()["request"]
+    assert request["output_format"] == "wav" and request["instructions"] == "Formal."
+    assert request["voice_vendor"] == "fake_voice"

@@ -150,3 +150,87 @@ def test_scratch_files_are_removed_after_each_request(oa, speech_wav, data_dir):
     _post(oa, speech_wav, language="es", stream="true")
     scratch = data_dir / "scratch"
     assert not scratch.exists() or list(scratch.iterdir()) == []
+
+
+@pytest.fixture
+def key_seen(monkeypatch):
+    """The key each adapter was built with, by role. The fake STT needs FAKE_STT_KEY here;
+    X-Fake-Stt-Key and X-Fake-Llm-Key carry the fakes' keys."""
+    from dataclasses import replace
+
+    from tests import fakes
+    from web.auth import KEY_HEADERS
+
+    monkeypatch.setitem(KEY_HEADERS, "x-fake-llm-key", "FAKE_LLM_KEY")
+    monkeypatch.setitem(KEY_HEADERS, "x-fake-stt-key", "FAKE_STT_KEY")
+    monkeypatch.setattr(fakes, "FAKE_VENDORS", (
+        replace(fakes.FAKE_STT, key_variable="FAKE_STT_KEY"), fakes.FAKE_LLM, fakes.FAKE_VOICE))
+    seen: dict[str, str | None] = {}
+    build = fakes.create
+
+    def create(role, model, key, settings):
+        seen[role.value] = key.reveal() if key else None
+        return build(role, model, key, settings)
+
+    monkeypatch.setattr(fakes, "create", create)
+    return seen
+
+
+@pytest.mark.parametrize("path, header, role", [
+    ("translations", "X-Fake-Llm-Key", "translate"),
+    ("transcriptions", "X-Fake-Stt-Key", "transcribe"),
+])
+def test_a_key_header_pays_for_a_speech_to_text_request_on_a_server_without_keys(
+        make_client, vendors, speech_wav, key_seen, path, header, role):
+    client = make_client(FAKE_LLM_KEY="", FAKE_STT_KEY="", **FAKE_DEFAULTS)
+    others = {"X-Fake-Llm-Key": "llm-key", "X-Fake-Stt-Key": "stt-key"}
+    others.pop(header)
+    without = _post(client, speech_wav, path=path, language="es")
+    assert without.status_code == 400 and without.json()["error"]["code"] == "missing_key"
+    answered = client.post(f"/v1/audio/{path}", files={"file": ("s.wav", speech_wav)},
+                           data={"language": "es"},
+                           headers={header: "request-key-7", **others})
+    assert answered.status_code == 200, answered.text
+    assert key_seen[role] == "request-key-7" and "request-key-7" not in answered.text
+
+
+def test_the_request_key_is_used_instead_of_the_servers_own(make_client, vendors, speech_wav,
+                                                             key_seen):
+    client = make_client(FAKE_LLM_KEY="server-key", FAKE_STT_KEY="server-key", **FAKE_DEFAULTS)
+    response = client.post("/v1/audio/translations", files={"file": ("s.wav", speech_wav)},
+                           data={"language": "es"}, headers={"X-Fake-Llm-Key": "request-key-7"})
+    assert response.status_code == 200, response.text
+    assert key_seen == {"transcribe": "server-key", "translate": "request-key-7"}
+
+
+def test_a_busy_server_says_how_many_requests_run_and_when_to_retry(make_client, vendors,
+                                                                    speech_wav):
+    import threading
+
+    from tests import fakes
+
+    gate, entered = threading.Event(), threading.Event()
+    transcribe = vendors.stt.transcribe
+
+    def held(audio, language=None):
+        entered.set()
+        gate.wait(30)
+        return transcribe(audio, language)
+
+    fakes.INSTANCES["stt"].transcribe = held
+    client = make_client(APP_QUEUE_SIZE="1", **FAKE_DEFAULTS)
+    first: list = []
+    worker = threading.Thread(target=lambda: first.append(_post(client, speech_wav,
+                                                                language="es")))
+    worker.start()
+    try:
+        assert entered.wait(30)
+        busy = _post(client, speech_wav, language="es")
+    finally:
+        gate.set()
+        worker.join(30)
+    assert busy.status_code == 429 and busy.headers["retry-after"] == "10"
+    message = busy.json()["error"]["message"]
+    assert message == ("1 speech-to-text request is already in progress, the most this server "
+                       "runs at once; retry after 10 s.")
+    assert first[0].status_code == 200

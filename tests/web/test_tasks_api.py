@@ -95,7 +95,8 @@ def test_a_failed_task_is_retried_from_its_failed_step_and_only_then(client, ven
     failed = finished(client, task_id)
     assert failed["status"] == "failed"
     assert failed["error"] == {"message": "fake_llm: the key was rejected; check FAKE_LLM_KEY.",
-                               "code": "vendor_auth_error", "step": "translation"}
+                               "code": "vendor_auth_error", "step": "translation",
+                               "retryable": False, "param": None}
     assert failed["links"]["retry"] == f"/v1/tasks/{task_id}/retry"
     retried = client.post(f"/v1/tasks/{task_id}/retry")
     assert retried.status_code == 202
@@ -126,7 +127,8 @@ def test_a_json_task_with_an_audio_url_downloads_it(make_client, vendors, speech
     ("voice_vendor", "soulx", "Valid: auto, index_tts2, fish"),
     ("stt_model", "nobody/x", "Known vendors:"),
     ("llm_model", "fake_llm/gpt-9", "offered: fake-llm-1"),
-    ("timing", "squeeze", "auto, natural, keep"),
+    ("speech_translation_model", "fake_llm", "cannot speech_translate"),
+    ("glossary", "not json", "JSON object"),
 ])
 def test_bad_fields_are_400_naming_the_field_and_the_valid_values(client, speech_wav, field,
                                                                   value, expected):
@@ -148,7 +150,8 @@ def test_a_missing_vendor_key_is_400_naming_the_variable(client, speech_wav):
     ({"target_language": None}, "target_language"),
     ({"colour": "blue"}, "colour"),
     ({"output_format": "ogg"}, "output_format"),
-    ({"glossary": "not json"}, "glossary"),
+    ({"timing": "squeeze"}, "timing"),
+    ({"text_only": "perhaps"}, "text_only"),
 ])
 def test_missing_unknown_or_malformed_fields_are_422(client, speech_wav, fields, param):
     data = {k: v for k, v in {**TASK_FIELDS, **fields}.items() if v is not None}
@@ -252,3 +255,112 @@ def test_a_finished_task_links_subtitles_timed_on_the_dub(client, speech_wav):
     assert view["timing"]["segments"]
     missing = client.get(f"/v1/tasks/{view['task_id']}/subtitles", params={"format": "ass"})
     assert missing.status_code == 422
+
+
+def test_a_target_language_name_is_stored_and_echoed_as_its_code(client, speech_wav):
+    task_id = _create(client, speech_wav, "a.wav", target_language="Japanese",
+                      source_language="English").json()["task_id"]
+    view = finished(client, task_id)
+    assert view["status"] == "succeeded"
+    assert view["request"]["target_language"] == "ja" and view["target_language"] == "ja"
+    assert view["request"]["source_language"] == "en"
+    assert client.app.state.tasks.get(task_id).request.options.target_language == "ja"
+    assert client.get("/v1/tasks").json()["tasks"][0]["target_language"] == "ja"
+    assert client.get(f"/302/audio/translate/task/{task_id}").json()["target_language"] == "ja"
+
+
+def test_every_task_option_is_documented_under_its_own_name_with_its_help_and_choices(client):
+    from pipeline.options import option_fields
+
+    body = client.get("/openapi.json").json()["paths"]["/v1/tasks"]["post"]["requestBody"]
+    for media_type in ("multipart/form-data", "application/json"):
+        documented = body["content"][media_type]["schema"]["properties"]
+        for name, spec in option_fields():
+            assert documented[name]["description"] == spec.help, (media_type, name)
+            if spec.choices:
+                assert documented[name]["enum"] == list(spec.choices), (media_type, name)
+
+
+def test_every_new_option_is_stored_normalised_and_echoed(client, speech_wav):
+    created = _create(client, speech_wav, "a.wav", text_only="true", timing="keep",
+                      instructions="Keep it formal.", glossary='{"Goodbye": "Adiós"}')
+    assert created.status_code == 202, created.text
+    request = client.get(f"/v1/tasks/{created.json()['task_id']}").json()["request"]
+    assert request["text_only"] is True and request["timing"] == "keep"
+    assert request["glossary"] == {"Goodbye": "Adiós"}
+    assert request["instructions"] == "Keep it formal."
+    assert request["llm_model"] == "fake_llm/fake-llm-1" and request["stt_model"] == "fake_stt/fake-1"
+    assert request["speech_translation_model"] is None
+
+
+def test_a_text_only_task_needs_no_voice_vendor_key(client, speech_wav):
+    refused = _create(client, speech_wav, "a.wav", voice_vendor="fish")
+    assert refused.status_code == 400 and _error(refused)["param"] == "voice_vendor"
+    accepted = _create(client, speech_wav, "a.wav", voice_vendor="fish", text_only="true")
+    assert accepted.status_code == 202, accepted.text
+
+
+def test_the_input_is_known_by_its_uploaded_name_or_the_last_part_of_its_url(
+        make_client, vendors, speech_mp3):
+    from tests.web.loopback import Answer, Loopback
+
+    client = make_client(APP_ALLOW_PRIVATE_URLS="1")
+    uploaded = _create(client, speech_mp3, "My talk.mp3").json()["task_id"]
+    with Loopback({"/media/talk%20two.mp3": Answer(200, speech_mp3)}) as server:
+        fetched = client.post("/v1/tasks", json={
+            **TASK_FIELDS, "audio_url": server.url("/media/talk%20two.mp3")}).json()["task_id"]
+    tasks = client.app.state.tasks
+    assert tasks.get(uploaded).request.input_name == "My talk.mp3"
+    assert tasks.get(fetched).request.input_name == "talk two.mp3"
+    assert finished(client, fetched)["status"] == "succeeded"
+
+
+def test_an_offset_beyond_any_page_is_refused_instead_of_a_server_error(client):
+    for offset in ("9223372036854775808", "9223372036854775807", "1000000001"):
+        response = client.get("/v1/tasks", params={"offset": offset})
+        assert response.status_code == 422 and _error(response)["param"] == "offset"
+    last = client.get("/v1/tasks", params={"offset": 1_000_000_000})
+    assert last.status_code == 200 and last.json()["tasks"] == []
+
+
+def test_a_failed_task_says_whether_a_retry_may_help(client, vendors, speech_wav):
+    from pipeline.errors import VendorRateLimitError
+
+    vendors.llm.errors.extend(VendorRateLimitError("fake_llm", "slow down.") for _ in range(8))
+    task_id = _create(client, speech_wav, "a.wav").json()["task_id"]
+    failed = finished(client, task_id)
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "vendor_rate_limited" and failed["error"]["retryable"] is True
+    assert client.get("/v1/tasks").json()["tasks"][0]["error"]["retryable"] is True
+    assert client.get(f"/302/audio/translate/task/{task_id}").json()["error"]["retryable"] is True
+
+
+def test_a_direct_speech_translation_model_that_cannot_run_is_refused_naming_the_field(
+        make_client, vendors, speech_wav, monkeypatch):
+    from dataclasses import replace
+
+    from pipeline.types import Role
+    from tests import fakes
+
+    direct = replace(fakes.FAKE_LLM, id="fake_direct", display_name="Fake direct",
+                     roles=frozenset({Role.SPEECH_TRANSLATE}),
+                     languages={Role.SPEECH_TRANSLATE: None}, key_variable="FAKE_DIRECT_KEY",
+                     models={Role.SPEECH_TRANSLATE: ("direct-1",)}, prices=())
+    monkeypatch.setattr(fakes, "FAKE_VENDORS", (*fakes.FAKE_VENDORS, direct))
+    refused = _create(make_client(), speech_wav, "a.wav", speech_translation_model="fake_direct")
+    assert refused.status_code == 400
+    assert _error(refused)["param"] == "speech_translation_model"
+    assert "FAKE_DIRECT_KEY" in _error(refused)["message"]
+    client = make_client(FAKE_DIRECT_KEY="k")
+    accepted = _create(client, speech_wav, "a.wav", speech_translation_model="fake_direct")
+    assert accepted.status_code == 202, accepted.text
+    request = client.get(f"/v1/tasks/{accepted.json()['task_id']}").json()["request"]
+    assert request["speech_translation_model"] == "fake_direct/direct-1"
+
+
+def test_the_rest_answer_is_exactly_the_domain_view_of_the_task(client, speech_wav):
+    from pipeline.view import task_view
+
+    task_id = _create(client, speech_wav, "a.wav").json()["task_id"]
+    answered = finished(client, task_id)
+    assert answered == task_view(client.app.state.tasks.get(task_id))
