@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.audio import ffmpeg as ff
-from pipeline.errors import AppError
+from pipeline.errors import AppError, MissingKeyError
 from pipeline.limits import VendorLimits
 from pipeline.options import TaskOptions, TaskRequest
 from pipeline.planning import Plan, make_plan
@@ -144,26 +144,33 @@ class Pipeline:
         options = dataclasses.replace(request.options, text_only=True)
         request = dataclasses.replace(request, options=options)
         try:
-            plan = self.check(request)
+            plan = self.check(request, translate=translate)
         except AppError as exc:
             return self._refused(uuid.uuid4().hex[:16], StepTracker(None), exc)
-        if not translate:
-            plan = dataclasses.replace(plan, translator=None,
-                                       translation_note="not asked: transcription only")
         task_id = f"text-{uuid.uuid4().hex[:16]}"
         try:
             return self.run(request, plan=plan, task_id=task_id, cancel=cancel)
         finally:
             shutil.rmtree(self.settings.data_dir / "tasks" / task_id, ignore_errors=True)
 
-    def check(self, request: TaskRequest) -> Plan:
+    def check(self, request: TaskRequest, *, translate: bool = True) -> Plan:
         """Plan ``request`` and check that it can run and that its input is audio, without
         decoding it (cheap: for answering bad requests before any work starts).
+
+        Args:
+            request: the input and options.
+            translate: False plans a transcription only (no translator is needed).
 
         Raises:
             AppError: what is wrong (a missing key, an unreadable or empty file...).
         """
         plan = self.plan(request.options, request.keys, self._declared_s(request))
+        if not translate:
+            plan = dataclasses.replace(plan, translator=None,
+                                       translation_note="not asked: transcription only")
+        missing = next((c for c in plan.choices if not c.runnable and c.missing), None)
+        if missing is not None:  # the first step that lacks a key says which one
+            raise MissingKeyError(missing.vendor, missing.missing or "")
         plan.require_runnable()
         ff.read_header(request.input_path, name=request.input_name)
         return plan

@@ -141,7 +141,7 @@ class _Runner:
         path = store_upload(upload.file, folder, "upload", self.pipeline.settings)
         request = speech_request(self.pipeline, path, input_name=upload.filename or "",
                                  **options)
-        self.pipeline.check(request)
+        self.pipeline.check(request, translate=translate)
         return _Call(request, translate, folder)
 
     def answer(self, call: _Call, cancel: threading.Event | None = None) -> SpeechText:

@@ -145,6 +145,13 @@ def test_transcriptions_keep_the_spoken_language(oa, vendors, speech_wav):
     assert verbose["task"] == "transcribe" and verbose["language"] == "english"
 
 
+def test_a_transcription_needs_no_translator_key(make_client, vendors, speech_wav):
+    client = make_client(FAKE_LLM_KEY="", **FAKE_DEFAULTS)
+    response = _post(client, speech_wav, path="transcriptions")
+    assert response.status_code == 200, response.text
+    assert response.json()["text"] == "Hello there. Goodbye." and vendors.llm.calls == []
+
+
 def test_scratch_files_are_removed_after_each_request(oa, speech_wav, data_dir):
     _post(oa, speech_wav, language="es")
     _post(oa, speech_wav, language="es", stream="true")
