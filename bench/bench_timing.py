@@ -161,7 +161,7 @@ def case(minutes: float, work: Path, sequential: bool) -> dict:
 
 def _row(numbers: dict) -> str:
     """One printed line; ``!`` marks a ratio that misses a target applying to this length
-    (wall/sequential and first audio are targets for 10 minutes, memory for 60)."""
+    (wall/sequential is a target for 10 minutes, first audio for 10 and 60, memory for 60)."""
     first_chain_s = sum(fake_vendors.LATENCY_S.values())
     minutes = numbers["minutes"]
     ratios = {
@@ -171,7 +171,7 @@ def _row(numbers: dict) -> str:
         "local": numbers["local_s"] / numbers["ffmpeg_s"],
     }
     applies = {"critical": True, "local": True, "sequential": minutes == 10,
-               "first_audio": minutes == 10}
+               "first_audio": minutes in (10, 60)}
     cells = [f"{minutes:>4g} min", f"{numbers['wall_s']:7.1f} s", f"{numbers['critical_s']:6.1f} s"]
     for name in ("critical", "sequential", "first_audio", "local"):
         value = ratios[name]
@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(case(args.case, args.work, args.case <= args.sequential_up_to)))
         return
     print("targets: wall/critical <= 1.15, wall/sequential <= 0.35 (10 min), "
-          "first audio / (STT+LLM+TTS) <= 1.5, local/ffmpeg <= 3, peak RSS <= 500 MB (60 min)")
+          "first audio / (STT+LLM+TTS) <= 1.5 (10 and 60 min), local/ffmpeg <= 3, "
+          "peak RSS <= 500 MB (60 min)")
     print("input    |    wall |  critical | wall/crit | wall/seq | 1st audio | local  | peak RSS")
     for minutes in args.minutes:
         done = subprocess.run(

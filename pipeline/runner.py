@@ -193,17 +193,22 @@ class Pipeline:
     # --- helpers ---------------------------------------------------------------------
 
     def _decided(self, request: TaskRequest, plan: Plan | None) -> tuple[Plan, list[str]]:
-        """The plan to run: the given one while every vendor it chose can still run here."""
-        fresh = self.plan(request.options, request.keys, self._declared_s(request))
+        """The plan to run: the given one while every vendor it chose can still run here;
+        else a new plan, and a warning that says what changed."""
         if plan is None:
-            return fresh, []
-        if _same_choices(plan, fresh) or not plan.runnable and not fresh.runnable:
+            return self.plan(request.options, request.keys, self._declared_s(request)), []
+        gone = [c for c in plan.choices if c.runnable and not self._runnable(c, request.keys)]
+        if not gone:
             return plan, []
-        changed = [f"{old.role.value}: {old.vendor} -> {new.vendor} ({new.reason})"
-                   for old, new in zip(plan.choices, fresh.choices, strict=False) if old != new]
-        note = ("Planned again because the vendors that can run here changed since the task "
-                "was accepted: " + "; ".join(changed) + ".")
-        return fresh, [note]
+        fresh = self.plan(request.options, request.keys, self._declared_s(request))
+        lost = ", ".join(f"{c.vendor} ({c.role.value})" for c in gone)
+        now = "; ".join(c.reason for c in fresh.choices)
+        return fresh, [f"Planned again: {lost} could no longer run here since the task was "
+                       f"accepted. Now: {now}."]
+
+    def _runnable(self, choice: VendorChoice, keys: Mapping[str, str]) -> bool:
+        info = self.registry.get(choice.vendor)
+        return self.registry.availability(info, keys, self.settings).runnable
 
     @staticmethod
     def _declared_s(request: TaskRequest) -> float | None:
@@ -217,12 +222,6 @@ class Pipeline:
         tracker.fail(tracker.reports()[0].name, error.message)
         return TaskResult(task_id=task_id, status=TaskStatus.FAILED, steps=tracker.reports(),
                           error=error.message, failure=error, checkpoint=Checkpoint())
-
-
-def _same_choices(first: Plan, second: Plan) -> bool:
-    def key(choice: VendorChoice) -> tuple[str, str, str, bool]:
-        return choice.role.value, choice.vendor, choice.model, choice.runnable
-    return [key(c) for c in first.choices] == [key(c) for c in second.choices]
 
 
 def _result(task_id: str, plan: Plan, tracker: StepTracker, outcome: Outcome,
