@@ -23,9 +23,9 @@ from pipeline.options import TaskOptions, TaskRequest, option_fields, parse_opti
 from pipeline.planning import Plan
 from pipeline.results import TaskResult
 from pipeline.runner import Pipeline, copy_output, copy_subtitles
-from pipeline.view import plan_to_dict, result_to_dict
 from pipeline.settings import Settings
 from pipeline.types import STEP_ORDER, ProgressEvent, TaskStatus
+from pipeline.view import plan_to_dict, result_to_dict
 
 if TYPE_CHECKING:
     from pipeline.registry import Registry

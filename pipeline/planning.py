@@ -31,14 +31,15 @@ class Plan:
     """The vendors chosen for a task, with reasons, and what the task would cost.
 
     ``speech_translator`` is set when the speech is translated directly (one call, speech
-    in, text out); ``translator`` is then None.
+    in, text out); ``transcriber`` and ``translator`` are then None. ``voice`` is None for
+    a text-only task.
     """
 
     target_language: str
     source_language: str  # "" = detect from the speech
-    transcriber: VendorChoice
+    transcriber: VendorChoice | None
     translator: VendorChoice | None
-    voice: VendorChoice
+    voice: VendorChoice | None
     translation_note: str
     estimate: CostEstimate
     estimate_duration_s: float
@@ -206,6 +207,7 @@ def make_plan(
     keys: Mapping[str, str] | None = None,
     duration_s: float | None = None,
     speech_translation: str | None = None,
+    text_only: bool = False,
 ) -> Plan:
     """Decide which vendors (and models) would run and why, without calling any of them.
 
@@ -223,7 +225,9 @@ def make_plan(
         keys: per-request keys by environment variable name.
         duration_s: input length for the estimate (None = one minute).
         speech_translation: "vendor/model" or "vendor" to translate the speech directly
-            (speech in, text out) instead of translating the transcript with ``llm``.
+            (speech in, text out, one call) instead of transcribing it and translating
+            the transcript with ``llm``.
+        text_only: no voice is made (no voice vendor is chosen).
 
     Raises:
         UnknownLanguageError, UnknownVendorError, UnsupportedLanguageError: bad choices;
@@ -233,23 +237,27 @@ def make_plan(
     target = normalize_language(target_language)
     source = normalize_language(source_language or AUTO, allow_auto=True)
     source = "" if source == AUTO else source
-    voice = _voice_choice(registry, target, voice_vendor, keys, settings)
-
+    voice = None if text_only else _voice_choice(registry, target, voice_vendor, keys, settings)
+    translator: VendorChoice | None = None
+    speech_translator: VendorChoice | None = None
+    transcriber: VendorChoice | None = None
+    if speech_translation and speech_translation.strip() and source != target:
+        speech_translator = _pick(registry, Role.SPEECH_TRANSLATE, speech_translation, "",
+                                  "", target, keys, settings)
+        note = (f"done in speech_to_text: the speech is translated directly by "
+                f"{speech_translator.vendor}/{speech_translator.model}")
+        seconds = duration_s if duration_s else ESTIMATE_DEFAULT_S
+        estimate = _estimate(registry, (speech_translator, voice), seconds, source, target)
+        return Plan(target, source, None, None, voice, note, estimate, seconds,
+                    speech_translator)
     transcriber = _pick(registry, Role.TRANSCRIBE, stt, settings.default_stt,
                         "APP_DEFAULT_STT", source, keys, settings)
     if not source:
         spoken = registry.get(transcriber.vendor).languages.get(Role.TRANSCRIBE)
         if spoken is not None and len(spoken) == 1:
             source = next(iter(spoken))  # e.g. an English-only offline model
-    translator: VendorChoice | None = None
-    speech_translator: VendorChoice | None = None
     if source and source == target:
         note = f"skipped: the speech is already in {language_name(target)}"
-    elif speech_translation and speech_translation.strip():
-        speech_translator = _pick(registry, Role.SPEECH_TRANSLATE, speech_translation, "",
-                                  "", target, keys, settings)
-        note = (f"the speech is translated directly by {speech_translator.vendor}/"
-                f"{speech_translator.model}")
     else:
         translator = _pick(registry, Role.TRANSLATE, llm, settings.default_llm,
                            "APP_DEFAULT_LLM", target, keys, settings)

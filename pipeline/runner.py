@@ -78,6 +78,7 @@ class Pipeline:
             target_language=options.target_language, source_language=options.source_language,
             voice_vendor=options.voice_vendor, stt=options.stt_model, llm=options.llm_model,
             keys=keys or {}, duration_s=duration_s,
+            speech_translation=options.speech_translation_model, text_only=options.text_only,
         )
 
     def run(self, request: TaskRequest, *, plan: Plan | None = None, task_id: str | None = None,

@@ -81,7 +81,7 @@ class _Channels:
     reference: Slot[VoiceReference] = field(default_factory=Slot)
     mode: Slot[str] = field(default_factory=Slot)
     language: Slot[str] = field(default_factory=Slot)
-    transcript: Slot[Transcript] = field(default_factory=Slot)
+    transcript: Slot[Transcript | None] = field(default_factory=Slot)
     translation: Slot[TranslationValue | None] = field(default_factory=Slot)
     voice: Slot[Voice] = field(default_factory=Slot)
 
@@ -121,7 +121,9 @@ class Scheduler:
         self.ctx, self.reuse, self.cancel = ctx, reuse, cancel
         self.on_checkpoint = on_checkpoint
         self.channels = ch = _Channels()
-        stt_info = ctx.adapters.info(ctx.plan.transcriber)
+        listener = ctx.plan.speech_translator or ctx.plan.transcriber
+        assert listener is not None
+        stt_info = ctx.adapters.info(listener)
         self.init = Initialization(ctx, reuse, ch.pieces, ch.decoded, ch.reference, ch.mode,
                                    max_chunk_s=stt_info.max_audio_s or float("inf"))
         self.stt = SpeechToText(ctx, reuse.transcript, ch.pieces, ch.lines, ch.language,
@@ -266,11 +268,9 @@ class Scheduler:
     def _text_subtitles(self) -> None:
         transcript = self.channels.transcript.peek()
         translation = self.channels.translation.peek()
-        if transcript is None:
-            return
+        lines = self.channels.lines.items()
         self.tts.subtitles = write_task_subtitles(
-            self.ctx.folder / "subtitles", original_timings(transcript.segments),
-            transcript.segments, transcript.language,
+            self.ctx.folder / "subtitles", original_timings(lines), transcript,
             translation.segments if translation is not None else None,
             self.ctx.plan.target_language)
 

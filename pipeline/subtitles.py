@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline.results import SegmentTiming, SubtitleFile
 from pipeline.segmentation import split_text
-from pipeline.types import Segment
+from pipeline.types import Segment, Transcript
 
 __all__ = [
     "LINE_CHARACTERS",
@@ -157,14 +157,16 @@ def original_timings(segments: Sequence[Segment]) -> tuple[SegmentTiming, ...]:
 def write_task_subtitles(
     folder: Path,
     timings: Sequence[SegmentTiming],
-    transcript: Sequence[Segment],
-    source_language: str,
+    transcript: Transcript | None,
     translation: Sequence[Segment] | None,
     target_language: str,
 ) -> tuple[SubtitleFile, ...]:
-    """SRT and WebVTT of the transcript, and of the translation when there is one, all
-    timed where the lines are heard in the dub."""
-    files = write_subtitles(folder, "transcript", source_language, cues_for(transcript, timings))
+    """SRT and WebVTT of the transcript (when there is one) and of the translation (when
+    there is one), all timed where the lines are heard (in the dub, or in the original)."""
+    files: tuple[SubtitleFile, ...] = ()
+    if transcript is not None:
+        files += write_subtitles(folder, "transcript", transcript.language,
+                                 cues_for(transcript.segments, timings))
     if translation is not None:
         files += write_subtitles(folder, "translation", target_language,
                                  cues_for(translation, timings))

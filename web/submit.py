@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from pipeline.errors import AppError, MissingKeyError, QueueFullError, VendorUnavailableError
+from pipeline.errors import AppError, QueueFullError
 from pipeline.options import TaskOptions, TaskRequest, parse_options
 from pipeline.planning import Plan
 from pipeline.tasks.service import TaskService
@@ -87,29 +87,12 @@ def plan_options(service: TaskService, options: TaskOptions, keys: Mapping[str, 
         raise api_error(exc) from None
     if not require_runnable:
         return plan
-    needed = replace(plan, voice=None) if options.text_only else plan
-    blocked = [c for c in needed.choices if not c.runnable]
+    blocked = [c for c in plan.choices if not c.runnable]
     try:
-        needed.require_runnable()
+        plan.require_runnable()
     except AppError as exc:
         raise api_error(exc, _FIELD_OF_ROLE.get(blocked[0].role)) from None
-    if options.speech_translation_model:
-        _require_vendor(service, options.speech_translation_model, keys)
     return plan
-
-
-def _require_vendor(service: TaskService, spec: str, keys: Mapping[str, str]) -> None:
-    """Refuse a direct speech translation model that cannot run here (no key or package)."""
-    registry = service.pipeline.registry
-    info = registry.get(spec.partition("/")[0])
-    state = registry.availability(info, keys, service.pipeline.settings)
-    if state.runnable:
-        return
-    error: AppError = (MissingKeyError(info.id, state.missing_variable)
-                       if state.missing_variable else
-                       VendorUnavailableError(f"{info.display_name} cannot run here: "
-                                              f"{state.reason}."))
-    raise api_error(error, "speech_translation_model")
 
 
 @dataclass

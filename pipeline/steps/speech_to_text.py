@@ -7,10 +7,15 @@ seconds timed on the speech (:mod:`pipeline.segmentation`), then appended to the
 ``translation`` and ``voice_clone`` read. The spoken language is settled from the first
 piece (the transcriber's label, else the language asked for, else identified from the
 text), so translation can start before the last piece is back.
+
+With a direct speech translation model (speech in, translated text out) the pieces go to
+that model instead: the lines are then already in the target language and there is no
+transcript.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from pipeline import audio
@@ -23,8 +28,8 @@ from pipeline.segmentation import segment_transcript
 from pipeline.steps.channels import Slot, Stream
 from pipeline.steps.context import RunContext
 from pipeline.steps.initialization import Piece
-from pipeline.types import Role, Segment, StepName, Transcript, Usage
-from pipeline.vendor_api import Transcriber
+from pipeline.types import Role, Segment, StepName, Transcript, TranslationContext, Usage
+from pipeline.vendor_api import SpeechTranslator, Transcriber
 
 __all__ = ["SpeechToText", "shifted"]
 
@@ -48,58 +53,83 @@ class SpeechToText:
         reused: an earlier run's transcript to hand on instead (nothing is transcribed).
         pieces: the pieces ``initialization`` writes.
         lines: where the timed lines go (its mark is the end of the audio transcribed).
-        language: the spoken language, settled from the first piece.
-        transcript: the whole transcript once every piece is back.
+        language: the language of the lines, settled from the first piece.
+        transcript: the whole transcript once every piece is back (None when the speech
+            was translated directly).
     """
 
     def __init__(self, ctx: RunContext, reused: Transcript | None, pieces: Stream[Piece],
-                 lines: Stream[Segment], language: Slot[str], transcript: Slot[Transcript]) -> None:
+                 lines: Stream[Segment], language: Slot[str],
+                 transcript: Slot[Transcript | None]) -> None:
         self.ctx, self.reused = ctx, reused
         self.pieces, self.lines, self.language, self.transcript = pieces, lines, language, transcript
         self.cost: CostLine | None = None
+        self.direct = ctx.plan.speech_translator is not None
+        self.choice = ctx.plan.speech_translator or ctx.plan.transcriber
+        self.role = Role.SPEECH_TRANSLATE if self.direct else Role.TRANSCRIBE
         self._parts: list[Transcript] = []
         self._pending: dict[int, Future[Transcript]] = {}
 
     def run(self) -> None:
         """Run the step (on its own thread)."""
-        if self.reused is not None:
+        if self.reused is not None and not self.direct:
             self._reuse(self.reused)
             return
-        choice = self.ctx.plan.transcriber
-        info = self.ctx.adapters.info(choice)
-        transcriber = self.ctx.adapters.get(choice, Role.TRANSCRIBE)
+        assert self.choice is not None
+        info = self.ctx.adapters.info(self.choice)
+        adapter = self.ctx.adapters.get(self.choice, self.role)
         with ThreadPoolExecutor(max_workers=max(1, info.max_concurrency),
                                 thread_name_prefix="stt") as pool:
             try:
-                self._transcribe_all(transcriber, pool)  # type: ignore[arg-type]
+                self._transcribe_all(self._listen(adapter), pool)
             finally:
                 for future in self._pending.values():
                     future.cancel()
         self._finish()
 
+    def _listen(self, adapter: object) -> Callable[[Piece], Transcript]:
+        """What one piece becomes: its transcript, or (direct) its translation as one."""
+        if not self.direct:
+            transcriber: Transcriber = adapter  # type: ignore[assignment]
+            language = self.ctx.plan.source_language or None
+            return lambda piece: transcriber.transcribe(piece.audio, language)
+        translator: SpeechTranslator = adapter  # type: ignore[assignment]
+        options, target = self.ctx.request.options, self.ctx.plan.target_language
+        context = TranslationContext(glossary=dict(options.glossary),
+                                     instructions=options.instructions)
+
+        def translate(piece: Piece) -> Transcript:
+            found = translator.translate_speech(piece.audio, target, context)
+            return Transcript(found.text, target, found.segments, found.vendor, found.model,
+                              found.usage)
+        return translate
+
+    def _start_message(self) -> str:
+        assert self.choice is not None
+        where = f"{self.choice.vendor}/{self.choice.model}"
+        return (f"Translating the speech directly with {where}" if self.direct
+                else f"Transcribing with {where}")
+
     def _reuse(self, transcript: Transcript) -> None:
-        choice = self.ctx.plan.transcriber
-        self.ctx.tracker.start(_STEP, f"Transcribing with {choice.vendor}/{choice.model}")
+        self.ctx.tracker.start(_STEP, self._start_message())
         self.language.set(transcript.language or self.ctx.plan.source_language)
         self.lines.extend(transcript.segments)
         self.lines.close()
         self.transcript.set(transcript)
         self.ctx.tracker.succeed(_STEP, "reused the earlier transcript", reused=True)
 
-    def _transcribe_all(self, transcriber: Transcriber, pool: ThreadPoolExecutor) -> None:
+    def _transcribe_all(self, listen: Callable[[Piece], Transcript],
+                        pool: ThreadPoolExecutor) -> None:
         """Send each piece as it arrives; take the answers in order as they come back."""
         sent: list[Piece] = []
-        language = self.ctx.plan.source_language or None
         while True:
             self.pieces.wait_until(lambda: self._ready(sent))
             for piece in self.pieces.items()[len(sent):]:
                 if not sent:
-                    choice = self.ctx.plan.transcriber
-                    self.ctx.tracker.start(_STEP, f"Transcribing with {choice.vendor}/{choice.model}")
+                    self.ctx.tracker.start(_STEP, self._start_message())
                 sent.append(piece)
-                future = pool.submit(self.ctx.call,
-                                     lambda p=piece: transcriber.transcribe(p.audio, language),
-                                     f"transcription of part {piece.index + 1}")
+                future = pool.submit(self.ctx.call, lambda p=piece: listen(p),
+                                     f"{self.role.value} of part {piece.index + 1}")
                 future.add_done_callback(lambda _: self.pieces.poke())
                 self._pending[piece.index] = future
             for future in self._pending.values():
@@ -159,13 +189,15 @@ class SpeechToText:
                 + ("" if plan.source_language else ", or set the source language") + ".")
         found = next((p.language for p in parts if p.language), "")
         language = found or plan.source_language or detect_language(text)
-        transcript = Transcript(text, language, segments, parts[0].vendor, parts[0].model, usage)
-        self.cost = cost_line(self.ctx.adapters.info(plan.transcriber), Role.TRANSCRIBE,
-                              plan.transcriber.model, usage)
-        self.transcript.set(transcript)
+        assert self.choice is not None
+        self.cost = cost_line(self.ctx.adapters.info(self.choice), self.role, self.choice.model,
+                              usage)
+        self.transcript.set(None if self.direct else Transcript(
+            text, language, segments, parts[0].vendor, parts[0].model, usage))
         self.lines.close()
         detected = language_name(language) if language else "unknown language"
         count = len(segments)
+        done = "translated directly into " if self.direct else ""
         self.ctx.tracker.succeed(
             _STEP, f"{count} segment{'' if count == 1 else 's'}, {len(text)} characters "
-            f"({detected})")
+            f"({done}{detected})")

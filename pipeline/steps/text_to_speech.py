@@ -39,14 +39,16 @@ class TextToSpeech:
         spoken: the lines to speak, in order.
         decoded: the decoded input (its length ends the dub's timeline).
         mode: the timing mode.
-        transcript: the whole transcript (for its subtitles).
+        transcript: the whole transcript, for its subtitles (None after direct speech
+            translation).
         translation: the whole translation (None when nothing was translated).
         on_partial_audio: ``(piece_path, ready_s)`` each time the dub's first seconds are
             final (called on the task's thread).
     """
 
     def __init__(self, ctx: RunContext, voice: Slot[Voice], spoken: Stream[Segment],
-                 decoded: Slot[DecodedAudio], mode: Slot[str], transcript: Slot[Transcript],
+                 decoded: Slot[DecodedAudio], mode: Slot[str],
+                 transcript: Slot[Transcript | None],
                  translation: Slot[Translation | None],
                  on_partial_audio: PartialAudioCallback | None = None) -> None:
         self.ctx, self.voice, self.spoken, self.decoded, self.mode = ctx, voice, spoken, decoded, mode
@@ -115,9 +117,8 @@ class TextToSpeech:
         self.cost = cost_line(ctx.adapters.info(choice), Role.SPEAK, choice.model, track.usage)
         transcript, translation = self.transcript.get(), self.translation.get()
         self.subtitles = write_task_subtitles(
-            ctx.folder / "subtitles", track.timing.segments, transcript.segments,
-            transcript.language, translation.segments if translation is not None else None,
-            ctx.plan.target_language)
+            ctx.folder / "subtitles", track.timing.segments, transcript,
+            translation.segments if translation is not None else None, ctx.plan.target_language)
         self.warnings.extend(timing.overflow_warnings(track.timing))
         ctx.tracker.succeed(
             _STEP, f"{track.timing.dubbed_duration_s:.1f} s of "

@@ -90,23 +90,30 @@ class Translation:
         """Run the step (on its own thread)."""
         self.lines.wait_until(lambda: bool(self.lines.items()) or self.lines.closed)
         source, target = self.language.get(), self.ctx.plan.target_language
-        if self.ctx.plan.translator is None or source == target:
+        if self.ctx.plan.speech_translator is not None:
+            self._pass_through(target, direct=True)
+        elif self.ctx.plan.translator is None or source == target:
             self._pass_through(target)
         elif self.reused is not None and self.reused.target_language == target:
             self._reuse(self.reused)
         else:
             self._translate(source, target)
 
-    def _pass_through(self, target: str) -> None:
+    def _pass_through(self, target: str, *, direct: bool = False) -> None:
+        """Hand the lines on as they are: already in the target language, or (``direct``)
+        translated directly in ``speech_to_text``."""
+        plan = self.ctx.plan
         reason = (f"same language: the speech is already in {language_name(target)}"
-                  if self.language.get() == target else self.ctx.plan.translation_note)
+                  if self.language.get() == target and not direct else plan.translation_note)
         self.ctx.tracker.skip(_STEP, reason)
         taken = 0
         while new := self.lines.read(taken):
             taken += len(new)
             self.spoken.extend(new, mark_s=self.lines.mark_s)
         self.spoken.close()
-        self.translation.set(None)
+        choice = plan.speech_translator
+        self.translation.set(None if choice is None else TranslationValue(
+            self.lines.items(), plan.source_language, target, choice.vendor, choice.model))
 
     def _reuse(self, reused: TranslationValue) -> None:
         choice = self.ctx.plan.translator

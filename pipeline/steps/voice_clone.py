@@ -2,7 +2,8 @@
 
 It starts once there is something to say (the first translated lines) and, when the
 reference comes from the input, once the words spoken inside the reference window are
-transcribed (zero-shot engines are given them with the clip). A vendor that stores the
+transcribed (zero-shot engines are given them with the clip; with direct speech
+translation there is no transcript, and the clip goes alone). A vendor that stores the
 voice (e.g. ElevenLabs) deletes it again when the task ends: :meth:`VoiceClone.release`.
 """
 
@@ -49,7 +50,7 @@ class VoiceClone:
         self.spoken.wait_until(lambda: bool(self.spoken.items()) or self.spoken.closed)
         reference = self.reference.get()
         said = ""
-        if reference.source == "input":
+        if reference.source == "input" and self.ctx.plan.transcriber is not None:
             self.heard.wait_until(lambda: self.heard.mark_s >= reference.end_s)
             said = words_in(self.heard.items(), reference)
         choice = self.ctx.plan.voice

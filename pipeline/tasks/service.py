@@ -34,10 +34,10 @@ from pipeline.errors import QueueFullError, TaskConflictError, TaskNotFoundError
 from pipeline.options import TaskRequest
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
-from pipeline.view import result_to_dict
 from pipeline.tasks.progress import DONE, Progress, reset_steps, resume_point
 from pipeline.tasks.store import TaskRecord, TaskStore
 from pipeline.types import StepStatus, TaskStatus
+from pipeline.view import result_to_dict
 
 __all__ = ["MAX_ATTEMPTS", "TaskService"]
 
