@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import VendorAuthError
-from pipeline.tasks.store import TaskStore
-from pipeline.tasks.service import MAX_ATTEMPTS, TaskService
-from pipeline.errors import QueueFullError, TaskConflictError, TaskNotFoundError
-from pipeline.types import StepStatus, TaskStatus
+from pipeline.errors import QueueFullError, TaskConflictError, TaskNotFoundError, VendorAuthError
 from pipeline.options import TaskRequest
+from pipeline.tasks.service import MAX_ATTEMPTS, TaskService
+from pipeline.tasks.store import TaskStore
+from pipeline.types import StepStatus, TaskStatus
 from tests import fakes
 from tests.pipeline.test_runner import write_speechlike_wav
 from tests.web.support import HeldVoice, install_fakes, make_pipeline, wait_until

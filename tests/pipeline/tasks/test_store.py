@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.options import TaskRequest
+from pipeline.results import Checkpoint, StepReport
 from pipeline.tasks.codec import (
     checkpoint_from_dict,
     checkpoint_to_dict,
@@ -13,7 +15,6 @@ from pipeline.tasks.codec import (
     request_to_dict,
 )
 from pipeline.tasks.store import TaskRecord, TaskStore
-from pipeline.results import Checkpoint, StepReport
 from pipeline.types import (
     DecodedAudio,
     Segment,
@@ -25,7 +26,6 @@ from pipeline.types import (
     Usage,
     VoiceReference,
 )
-from pipeline.options import TaskRequest
 
 SECRET = "sk-never-store-this-7f3a"
 
