@@ -41,7 +41,7 @@ _WATCH_S = 0.2
 _PLAIN = (str, int, float, bool, type(None))
 
 # An error as it crosses the pipe: its class, its args and its plain attributes.
-FailureParts = tuple[type, tuple[Any, ...], dict[str, Any]]
+FailureParts = tuple[type[BaseException], tuple[Any, ...], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def failure_parts(error: BaseException | None) -> FailureParts | None:
         return None
     state = {k: v for k, v in vars(error).items() if isinstance(v, _PLAIN)}
     args = tuple(a for a in error.args if isinstance(a, _PLAIN))
-    kind = type(error)
+    kind: type[BaseException] = type(error)
     if kind.__qualname__ != kind.__name__ or kind.__module__ == "__main__":
         kind = AppError  # a class the other side could not import
         state.setdefault("message", str(error))
@@ -163,7 +163,8 @@ def rebuild_failure(parts: FailureParts | None) -> BaseException | None:
         return None
     kind, args, state = parts
     error = kind.__new__(kind, *args)  # sets args without running a custom __init__
-    error.__dict__.update(state)
+    for name, value in state.items():
+        setattr(error, name, value)
     return error
 
 

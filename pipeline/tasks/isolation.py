@@ -31,7 +31,6 @@ import pickle
 import signal
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -82,7 +81,8 @@ class IsolatedPipeline(Pipeline):
             raise ValueError("The engine's registry, settings or options cannot be sent to a "
                              "child process; run a plain Pipeline instead.") from exc
         self.children = ChildPool(recipe, runs_per_child=runs_per_child,
-                                  idle_children=idle_children or settings.workers)
+                                  idle_children=(settings.workers if idle_children is None
+                                                 else idle_children))
 
     def run(
         self,
@@ -120,8 +120,9 @@ class Relay:
                  on_checkpoint: CheckpointCallback | None,
                  on_partial_audio: PartialAudioCallback | None) -> None:
         self.order = order
-        self._callbacks: dict[str, Callable[..., None] | None] = {
-            "progress": on_progress, "checkpoint": on_checkpoint, "partial": on_partial_audio}
+        self._on_progress = on_progress
+        self._on_checkpoint = on_checkpoint
+        self._on_partial_audio = on_partial_audio
         self.steps = tuple(StepReport(name) for name in STEP_ORDER)
         self.checkpoint = order.checkpoint
         self.current: StepName | None = None
@@ -131,17 +132,18 @@ class Relay:
         if kind == "result":
             result, failure = payload
             return replace(result, failure=rebuild_failure(failure))
-        callback = self._callbacks.get(kind)
         if kind == "progress":
             self.current = payload.step
-            callback(payload)
+            if self._on_progress is not None:
+                self._on_progress(payload)
         elif kind == "checkpoint":
             self.checkpoint, reports = payload
             found = {report.name: report for report in reports}
             self.steps = tuple(found.get(s.name, s) for s in self.steps)
-            callback(*payload)
-        elif kind == "partial":
-            callback(*payload)
+            if self._on_checkpoint is not None:
+                self._on_checkpoint(*payload)
+        elif kind == "partial" and self._on_partial_audio is not None:
+            self._on_partial_audio(*payload)
         return None
 
     def died(self, how: str) -> TaskResult:
