@@ -121,10 +121,21 @@ def submit(http: httpx.Client, speech: Path) -> str:
     return created.json()["task_id"]
 
 
+def get(http: httpx.Client, path: str) -> httpx.Response:
+    """GET, again on a fresh connection if a kept-alive one was closed under us."""
+    for attempt in range(3):
+        try:
+            return http.get(path)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def wait_finished(http: httpx.Client, task_id: str, timeout_s: float = 600.0) -> dict:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        view = http.get(f"/v1/tasks/{task_id}").json()
+        view = get(http, f"/v1/tasks/{task_id}").json()
         if view["status"] in ("succeeded", "failed", "canceled"):
             if view["status"] != "succeeded":
                 raise SystemExit(f"task {task_id} {view['status']}: {view.get('error')}")
@@ -146,7 +157,7 @@ class Sampler:
     def _loop(self) -> None:
         while not self._stop.is_set():
             started = time.perf_counter()
-            self._http.get(self._path).raise_for_status()
+            get(self._http, self._path).raise_for_status()
             took = time.perf_counter() - started
             self.latencies_s.append(took)
             self._stop.wait(max(0.0, SAMPLE_EVERY_S - took))

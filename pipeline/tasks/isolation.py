@@ -9,7 +9,8 @@ Python's GIL for long stretches; on threads of the server they freeze every requ
   server) and rebuild the engine from picklable parts (settings, the registry's
   ``VendorInfo`` data, the engine's options); vendors are imported there, when used;
 - a child serves up to ``runs_per_child`` runs and is then replaced, and at most
-  ``idle_children`` wait between runs, so memory stays flat however many tasks run;
+  ``idle_children`` wait between runs (each for at most ``IDLE_TIMEOUT_S``), so memory
+  stays flat however many tasks run and goes back down when none do;
 - the request, with its per-request keys, reaches the child through its pipe only;
   progress events, checkpoints, partial audio and the result come back the same way and
   are handed to the caller's callbacks on the calling thread (which mostly waits);
@@ -30,6 +31,7 @@ import multiprocessing
 import pickle
 import signal
 import threading
+import time
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -46,10 +48,11 @@ from pipeline.tracking import ProgressCallback
 from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus
 from pipeline.work import CheckpointCallback, PartialAudioCallback
 
-__all__ = ["RUNS_PER_CHILD", "ChildPool", "IsolatedPipeline", "Relay"]
+__all__ = ["IDLE_TIMEOUT_S", "RUNS_PER_CHILD", "ChildPool", "IsolatedPipeline", "Relay"]
 
 log = logging.getLogger(__name__)
 RUNS_PER_CHILD = 10  # runs a child serves before a fresh one replaces it
+IDLE_TIMEOUT_S = 300.0  # a child waiting longer than this for a run stops
 _POLL_S = 0.1
 
 
@@ -63,6 +66,7 @@ class IsolatedPipeline(Pipeline):
         settings: limits, defaults and environment keys; sent to each child.
         runs_per_child: runs a child serves before it is replaced.
         idle_children: children kept waiting between runs (default: ``APP_WORKERS``).
+        idle_timeout_s: how long a child may wait for a run before it stops.
         **options: the Pipeline's other keyword options, rebuilt in each child.
 
     Raises:
@@ -71,7 +75,7 @@ class IsolatedPipeline(Pipeline):
 
     def __init__(self, registry: Registry, settings: Settings, *,
                  runs_per_child: int = RUNS_PER_CHILD, idle_children: int | None = None,
-                 **options: Any) -> None:
+                 idle_timeout_s: float = IDLE_TIMEOUT_S, **options: Any) -> None:
         super().__init__(registry, settings, **options)
         recipe = EngineRecipe(registry, settings, dict(options),
                               logging.getLogger().getEffectiveLevel())
@@ -82,7 +86,8 @@ class IsolatedPipeline(Pipeline):
                              "child process; run a plain Pipeline instead.") from exc
         self.children = ChildPool(recipe, runs_per_child=runs_per_child,
                                   idle_children=(settings.workers if idle_children is None
-                                                 else idle_children))
+                                                 else idle_children),
+                                  idle_timeout_s=idle_timeout_s)
 
     def run(
         self,
@@ -176,28 +181,33 @@ class ChildPool:
 
     More runs at once than idle children start more children; the extra ones stop when
     their run ends. Each child holds the memory of the vendors it used, so the pool keeps
-    at most ``idle_children`` between runs and replaces each after ``runs_per_child``.
+    at most ``idle_children`` between runs, stops those that wait longer than
+    ``idle_timeout_s``, and replaces each child after ``runs_per_child`` runs.
 
     Args:
         recipe: what each child builds the engine from.
         runs_per_child: runs a child serves before it is replaced.
         idle_children: how many children wait for the next run.
+        idle_timeout_s: how long a child may wait for a run before it stops.
         start_method: ``"spawn"`` or ``"forkserver"`` (never ``"fork"``: the server has
             threads, and a fork copies their locks mid-use).
     """
 
     def __init__(self, recipe: EngineRecipe, *, runs_per_child: int = RUNS_PER_CHILD,
-                 idle_children: int = 2, start_method: str = "spawn") -> None:
+                 idle_children: int = 2, idle_timeout_s: float = IDLE_TIMEOUT_S,
+                 start_method: str = "spawn") -> None:
         if start_method not in ("spawn", "forkserver"):
             raise ValueError(f"start_method must be spawn or forkserver, not {start_method!r}.")
         self.runs_per_child = max(1, runs_per_child)
         self.idle_children = max(0, idle_children)
+        self.idle_timeout_s = idle_timeout_s
         self._context = multiprocessing.get_context(start_method)
         self._recipe = recipe
         self._lock = threading.Lock()
         self._idle: list[_Child] = []
         self._busy: set[_Child] = set()
         self._generation = 0
+        self._reaper: threading.Thread | None = None
 
     def run(self, order: RunOrder, relay: Relay, cancel: threading.Event | None) -> TaskResult:
         """Run ``order`` in a child, relaying its reports; a dead child gives a failed result."""
@@ -256,10 +266,31 @@ class ChildPool:
             if (healthy and child.runs < self.runs_per_child
                     and child.generation == self._generation
                     and len(self._idle) < self.idle_children):
+                child.idle_since = time.monotonic()
                 self._idle.append(child)
+                if self._reaper is None:
+                    self._reaper = threading.Thread(target=self._reap, name="task-runner-reaper",
+                                                    daemon=True)
+                    self._reaper.start()
                 return
         ending = child.stop if healthy else child.kill
         threading.Thread(target=ending, name="task-runner-stop", daemon=True).start()
+
+    def _reap(self) -> None:
+        """Stop children that waited too long; ends when none waits."""
+        while True:
+            time.sleep(min(5.0, self.idle_timeout_s / 2))
+            with self._lock:
+                deadline = time.monotonic() - self.idle_timeout_s
+                expired = [c for c in self._idle if c.idle_since <= deadline]
+                self._idle = [c for c in self._idle if c.idle_since > deadline]
+                done = not self._idle
+                if done:
+                    self._reaper = None
+            for child in expired:
+                child.stop()
+            if done:
+                return
 
 
 class _Child:
@@ -274,6 +305,7 @@ class _Child:
         theirs.close()  # only the child holds its end: its death closes the pipe
         self.runs = 0
         self.generation = generation
+        self.idle_since = 0.0
 
     def send(self, order: RunOrder) -> None:
         self.cancel.clear()
