@@ -154,15 +154,15 @@ class Relay:
     def died(self, how: str) -> TaskResult:
         """The result of a run whose child died: failed, keeping what had finished."""
         message = f"The process running this task stopped unexpectedly ({how}); retry the task."
-        steps, failed = [], False
         at = self.current if self._unfinished(self.current) else next(
             (s.name for s in self.steps if s.status not in DONE), STEP_ORDER[-1])
+        steps = []
         for step in self.steps:
             if step.status in DONE:
                 steps.append(step)
-            elif step.name == at and not failed:
-                steps.append(replace(step, status=StepStatus.FAILED, error=message))
-                failed = True
+            elif step.name == at:
+                steps.append(replace(step, status=StepStatus.FAILED, error=message,
+                                     finished_at=time.time()))
             else:
                 steps.append(StepReport(step.name))
         request = self.order.request
