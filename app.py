@@ -13,37 +13,69 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from fastapi import FastAPI
 
     from pipeline.registry import Registry
+    from pipeline.runner import Pipeline
+    from pipeline.tasks.service import TaskService
 
 __all__ = ["create_app", "main"]
 
 
 def create_app(environ: Mapping[str, str] | None = None, *,
-               registry: Registry | None = None) -> FastAPI:
+               registry: Registry | None = None, isolate: bool | None = None) -> FastAPI:
     """Build the app: REST routes and task workers, plus the Gradio UI mounted at "/".
 
     Args:
         environ: settings and vendor variables (default: a snapshot of ``os.environ``).
         registry: the vendors (default: the shipped registry; tests inject fakes).
+        isolate: run tasks and the page's live runs in child processes, so recognition,
+            pitch analysis and audio work cannot starve the server (see
+            :mod:`pipeline.tasks.isolation`). Default: on with the shipped registry, off
+            with an injected one, whose adapters may live only in this process (a test's
+            fakes), where a child could not rebuild them; runs then use worker threads.
     """
     from fastapi import FastAPI
 
     from pipeline.runner import Pipeline
     from pipeline.settings import Settings
+    from pipeline.tasks.isolation import IsolatedPipeline
     from pipeline.tasks.service import TaskService
     from vendors.registry import default_registry
-    from web.api import DESCRIPTION, TITLE, install_api, task_lifespan
+    from web.api import DESCRIPTION, TITLE, install_api
     from web.ui import mount_ui
 
     settings = Settings.from_env(environ)
-    pipeline = Pipeline(registry or default_registry(), settings)
+    if isolate is None:
+        isolate = registry is None
+    engine = IsolatedPipeline if isolate else Pipeline
+    pipeline = engine(registry or default_registry(), settings)
     tasks = TaskService(pipeline)
-    api = FastAPI(title=TITLE, description=DESCRIPTION, lifespan=task_lifespan(tasks))
+    api = FastAPI(title=TITLE, description=DESCRIPTION, lifespan=_lifespan(tasks, pipeline))
     api.state.tasks = tasks
     install_api(api, pipeline, tasks)
     return mount_ui(api, pipeline)
+
+
+def _lifespan(tasks: TaskService, pipeline: Pipeline):
+    """Start the task workers; on shutdown stop them, then the child processes."""
+    from contextlib import asynccontextmanager
+
+    from pipeline.tasks.isolation import IsolatedPipeline
+    from web.api import task_lifespan
+
+    workers = task_lifespan(tasks)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with workers(app):
+            yield
+        if isinstance(pipeline, IsolatedPipeline):
+            pipeline.close()
+
+    return lifespan
 
 
 def _server_address(environ: Mapping[str, str]) -> tuple[str, int]:

@@ -13,7 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 import app
+from pipeline.tasks.isolation import IsolatedPipeline
 from tests.conftest import ROOT
+from tests.pipeline.tasks.child_vendors import CHILD_VENDORS
+from vendors.registry import default_registry
 
 HEAVY = ("gradio", "fastapi", "openai", "anthropic", "huggingface_hub", "parselmouth",
          "pocketsphinx", "gradio_client", "httpx2", "numpy")
@@ -84,3 +87,13 @@ def test_python_app_py_serves_the_app(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_app_isolates_runs_with_the_shipped_vendors_and_not_with_injected_ones(tmp_path):
+    environ = {"APP_DATA_DIR": str(tmp_path)}
+    shipped = app.create_app(environ).state.tasks.pipeline
+    injected = app.create_app(environ, registry=default_registry(CHILD_VENDORS)).state.tasks.pipeline
+    told = app.create_app(environ, registry=default_registry(CHILD_VENDORS), isolate=True)
+    assert isinstance(shipped, IsolatedPipeline)
+    assert not isinstance(injected, IsolatedPipeline)
+    assert isinstance(told.state.tasks.pipeline, IsolatedPipeline)

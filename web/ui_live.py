@@ -3,6 +3,11 @@
 Gradio shows progress and partial outputs only from the handler's own thread, so the
 blocking pipeline call runs in a worker thread and hands progress events and step reports
 over a queue. Per-session cancel events let the Cancel button stop a run for real.
+
+The app's pipeline is an :class:`~pipeline.tasks.isolation.IsolatedPipeline` with the
+shipped vendors: the steps then run in a child process, the worker thread only waits on
+its pipe, and the events it hands over come from the child (a set cancel event reaches
+the child too). The server's own threads stay free for every other visitor.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ Emit = Callable[[str, Any], None]
 class LiveRun:
     """Run ``work(emit)`` in a thread; iterate over what it emits until it returns.
 
-    ``emit(kind, payload)`` may be called from any thread. Iteration yields
+    ``work`` is typically one ``pipeline.run`` call (in a child process when the pipeline
+    is isolated, see the module docstring). ``emit(kind, payload)`` may be called from any
+    thread. Iteration yields
     ``(kind, payload)`` pairs, then ``("done", value)`` with what ``work`` returned; an
     exception inside ``work`` is raised again in the iterating thread.
     """

@@ -1,5 +1,12 @@
 """The task service: a durable queue and ``APP_WORKERS`` threads running the pipeline.
 
+Where a run happens is the pipeline's choice: an
+:class:`~pipeline.tasks.isolation.IsolatedPipeline` (what the app uses with the shipped
+vendors) runs each task in a child process and relays its progress here, so the worker
+thread only waits and the server stays responsive; a plain
+:class:`~pipeline.runner.Pipeline` runs it on the worker thread itself (tests whose fake
+vendors live in this process, the CLI).
+
 Every change of a task's state is written to the :class:`~pipeline.store.TaskStore`
 first, so the store always says where each task is:
 
@@ -13,7 +20,10 @@ first, so the store always says where each task is:
   last finished step) or fails them with the reason when they cannot resume;
 - finished tasks older than ``APP_RETENTION_DAYS`` are deleted with their files.
 
-Per-request keys live in memory only, for the run they came with.
+Per-request keys live in memory only, for the run they came with (an isolated run gets
+them through its child's pipe, never through the store, a file or the environment).
+A run whose child process dies fails with a retryable error saying so; its finished
+steps are kept, so ``retry`` resumes after them.
 """
 
 from __future__ import annotations
@@ -51,7 +61,9 @@ class TaskService:
     """Runs tasks from a durable queue on worker threads.
 
     Args:
-        pipeline: the five steps (its settings give workers, queue size, retention).
+        pipeline: the five steps (its settings give workers, queue size, retention). An
+            :class:`~pipeline.tasks.isolation.IsolatedPipeline` runs each task in a child
+            process; a plain Pipeline runs it on the worker thread (see the module docstring).
         store: where task state lives; defaults to ``APP_DATA_DIR/tasks.db``.
         clock: time source (Unix seconds).
     """

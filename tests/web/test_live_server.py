@@ -3,8 +3,13 @@ and a restart in the middle of a task that loses nothing."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -15,6 +20,7 @@ import uvicorn
 import app as composition
 from pipeline import audio
 from tests import fakes
+from tests.pipeline.tasks.child_vendors import CHILD_VENDORS
 from tests.web.support import TASK_FIELDS, HeldVoice, fake_environ, install_fakes, wait_until
 from vendors.registry import default_registry
 
@@ -29,14 +35,44 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+_SAMPLER = """
+import json, sys, time, urllib.request
+base, seconds = sys.argv[1], float(sys.argv[2])
+latencies, started = [], time.time()
+while time.time() < started + seconds:
+    began = time.perf_counter()
+    with urllib.request.urlopen(base + "/healthz", timeout=60) as answer:
+        answer.read()
+    latencies.append(time.perf_counter() - began)
+    time.sleep(max(0.0, 0.05 - latencies[-1]))
+print(json.dumps({"latencies_s": latencies, "started_at": started, "ended_at": time.time()}))
+"""
+
+
+@dataclass(frozen=True)
+class Samples:
+    """/healthz latencies and the wall-clock window they were taken in."""
+
+    latencies_s: list[float]
+    started_at: float
+    ended_at: float
+
+    @property
+    def p95_s(self) -> float:
+        ordered = sorted(self.latencies_s)
+        return ordered[int(0.95 * (len(ordered) - 1))]
+
+
 class LiveServer:
     """The real composition root (REST API + UI) served by uvicorn in a thread."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, vendors=fakes.FAKE_VENDORS, isolate: bool = False,
+                 **extra: str) -> None:
         environ = fake_environ(data_dir, APP_API_KEY=API_KEY, APP_DEFAULT_STT="fake_stt/fake-1",
                                APP_DEFAULT_LLM="fake_llm/fake-llm-1",
-                               APP_WORKERS="1", GRADIO_ANALYTICS_ENABLED="False")
-        self.app = composition.create_app(environ, registry=default_registry(fakes.FAKE_VENDORS))
+                               APP_WORKERS="1", GRADIO_ANALYTICS_ENABLED="False", **extra)
+        self.app = composition.create_app(environ, registry=default_registry(vendors),
+                                          isolate=isolate)
         self.port = _free_port()
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
                                                     log_level="warning", lifespan="on"))
@@ -54,6 +90,12 @@ class LiveServer:
         self.http.close()
         self.server.should_exit = True
         self.thread.join(60)
+
+    def sample_healthz(self, seconds: float) -> Samples:
+        """/healthz round trips every ~50 ms from another process, which our GIL cannot slow."""
+        done = subprocess.run([sys.executable, "-c", _SAMPLER, self.base, str(seconds)],
+                              capture_output=True, text=True, timeout=seconds + 120, check=True)
+        return Samples(**json.loads(done.stdout))
 
     def finished(self, task_id: str) -> dict:
         def done():
@@ -174,3 +216,47 @@ def test_a_restart_in_the_middle_of_a_task_loses_nothing(tmp_path, speech_path):
     finally:
         second.stop()
         fakes.INSTANCES.clear()
+
+
+def test_healthz_stays_quick_while_an_isolated_task_holds_the_gil_in_its_child(tmp_path,
+                                                                             speech_path):
+    server = LiveServer(tmp_path / "data", vendors=CHILD_VENDORS, isolate=True,
+                        CHILD_HEAVY_S="6").start()
+    try:
+        idle = server.sample_healthz(2.0)
+        task_id = server.create_task(speech_path)
+        wait_until(lambda: server.http.get(f"/v1/tasks/{task_id}").json()["steps"][1]["status"]
+                   == "running")
+        busy = server.sample_healthz(3.0)
+        view = server.finished(task_id)
+    finally:
+        server.stop()
+    assert view["status"] == "succeeded", view["error"]
+    transcribing = view["steps"][1]
+    assert transcribing["started_at"] <= busy.started_at
+    assert busy.ended_at <= transcribing["finished_at"], "sampled while the child was busy"
+    assert len(busy.latencies_s) >= 20
+    assert busy.p95_s <= 10 * idle.p95_s + 0.1, (busy.p95_s, idle.p95_s)
+
+
+def test_the_pages_live_run_happens_in_a_child_and_streams_its_steps_back(tmp_path, speech_path):
+    from gradio_client import Client, handle_file
+
+    from web.ui_handlers import RUN_OUTPUTS
+
+    server = LiveServer(tmp_path / "data", vendors=CHILD_VENDORS, isolate=True).start()
+    try:
+        client = Client(f"{server.base}/", verbose=False)
+        try:
+            outputs = client.predict(handle_file(str(speech_path)), "", None, "auto", "ja", "",
+                                     "", "fake_voice", "mp3", api_name="/translate")
+        finally:
+            client.close()
+    finally:
+        server.stop()
+    out = dict(zip([name for name in RUN_OUTPUTS if name != "session"], outputs, strict=True))
+    assert out["report"]["status"] == "succeeded"
+    assert out["steps"].count("st-succeeded") == 5
+    model = out["report"]["transcript"]["model"]
+    assert model.startswith("pid-") and model != f"pid-{os.getpid()}"
+    assert out["audio"].endswith(".mp3")
