@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _STEP_TITLES = {Role.TRANSCRIBE: "Speech to text", Role.TRANSLATE: "Translation",
+                Role.SPEECH_TRANSLATE: "Direct speech translation",
                 Role.SPEAK: "Voice"}
 
 
@@ -170,12 +171,18 @@ def plan_markdown(pipeline: Pipeline, options: TaskOptions, keys: Mapping[str, s
         return f"⚠️ {exc.message}"
     target = language_name(plan.target_language)
     lines = [f"**Plan for {target}** — nothing is called until you press Translate."]
-    lines.append(_line(plan.transcriber, options.stt_model is None))
+    if plan.transcriber is not None:
+        lines.append(_line(plan.transcriber, options.stt_model is None))
+    if plan.speech_translator is not None:
+        lines.append(_line(plan.speech_translator, False))
     if plan.translator is None:
         lines.append(f"- **Translation:** {plan.translation_note}")
     else:
         lines.append(_line(plan.translator, options.llm_model is None))
-    lines.append(_line(plan.voice, options.voice_vendor == AUTO))
+    if plan.voice is not None:
+        lines.append(_line(plan.voice, options.voice_vendor == AUTO))
+    else:
+        lines.append("- **Voice:** none: text only")
     lines.append(f"- **Estimate:** ${plan.estimate.total_usd:.4f} for "
                  f"{plan.estimate_duration_s / 60:g} min of speech")
     text = "\n".join(lines)

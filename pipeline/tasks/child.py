@@ -28,6 +28,7 @@ from typing import Any
 
 from pipeline.errors import AppError
 from pipeline.options import TaskRequest
+from pipeline.planning import Plan
 from pipeline.registry import Registry
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
@@ -77,6 +78,7 @@ class RunOrder:
     request: TaskRequest
     task_id: str
     checkpoint: Checkpoint | None = None
+    plan: Plan | None = None
     wants_progress: bool = False
     wants_checkpoints: bool = False
     wants_partial_audio: bool = False
@@ -120,7 +122,8 @@ def _run(pipeline: Pipeline, order: RunOrder, conn: Connection, shared_cancel: A
     watcher.start()
     try:
         result = pipeline.run(
-            order.request, task_id=order.task_id, cancel=cancel, checkpoint=order.checkpoint,
+            order.request, plan=order.plan, task_id=order.task_id, cancel=cancel,
+            checkpoint=order.checkpoint,
             on_progress=(lambda event: send("progress", event)) if order.wants_progress else None,
             on_checkpoint=((lambda checkpoint, reports: send("checkpoint", (checkpoint, reports)))
                            if order.wants_checkpoints else None),

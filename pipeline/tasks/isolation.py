@@ -38,15 +38,16 @@ from typing import Any
 
 from pipeline.errors import ProcessingError
 from pipeline.options import TaskRequest
+from pipeline.planning import Plan
 from pipeline.registry import Registry
 from pipeline.results import Checkpoint, StepReport, TaskResult
-from pipeline.runner import Pipeline
+from pipeline.runner import PartialAudioCallback, Pipeline
+from pipeline.scheduler import CheckpointCallback
 from pipeline.settings import Settings
 from pipeline.tasks.child import EngineRecipe, RunOrder, rebuild_failure, serve
 from pipeline.tasks.progress import DONE
 from pipeline.tracking import ProgressCallback
 from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus
-from pipeline.work import CheckpointCallback, PartialAudioCallback
 
 __all__ = ["IDLE_TIMEOUT_S", "RUNS_PER_CHILD", "ChildPool", "IsolatedPipeline", "Relay"]
 
@@ -93,6 +94,7 @@ class IsolatedPipeline(Pipeline):
         self,
         request: TaskRequest,
         *,
+        plan: Plan | None = None,
         task_id: str | None = None,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
@@ -106,7 +108,7 @@ class IsolatedPipeline(Pipeline):
         child dies, the result is failed with a retryable
         :class:`~pipeline.errors.ProcessingError` saying how it ended.
         """
-        order = RunOrder(request, task_id or uuid.uuid4().hex[:16], checkpoint,
+        order = RunOrder(request, task_id or uuid.uuid4().hex[:16], checkpoint, plan,
                          wants_progress=on_progress is not None,
                          wants_checkpoints=on_checkpoint is not None,
                          wants_partial_audio=on_partial_audio is not None)
