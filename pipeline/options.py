@@ -80,7 +80,8 @@ class TaskOptions:
         source_language: the spoken language's code, or None to detect it.
         stt_model: speech to text as "vendor/model", or None for ``APP_DEFAULT_STT``.
         llm_model: translation as "vendor/model", or None for ``APP_DEFAULT_LLM``.
-        voice_vendor: a voice vendor id, or "auto" for the selection rule.
+        voice_vendor: a voice vendor id (or "vendor/model"), or "auto" for the selection
+            rule.
         timing: "auto", "natural" (lines follow with natural pauses) or "keep" (each line
             at its original time).
         output_format: "mp3" or "wav".
@@ -104,7 +105,8 @@ class TaskOptions:
         None, help="translation LLM as VENDOR[/MODEL] (default: APP_DEFAULT_LLM)",
         label="Translation model (LLM)", flags=("--llm",))
     voice_vendor: str = _spec(
-        "auto", help="voice vendor id, or auto for the selection rule", label="Voice vendor",
+        "auto", help="voice vendor id (or VENDOR/MODEL), or auto for the selection rule",
+        label="Voice vendor",
         flags=("--voice",))
     timing: str = _spec(
         "auto", help="auto, natural (lines follow with natural pauses) or keep (each line at "
@@ -183,14 +185,19 @@ def _model(role: Role) -> Callable[[Any, str, Registry | None], str | None]:
 
 
 def _voice(value: Any, name: str, registry: Registry | None) -> str:
-    vendor = _text(value, name).lower() or AUTO
+    spec = _text(value, name) or AUTO
+    vendor, slash, model = spec.partition("/")
+    vendor = vendor.strip().lower()
     if vendor == AUTO or registry is None:
-        return vendor
+        return AUTO if vendor == AUTO else f"{vendor}{slash}{model.strip()}"
     voices = [v.id for v in registry.voice_vendors()]
     if vendor not in voices:
         raise UnknownVendorError(f"Unknown voice vendor {vendor!r}. Valid: auto, "
                                  f"{', '.join(voices)}.")
-    return vendor
+    if not model.strip():
+        return vendor
+    info, model = registry.parse_spec(f"{vendor}/{model}", Role.SPEAK)
+    return f"{info.id}/{model}"
 
 
 def _choice(choices: tuple[str, ...]) -> Callable[[Any, str, Registry | None], str]:

@@ -1,18 +1,11 @@
-"""Fixtures for tests that run the pipeline over the fake vendors (import them by name)."""
+"""Helpers for tests that run the pipeline over the fake vendors (fixtures: conftest.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from pipeline.options import TaskRequest
-from pipeline.retry import RetryPolicy
-from pipeline.runner import Pipeline
-from pipeline.settings import Settings
 from tests import fakes
-from tests.pipeline.test_runner import write_speechlike_wav
-from vendors.registry import default_registry
 
 
 def install_fakes() -> tuple[fakes.FakeTranscriber, fakes.FakeTranslator, fakes.FakeVoice]:
@@ -27,24 +20,3 @@ def fake_request(path: Path, **changes) -> TaskRequest:
     values = {"target_language": "es", "stt_model": "fake_stt", "llm_model": "fake_llm",
               "voice_vendor": "fake_voice", **changes}
     return TaskRequest.of(path, **values)
-
-
-@pytest.fixture
-def fake():
-    """Fresh fake vendors behind the fake registry entries: (stt, llm, voice)."""
-    yield install_fakes()
-    fakes.INSTANCES.clear()
-
-
-@pytest.fixture
-def runner(tmp_path, fake) -> Pipeline:
-    """A pipeline over the real registry plus the fakes, with the fake LLM's key set."""
-    settings = Settings.from_env({"APP_DATA_DIR": str(tmp_path / "data"), "FAKE_LLM_KEY": "k"})
-    return Pipeline(default_registry(fakes.FAKE_VENDORS), settings,
-                    retry=RetryPolicy(sleep=lambda _s: None))
-
-
-@pytest.fixture
-def speech(tmp_path) -> Path:
-    """Six seconds of speech-like audio."""
-    return write_speechlike_wav(tmp_path / "speech.wav")

@@ -12,7 +12,7 @@ from pipeline.errors import InputError
 from pipeline.runner import Pipeline
 from pipeline.types import StepName, TaskStatus
 from tests import fakes
-from tests.pipeline.fake_pipeline import fake, fake_request, runner, speech  # noqa: F401
+from tests.pipeline.fake_pipeline import fake_request
 from vendors.registry import default_registry
 
 SECOND_LLM = replace(fakes.FAKE_LLM, id="fake_llm_b", display_name="Fake LLM B",

@@ -11,7 +11,7 @@ from pipeline.errors import InputError
 from pipeline.options import TaskRequest
 from pipeline.results import Checkpoint
 from pipeline.types import Segment, StepName, StepStatus, TaskStatus, Transcript, Translation
-from tests.pipeline.fake_pipeline import fake, fake_request, runner, speech  # noqa: F401
+from tests.pipeline.fake_pipeline import fake_request
 
 ORIGINAL = (Segment(0.0, 2.0, "Hello there."), Segment(2.5, 4.0, "Goodbye."))
 

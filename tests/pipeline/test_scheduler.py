@@ -15,7 +15,7 @@ from pipeline.runner import Pipeline
 from pipeline.settings import Settings
 from pipeline.types import Role, Segment, StepStatus, TaskStatus
 from tests import fakes
-from tests.pipeline.fake_pipeline import fake, fake_request, runner, speech  # noqa: F401
+from tests.pipeline.fake_pipeline import fake_request
 from vendors.registry import default_registry
 
 SECOND_LLM = replace(fakes.FAKE_LLM, id="fake_llm_b", display_name="Fake LLM B", key_variable=None)
