@@ -250,6 +250,17 @@ def test_speech_already_in_the_target_language_is_not_translated_even_if_unlabel
     assert vendors[1].calls == []
 
 
+def test_the_identified_language_is_the_transcripts_everywhere(pipeline, vendors, speech):
+    vendors[0].language = ""  # like gpt-4o-transcribe, which does not say
+    from pipeline.types import Segment
+    vendors[0].segments = (Segment(0.0, 3.0, "And so my fellow Americans, ask not what your "
+                                             "country can do for you."),)
+    result = pipeline.run(_request(speech))
+    assert result.transcript.language == "en"
+    assert "(English)" in result.steps[1].detail
+    assert result_to_dict(result)["transcript"]["language"] == "en"
+
+
 # --- timing, subtitles, partial audio -------------------------------------------------
 
 import json  # noqa: E402
