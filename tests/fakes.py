@@ -105,12 +105,27 @@ class FakeVoice:
         self.released.append(voice)
 
 
+@dataclass
+class FakeSpeechTranslator:
+    """Translates speech directly: one untimed line per request, in the target language."""
+
+    calls: list[tuple[DecodedAudio, str]] = field(default_factory=list)
+
+    def translate_speech(self, audio: DecodedAudio, target_language: str,
+                         context: TranslationContext) -> Translation:
+        self.calls.append((audio, target_language))
+        text = f"[{target_language}] Straight from the speech."
+        return Translation((Segment(0.0, audio.duration_s, text),), "", target_language,
+                           "fake_direct", "direct-1", Usage(audio_s=audio.duration_s))
+
+
 INSTANCES: dict[str, object] = {}
 
 
 def create(role: Role, model: str, key, settings):
     """Factory the registry calls; returns the instance a test put in INSTANCES."""
-    name = {Role.TRANSCRIBE: "stt", Role.TRANSLATE: "llm"}.get(role, "voice")
+    name = {Role.TRANSCRIBE: "stt", Role.TRANSLATE: "llm",
+            Role.SPEECH_TRANSLATE: "direct"}.get(role, "voice")
     return INSTANCES[name]
 
 
@@ -170,3 +185,10 @@ FAKE_MODEL_LLM = VendorInfo(
     factory="tests.fakes:create_recorded",
 )
 FAKE_MODEL_VENDORS = (FAKE_MODEL_VOICE, FAKE_MODEL_STT, FAKE_MODEL_LLM)
+FAKE_DIRECT = VendorInfo(
+    id="fake_direct", display_name="Fake direct translation",
+    roles=frozenset({Role.SPEECH_TRANSLATE}), languages={Role.SPEECH_TRANSLATE: ANY},
+    key_variable=None, models={Role.SPEECH_TRANSLATE: ("direct-1",)},
+    factory="tests.fakes:create",
+    prices=(Price(Role.SPEECH_TRANSLATE, 0.02, PriceUnit.AUDIO_MINUTE, _PRICE, "2026-12"),),
+)

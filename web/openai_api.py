@@ -71,7 +71,7 @@ def render(result: SpeechText, response_format: str, task: str) -> Response:
         "text": result.text,
         "segments": [{"id": i, "start": round(s.start_s, 3), "end": round(s.end_s, 3),
                       "text": s.text} for i, s in enumerate(segments)],
-        "source_language": result.transcript.language,
+        "source_language": result.source_language,
         "target_language": result.target_language,
         "models": [f"{c.vendor}/{c.model}" for c in result.choices],
         "usage": usage,

@@ -104,3 +104,22 @@ def test_a_text_only_task_skips_the_voice_steps_and_still_writes_subtitles(runne
         ("translation", "vtt")}
     srt = next(s for s in result.subtitles if s.kind == "translation" and s.format == "srt")
     assert "00:00:00,000 --> 00:00:02,000" in srt.path.read_text()
+
+
+def test_direct_speech_translation_replaces_transcription_and_translation(tmp_path, fake,
+                                                                          speech):
+    stt, llm, voice = fake
+    direct = fakes.INSTANCES["direct"] = fakes.FakeSpeechTranslator()
+    environ = {"APP_DATA_DIR": str(tmp_path / "data"), "FAKE_LLM_KEY": "k"}
+    pipeline = Pipeline(default_registry((*fakes.FAKE_VENDORS, fakes.FAKE_DIRECT)),
+                        Settings.from_env(environ), retry=RetryPolicy(sleep=lambda _s: None))
+    result = pipeline.run(fake_request(speech, speech_translation_model="fake_direct"))
+    assert result.status is TaskStatus.SUCCEEDED, result.error
+    assert stt.calls == [] and llm.calls == [] and len(direct.calls) == 1
+    assert result.transcript is None
+    assert result.translation.text == "[es] Straight from the speech."
+    assert result.steps[2].status is StepStatus.SKIPPED
+    assert "translated directly by fake_direct/direct-1" in result.steps[2].detail
+    assert voice.spoken == [("[es] Straight from the speech.", "es")]
+    assert [c.vendor for c in result.choices] == ["fake_direct", "fake_voice"]
+    assert {s.kind for s in result.subtitles} == {"translation"}

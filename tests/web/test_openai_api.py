@@ -241,3 +241,30 @@ def test_a_busy_server_says_how_many_requests_run_and_when_to_retry(make_client,
     assert message == ("1 speech-to-text request is already in progress, the most this server "
                        "runs at once; retry after 10 s.")
     assert first[0].status_code == 200
+
+
+@pytest.mark.parametrize("model", ["direct:fake_direct", "direct:direct-1",
+                                   "fake_direct/direct-1"])
+def test_a_direct_model_translates_the_speech_in_one_call(data_dir, vendors, speech_wav, model):
+    from fastapi.testclient import TestClient
+
+    from pipeline.retry import RetryPolicy
+    from pipeline.runner import Pipeline
+    from pipeline.settings import Settings
+    from tests import fakes
+    from tests.web.support import fake_environ
+    from vendors.registry import default_registry
+    from web.api import build_api
+
+    direct = fakes.INSTANCES["direct"] = fakes.FakeSpeechTranslator()
+    pipeline = Pipeline(default_registry((*fakes.FAKE_VENDORS, fakes.FAKE_DIRECT)),
+                        Settings.from_env(fake_environ(data_dir, FAKE_LLM_KEY="")),
+                        retry=RetryPolicy(sleep=lambda _s: None))
+    with TestClient(build_api(pipeline)) as client:
+        response = _post(client, speech_wav, model=model, language="de",
+                         response_format="verbose_json")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["text"] == "[de] Straight from the speech."
+    assert body["models"] == ["fake_direct/direct-1"]
+    assert len(direct.calls) == 1 and vendors.stt.calls == [] and vendors.llm.calls == []
