@@ -49,7 +49,8 @@ class Adapters:
     def __init__(self, registry: Registry, settings: Settings, keys: Mapping[str, str],
                  limits: VendorLimits) -> None:
         self._registry, self._settings, self._keys, self._limits = registry, settings, keys, limits
-        self._built: dict[tuple[str, str, Role], object] = {}
+        self._built: dict[tuple[str, str, Role], tuple[object, object]] = {}
+        self._locks: dict[tuple[str, str, Role], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def info(self, choice: VendorChoice) -> VendorInfo:
@@ -65,20 +66,23 @@ class Adapters:
         """
         role = Role.CLONE if role is Role.SPEAK else role  # one client clones and speaks
         tag = (choice.vendor, choice.model, role)
-        with self._lock:
+        with self._lock:  # one lock per adapter: building one never waits for another
+            building = self._locks.setdefault(tag, threading.Lock())
+        with building:
             if tag not in self._built:
                 info = self.info(choice)
                 adapter = self._registry.build(info, role, choice.model, self._keys,
                                                self._settings)
-                self._built[tag] = (adapter, self._limits.gate(info.id, info.max_concurrency,
-                                                               adapter))
-            return self._built[tag][1]  # type: ignore[index]
+                gated = self._limits.gate(info.id, info.max_concurrency, adapter)
+                with self._lock:
+                    self._built[tag] = (adapter, gated)
+            return self._built[tag][1]
 
     def close(self) -> None:
         """Close every adapter that has a ``close`` (errors are logged, never raised)."""
         with self._lock:
             built, self._built = list(self._built.values()), {}
-        for adapter, _ in built:  # type: ignore[misc]
+        for adapter, _ in built:
             close = getattr(adapter, "close", None)
             if callable(close):
                 try:
