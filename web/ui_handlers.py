@@ -23,9 +23,9 @@ from pipeline.languages import AUTO
 from pipeline.options import TaskRequest, options_to_dict
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
-from pipeline.view import report_view
 from pipeline.timeline import timeline_for
 from pipeline.types import Role, TaskStatus
+from pipeline.view import report_view
 from web.ui_choices import model_choices, plan_markdown, speech_translation_choices, voice_choices
 from web.ui_format import (
     canceled_banner,

@@ -9,6 +9,7 @@ are written, timed where each line is heard.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from pipeline import audio
@@ -108,8 +109,11 @@ class TextToSpeech:
                 dubber.close(total_s=self.decoded.get().duration_s)
                 return dubber.wait()
             dubber.pump()
-            self.spoken.wait_until(lambda: len(self.spoken.items()) > fed or self.spoken.closed
-                                   or dubber.ready())
+            self.spoken.wait_until(partial(self._wakes, fed, dubber))
+
+    def _wakes(self, fed: int, dubber: Dubber) -> bool:
+        """Whether a line came past ``fed``, the lines ended, or a dubbed line is ready."""
+        return len(self.spoken.items()) > fed or self.spoken.closed or dubber.ready()
 
     def _finish(self, track: DubbedTrack, mode: str) -> None:
         ctx, choice = self.ctx, self.ctx.plan.voice
