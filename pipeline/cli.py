@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from pipeline import audio
 from pipeline.errors import AppError, ConfigurationError, InputError
@@ -40,7 +40,7 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         raise _UsageError(f"{message} (see --help)")
 
 
@@ -256,9 +256,9 @@ def _vendors(args: argparse.Namespace, registry: Registry, settings: Settings, o
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK
     for row in rows:
-        state = "ready" if row["runnable"] else f"not ready: {row['why_not']}"
+        readiness = "ready" if row["runnable"] else f"not ready: {row['why_not']}"
         label = f" - {row['label']}" if row["label"] else ""
-        out.write(f"{row['id']:12} {row['name']}{label} [{state}]\n")
+        out.write(f"{row['id']:12} {row['name']}{label} [{readiness}]\n")
         for role, models in row["models"].items():
             langs = row["languages"].get(role)
             count = "any language" if langs == "any" else f"{len(langs)} languages"

@@ -64,8 +64,8 @@ def resolve_model(pipeline: Pipeline, model: str | None) -> tuple[str | None, st
     registry = pipeline.registry
     raw = (model or "").strip()
     if "+" in raw:
-        stt, _, llm = raw.partition("+")
-        stt, llm = _side(stt), _side(llm)
+        stt_part, _, llm_part = raw.partition("+")
+        stt, llm = _side(stt_part), _side(llm_part)
         if stt:
             registry.parse_spec(stt, Role.TRANSCRIBE)
         if llm:

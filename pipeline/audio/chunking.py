@@ -57,7 +57,7 @@ class ProgressiveChunks:
         self._frame = max(1, round(frame_s * rate_hz))
         self._frame_s = self._frame / rate_hz
         self._levels: list[np.ndarray] = []
-        self._rest = np.zeros(0, dtype=np.float32)
+        self._rest: np.ndarray = np.zeros(0, dtype=np.float32)
         self._samples = 0
         self.start_s = 0.0
 

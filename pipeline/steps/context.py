@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.limits import VendorLimits
 from pipeline.retry import RetryPolicy, call_with_retry
@@ -49,16 +49,17 @@ class Adapters:
     def __init__(self, registry: Registry, settings: Settings, keys: Mapping[str, str],
                  limits: VendorLimits) -> None:
         self._registry, self._settings, self._keys, self._limits = registry, settings, keys, limits
-        self._built: dict[tuple[str, str, Role], object] = {}
+        self._built: dict[tuple[str, str, Role], tuple[object, object]] = {}
         self._lock = threading.Lock()
 
     def info(self, choice: VendorChoice) -> VendorInfo:
         """The chosen vendor's data."""
         return self._registry.get(choice.vendor)
 
-    def get(self, choice: VendorChoice, role: Role) -> object:
+    def get(self, choice: VendorChoice, role: Role) -> Any:
         """The adapter for ``choice`` in ``role`` (built on first use; calls go through
-        the vendor's concurrency limit).
+        the vendor's concurrency limit, so what comes back is a proxy with the adapter's
+        methods, typed ``Any``: the caller names the role protocol it expects).
 
         Raises:
             AppError: the vendor cannot be built here (a missing key or package).
@@ -72,13 +73,13 @@ class Adapters:
                                                self._settings)
                 self._built[tag] = (adapter, self._limits.gate(info.id, info.max_concurrency,
                                                                adapter))
-            return self._built[tag][1]  # type: ignore[index]
+            return self._built[tag][1]
 
     def close(self) -> None:
         """Close every adapter that has a ``close`` (errors are logged, never raised)."""
         with self._lock:
             built, self._built = list(self._built.values()), {}
-        for adapter, _ in built:  # type: ignore[misc]
+        for adapter, _ in built:
             close = getattr(adapter, "close", None)
             if callable(close):
                 try:
@@ -119,6 +120,13 @@ class RunContext:
     post: Callable[[Callable[[], None]], None]
     tts_concurrency: int = 4
     audio_workers: int = 2
+
+    @property
+    def voice_choice(self) -> VendorChoice:
+        """The planned voice vendor (only the steps that speak ask, and a task that speaks
+        always has one)."""
+        assert self.plan.voice is not None, "a text-only task has no voice steps"
+        return self.plan.voice
 
     def call(self, fn: Callable[[], T], what: str) -> T:
         """One vendor call with bounded retries; no new try once the run stops.
