@@ -269,12 +269,20 @@ def _vendors(args: argparse.Namespace, registry: Registry, settings: Settings, o
 def main(
     argv: Sequence[str] | None = None,
     *,
-    registry: Registry | None = None,
+    registry: Registry,
     settings: Settings | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Args:
+        argv: the arguments (default: the process's own).
+        registry: the vendors (``python -m pipeline`` passes the ones the app ships with).
+        settings: limits, keys and defaults (default: from the environment).
+        out: where answers go (default: stdout).
+        err: where errors go (default: stderr).
+    """
     out = out or sys.stdout
     err = err or sys.stderr
     try:
@@ -287,9 +295,6 @@ def main(
         return int(exc.code or 0)
     try:
         settings = settings or Settings.from_env()
-        if registry is None:
-            from vendors.registry import default_registry
-            registry = default_registry()
         if args.command == "languages":
             for code, (name, native) in LANGUAGES.items():
                 out.write(f"{code:4} {name} / {native}\n")
