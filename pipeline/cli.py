@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from pipeline import audio
 from pipeline.errors import AppError, ConfigurationError, InputError
@@ -40,7 +40,7 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         raise _UsageError(f"{message} (see --help)")
 
 
@@ -256,9 +256,9 @@ def _vendors(args: argparse.Namespace, registry: Registry, settings: Settings, o
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK
     for row in rows:
-        state = "ready" if row["runnable"] else f"not ready: {row['why_not']}"
+        readiness = "ready" if row["runnable"] else f"not ready: {row['why_not']}"
         label = f" - {row['label']}" if row["label"] else ""
-        out.write(f"{row['id']:12} {row['name']}{label} [{state}]\n")
+        out.write(f"{row['id']:12} {row['name']}{label} [{readiness}]\n")
         for role, models in row["models"].items():
             langs = row["languages"].get(role)
             count = "any language" if langs == "any" else f"{len(langs)} languages"
@@ -269,12 +269,20 @@ def _vendors(args: argparse.Namespace, registry: Registry, settings: Settings, o
 def main(
     argv: Sequence[str] | None = None,
     *,
-    registry: Registry | None = None,
+    registry: Registry,
     settings: Settings | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Args:
+        argv: the arguments (default: the process's own).
+        registry: the vendors (``python -m pipeline`` passes the ones the app ships with).
+        settings: limits, keys and defaults (default: from the environment).
+        out: where answers go (default: stdout).
+        err: where errors go (default: stderr).
+    """
     out = out or sys.stdout
     err = err or sys.stderr
     try:
@@ -287,9 +295,6 @@ def main(
         return int(exc.code or 0)
     try:
         settings = settings or Settings.from_env()
-        if registry is None:
-            from vendors.registry import default_registry
-            registry = default_registry()
         if args.command == "languages":
             for code, (name, native) in LANGUAGES.items():
                 out.write(f"{code:4} {name} / {native}\n")

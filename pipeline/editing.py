@@ -56,6 +56,7 @@ def edit_checkpoint(checkpoint: Checkpoint, texts: Sequence[str]) -> Checkpoint:
     edited = tuple(replace(s, text=t) for s, t in zip(segments, cleaned, strict=True))
     if checkpoint.translation is not None:
         return replace(checkpoint, translation=replace(checkpoint.translation, segments=edited))
+    assert checkpoint.transcript is not None  # the spoken segments came from it
     return replace(checkpoint, transcript=replace(
         checkpoint.transcript, segments=edited, text=" ".join(t for t in cleaned if t)))
 

@@ -79,7 +79,7 @@ def system_resolver(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise UrlFetchError(f"The host {host!r} could not be resolved; check the URL.") from None
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def _connect(address: str, port: int, timeout_s: float) -> socket.socket:

@@ -35,6 +35,7 @@ from pipeline.types import Role, SynthesizedAudio, TaskStatus, Voice
 
 if TYPE_CHECKING:
     from pipeline.registry import Registry
+    from pipeline.vendor_api import Synthesizer
 
 __all__ = ["PartialAudioCallback", "Pipeline", "copy_output", "copy_subtitles"]
 
@@ -186,8 +187,8 @@ class Pipeline:
         choice = VendorChoice(Role.SPEAK, info.id, info.default_model(Role.SPEAK), "asked")
         adapters = Adapters(self.registry, self.settings, {}, self.limits)
         try:
-            speaker = adapters.get(choice, Role.SPEAK)
-            return speaker.speak(text, voice, language)  # type: ignore[attr-defined,no-any-return]
+            speaker: Synthesizer = adapters.get(choice, Role.SPEAK)
+            return speaker.speak(text, voice, language)
         finally:
             adapters.close()
 

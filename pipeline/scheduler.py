@@ -37,6 +37,7 @@ from pipeline.steps.text_to_speech import PartialAudioCallback, TextToSpeech
 from pipeline.steps.translation import Translation
 from pipeline.steps.voice_clone import VoiceClone
 from pipeline.subtitles import original_timings, write_task_subtitles
+from pipeline.tracking import StepTracker
 from pipeline.types import (
     DecodedAudio,
     Role,
@@ -264,6 +265,8 @@ class Scheduler:
                 self.ctx.adapters.get(choice, role)
             except AppError as exc:
                 log.info("the %s adapter is built later: %s", role.value, exc.message)
+            except Exception:  # the step that needs it builds it again and reports why
+                log.info("the %s adapter is built later", role.value, exc_info=True)
 
     def _text_subtitles(self) -> None:
         transcript = self.channels.transcript.peek()
@@ -285,7 +288,8 @@ class Scheduler:
                           ch.translation.peek())
 
     def _outcome(self) -> Outcome:
-        tracker, failure = self.ctx.tracker, None
+        tracker = self.ctx.tracker
+        failure: AppError | None = None
         canceled = self._failure is None and self.ctx.canceled.is_set()
         if canceled:
             failure = TaskCanceledError()
@@ -300,7 +304,7 @@ class Scheduler:
                        warnings, costs, failure, canceled)
 
 
-def _stop_running(tracker, message: str) -> None:  # type: ignore[no-untyped-def]
+def _stop_running(tracker: StepTracker, message: str) -> None:
     """Mark every step still running as failed with ``message`` (the task has stopped)."""
     for report in tracker.reports():
         if report.status is StepStatus.RUNNING:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import pairwise
 
 from pipeline.types import Segment
 
@@ -151,7 +152,7 @@ def distribute(segment: Segment, spans: Sequence[Span]) -> list[Segment]:
     pieces = _pieces(segment.text, speech_s / characters)
     if len(pieces) <= 1:
         return [_tighten(segment, spans)]
-    pauses = [(a_end, b_start) for (_, a_end), (b_start, _) in zip(spans, spans[1:])]
+    pauses = [(a_end, b_start) for (_, a_end), (b_start, _) in pairwise(spans)]
     weights = [len(p) for p in pieces]
     bounds: list[Span] = []  # (end of piece k, start of piece k+1)
     last_s, used = spans[0][0], -1
@@ -172,7 +173,7 @@ def distribute(segment: Segment, spans: Sequence[Span]) -> list[Segment]:
     starts = [segment.start_s] + [b for _, b in bounds]
     ends = [a for a, _ in bounds] + [segment.end_s]
     out = []
-    for text, start_s, end_s in zip(pieces, starts, ends):
+    for text, start_s, end_s in zip(pieces, starts, ends, strict=True):
         piece = Segment(start_s, max(start_s, end_s), text, segment.speaker)
         out.append(_tighten(piece, _speech_inside(spans, start_s, end_s)))
     return out

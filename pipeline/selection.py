@@ -184,18 +184,18 @@ def choose_voice_vendor(
 
     rule_id = rule_vendor_for(target_language)
     rule = by_id.get(rule_id)
-    rule_fits = rule is not None and rule.supports(Role.SPEAK, target_language)
-    if rule_fits:
+    fitting_rule = rule if rule is not None and rule.supports(Role.SPEAK, target_language) else None
+    if fitting_rule is not None:
         if not prefix:
             prefix = (
                 f"the rule picks {rule_id} for Chinese and English"
                 if rule_id == _INDEX_TTS2
                 else f"target {target_language} is not supported by {_INDEX_TTS2}"
             )
-        state = availability.get(rule.id, unknown)
+        state = availability.get(fitting_rule.id, unknown)
         if state.runnable:
-            return chosen(rule, f"{rule.id}: {prefix}", state)
-        why_not = f"{rule.id} would be used since {prefix}, but {state.reason}"
+            return chosen(fitting_rule, f"{fitting_rule.id}: {prefix}", state)
+        why_not = f"{fitting_rule.id} would be used since {prefix}, but {state.reason}"
     else:
         why_not = f"target {target_language} is not supported by {rule_id}"
         if prefix:
@@ -216,8 +216,9 @@ def choose_voice_vendor(
                 preferred,
             )
 
-    if rule_fits:
-        return chosen(rule, f"{rule.id}: {why_not}; no other configured vendor supports {target}",
+    if fitting_rule is not None:
+        return chosen(fitting_rule,
+                      f"{fitting_rule.id}: {why_not}; no other configured vendor supports {target}",
                       state)
     supporting = [v for v in vendors if v.supports(Role.SPEAK, target_language)]
     if supporting:

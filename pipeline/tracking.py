@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from pipeline.errors import TaskCanceledError
 from pipeline.results import StepReport
@@ -51,7 +52,7 @@ class StepTracker:
         if self._cancel is not None and self._cancel.is_set():
             raise TaskCanceledError()
 
-    def _set(self, name: StepName, **changes: object) -> None:
+    def _set(self, name: StepName, **changes: Any) -> None:
         with self._lock:
             self._reports[name] = replace(self._reports[name], **changes)
 

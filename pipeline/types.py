@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-class StepName(str, enum.Enum):
+class StepName(enum.StrEnum):
     """The five steps every task runs, in this order (names are a contract)."""
 
     INITIALIZATION = "initialization"
@@ -39,7 +39,7 @@ class StepName(str, enum.Enum):
 STEP_ORDER: tuple[StepName, ...] = tuple(StepName)
 
 
-class StepStatus(str, enum.Enum):
+class StepStatus(enum.StrEnum):
     """Where one step is."""
 
     PENDING = "pending"
@@ -49,7 +49,7 @@ class StepStatus(str, enum.Enum):
     SKIPPED = "skipped"
 
 
-class TaskStatus(str, enum.Enum):
+class TaskStatus(enum.StrEnum):
     """Where a whole task is."""
 
     QUEUED = "queued"
@@ -59,7 +59,7 @@ class TaskStatus(str, enum.Enum):
     CANCELED = "canceled"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """What a vendor can do; each role is one protocol with one verb."""
 
     TRANSCRIBE = "transcribe"

@@ -102,7 +102,7 @@ class VoiceReleaser(Protocol):
         ...
 
 
-class PriceUnit(str, enum.Enum):
+class PriceUnit(enum.StrEnum):
     """What a price is per."""
 
     AUDIO_MINUTE = "audio_minute"

@@ -37,7 +37,8 @@ def test_the_schema_has_options_to_check():
 
 def test_every_option_is_a_flag_of_run():
     out, err = io.StringIO(), io.StringIO()
-    assert main(["run", "--help"], settings=Settings.from_env({}), out=out, err=err) == 0
+    assert main(["run", "--help"], registry=default_registry(), settings=Settings.from_env({}),
+                out=out, err=err) == 0
     words = set(out.getvalue().replace(",", " ").replace("[", " ").replace("]", " ").split())
     flags = {name for name in OPTION_NAMES if f"--{name.replace('_', '-')}" in words}
     gaps = missing(flags)

@@ -45,6 +45,17 @@ def test_readme_has_exactly_the_two_setup_commands_and_ci_runs_the_test_one():
     assert test_command in (ROOT / ".ci" / "run").read_text()
 
 
+def test_ci_runs_ruff_mypy_and_import_linter_before_the_tests():
+    steps = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    tests = next(i for i, line in enumerate(steps) if "python -m pytest" in line)
+    for check in ("ruff check .", "mypy", "lint-imports"):
+        assert check in steps[:tests], check
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    for package in ("ruff", "mypy", "import-linter"):
+        assert re.search(rf"^{package}>=[\d.]+,<[\d.]+$", dev, re.M), package
+
+
 def test_every_setting_is_documented_in_readme_and_env_example():
     example = (ROOT / ".env.example").read_text()
     for name in DESIGN_SETTINGS:
@@ -80,3 +91,13 @@ def test_no_shared_audio_file_is_copied_into_the_project():
     names = {p.name for p in shared.iterdir()}
     committed = {p.name for p in ROOT.rglob("*") if ".git" not in p.parts}
     assert not (names - {"SOURCES.md"}) & committed
+
+
+def test_no_module_in_pipeline_web_or_vendors_is_over_400_lines():
+    limit = 400  # the size guide: small modules, about 300 lines, none over 400
+    sizes = {path.relative_to(ROOT).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+             for package in ("pipeline", "web", "vendors")
+             for path in (ROOT / package).rglob("*.py")}
+    assert len(sizes) > 50  # the packages were found
+    too_long = {name: lines for name, lines in sizes.items() if lines > limit}
+    assert not too_long, f"split these modules (over {limit} lines): {too_long}"

@@ -95,7 +95,7 @@ def view_302(record: TaskRecord, base_url: str) -> dict[str, Any]:
     view = task_view(record)
     asked = view["request"]
     transcript, translation = view["transcript"] or {}, view["translation"] or {}
-    voice = next((v for v in view["vendors"] if v["role"] == "speak"), {})
+    voice: dict[str, Any] = next((v for v in view["vendors"] if v["role"] == "speak"), {})
     error = view["error"]
     body: dict[str, Any] = {
         "task_id": view["task_id"],
@@ -122,7 +122,7 @@ def view_302(record: TaskRecord, base_url: str) -> dict[str, Any]:
     return body
 
 
-def _options(body: BaseModel) -> dict[str, Any]:
+def _options(body: Task302) -> dict[str, Any]:
     raw = options_in(body, RENAMED_302)
     if raw.get("llm_model") is None and body.model:
         raw["llm_model"] = body.model

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -81,44 +81,71 @@ def _url(description: str, *, required: bool) -> tuple[Any, Any]:
     return str | None, Field(None, max_length=_URL_CHARS, description=description)
 
 
-TaskOptionsJson: type[BaseModel] = create_model(
-    "TaskOptionsJson", __config__=_CONFIG, __doc__="A task's options (every TaskOptions field).",
-    **_option_fields())
+if TYPE_CHECKING:
+    # The option fields are made at import from the options schema, so a type checker sees
+    # them as Any; the few fields written out below are declared with their types.
+    class _OptionFields(BaseModel):
+        def __getattr__(self, name: str) -> Any: ...
 
-TaskJson: type[BaseModel] = create_model(
-    "TaskJson", __base__=TaskOptionsJson, __doc__="``POST /v1/tasks`` as JSON: audio by URL.",
-    audio_url=_url("http(s) URL of the audio to translate", required=True),
-    clone_audio_url=_url("http(s) URL of a clip of the voice to speak with (default: the "
-                         "input's own voice)", required=False))
+    class TaskOptionsJson(_OptionFields): ...
 
-TaskForm: type[BaseModel] = create_model(
-    "TaskForm", __config__=_CONFIG,
-    __doc__="``POST /v1/tasks`` as a multipart form: the options beside the files.",
-    **_option_fields(form=True),
-    audio_url=_url("instead of file: http(s) URL of the audio", required=False),
-    clone_audio_url=_url("instead of clone_file: http(s) URL of a voice clip", required=False))
+    class TaskJson(TaskOptionsJson):
+        audio_url: str
+        clone_audio_url: str | None
 
-PlanJson: type[BaseModel] = create_model(
-    "PlanJson", __base__=TaskOptionsJson,
-    __doc__="``POST /v1/plan``: the task's options, plus an input length for the estimate.",
-    duration_s=(float | None, Field(None, gt=0, le=86400,
-                                    description="input length in seconds (default 60)")))
+    class TaskForm(_OptionFields):
+        audio_url: str | None
+        clone_audio_url: str | None
 
-Task302: type[BaseModel] = create_model(
-    "Task302", __config__=_CONFIG,
-    __doc__="302.AI's create-task body (its field names), with every other option too.",
-    audio_file_url=_url("http(s) URL of the audio to translate", required=True),
-    clone_audio_file_url=_url("http(s) URL of a voice clip (default: the input's own voice)",
-                              required=False),
-    **_option_fields(rename=RENAMED_302),
-    model=(str | None, Field(None, max_length=200, description="same as llm_model")))
+    class PlanJson(TaskOptionsJson):
+        duration_s: float | None
 
-TaskOptionsView: type[BaseModel] = create_model(
-    "TaskOptionsView", __config__=ConfigDict(extra="allow"),
-    __doc__="A task's normalised options as stored, and how its input arrived.",
-    **_option_fields(view=True),
-    input=(dict[str, Any], Field(default_factory=dict,
-                                 description="how the audio arrived: {upload} or {url}")))
+    class Task302(_OptionFields):
+        audio_file_url: str
+        clone_audio_file_url: str | None
+        model: str | None
+
+    class TaskOptionsView(_OptionFields):
+        input: dict[str, Any]
+else:
+    TaskOptionsJson = create_model(
+        "TaskOptionsJson", __config__=_CONFIG, __doc__="A task's options (every TaskOptions field).",
+        **_option_fields())
+
+    TaskJson = create_model(
+        "TaskJson", __base__=TaskOptionsJson, __doc__="``POST /v1/tasks`` as JSON: audio by URL.",
+        audio_url=_url("http(s) URL of the audio to translate", required=True),
+        clone_audio_url=_url("http(s) URL of a clip of the voice to speak with (default: the "
+                             "input's own voice)", required=False))
+
+    TaskForm = create_model(
+        "TaskForm", __config__=_CONFIG,
+        __doc__="``POST /v1/tasks`` as a multipart form: the options beside the files.",
+        **_option_fields(form=True),
+        audio_url=_url("instead of file: http(s) URL of the audio", required=False),
+        clone_audio_url=_url("instead of clone_file: http(s) URL of a voice clip", required=False))
+
+    PlanJson = create_model(
+        "PlanJson", __base__=TaskOptionsJson,
+        __doc__="``POST /v1/plan``: the task's options, plus an input length for the estimate.",
+        duration_s=(float | None, Field(None, gt=0, le=86400,
+                                        description="input length in seconds (default 60)")))
+
+    Task302 = create_model(
+        "Task302", __config__=_CONFIG,
+        __doc__="302.AI's create-task body (its field names), with every other option too.",
+        audio_file_url=_url("http(s) URL of the audio to translate", required=True),
+        clone_audio_file_url=_url("http(s) URL of a voice clip (default: the input's own voice)",
+                                  required=False),
+        **_option_fields(rename=RENAMED_302),
+        model=(str | None, Field(None, max_length=200, description="same as llm_model")))
+
+    TaskOptionsView = create_model(
+        "TaskOptionsView", __config__=ConfigDict(extra="allow"),
+        __doc__="A task's normalised options as stored, and how its input arrived.",
+        **_option_fields(view=True),
+        input=(dict[str, Any], Field(default_factory=dict,
+                                     description="how the audio arrived: {upload} or {url}")))
 
 
 def options_in(body: BaseModel, rename: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -110,8 +110,8 @@ def resolve_model(pipeline: Pipeline, model: str | None) -> ModelChoice:
     if raw.lower().startswith(DIRECT_PREFIX):
         return ModelChoice(direct=_direct(registry, raw[len(DIRECT_PREFIX):].strip()))
     if "+" in raw:
-        stt, _, llm = raw.partition("+")
-        stt, llm = _side(stt), _side(llm)
+        stt_part, _, llm_part = raw.partition("+")
+        stt, llm = _side(stt_part), _side(llm_part)
         if stt:
             registry.parse_spec(stt, Role.TRANSCRIBE)
         if llm:

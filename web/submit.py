@@ -138,6 +138,7 @@ class TaskSubmitter:
             if given.url:
                 return fetch_input(given.url, inbox, stem, self._settings, self.fetcher)
             what = "voice clip" if stem == "clone" else "file"
+            assert given.stream is not None  # an input is a URL or an upload
             return store_upload(given.stream, inbox, stem, self._settings, what)
         except AppError as exc:
             raise api_error(exc, url_param if given.url else file_param) from None

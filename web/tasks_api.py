@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -28,6 +28,7 @@ MAX_OFFSET = 1_000_000_000
 _MEDIA = {"mp3": "audio/mpeg", "wav": "audio/wav"}
 _SUBTITLES = {"srt": "application/x-subrip", "vtt": "text/vtt"}
 _URLS = ("audio_url", "clone_audio_url")
+_Body = TypeVar("_Body", bound=BaseModel)
 
 
 def body_limit_bytes(service: TaskService) -> int:
@@ -35,7 +36,7 @@ def body_limit_bytes(service: TaskService) -> int:
     return 2 * service.pipeline.settings.max_upload_bytes + 1024 * 1024
 
 
-def _validated(model: type[BaseModel], data: Any) -> BaseModel:
+def _validated(model: type[_Body], data: Any) -> _Body:
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -80,10 +80,9 @@ def _inputs(pipeline: Pipeline) -> dict[str, Any]:
     return {"audio": audio, "url": url, "clone": clone}
 
 
+# Every dropdown takes any text (allow_custom_value: API callers may send "Japanese" or
+# "openai"): the one parser checks it and names the option when it is wrong.
 _Control = Callable[[Pipeline, OptionSpec], Any]
-# Dropdowns take any text (API callers may send "Japanese" or "openai"): the one parser
-# checks it and names the option when it is wrong.
-_FREE = {"allow_custom_value": True}
 _GLOSSARY_INFO = ("Terms the translator must use, one per row. Add rows from a cell's ⋮ menu, "
                   "or drop a two-column CSV file on the table.")
 
@@ -92,16 +91,21 @@ def _language_controls(pipeline: Pipeline, specs: dict[str, OptionSpec]) -> dict
     with gr.Row():
         return {
             "source_language": gr.Dropdown(source_choices(), value="auto", min_width=200,
-                                           label=specs["source_language"].label, **_FREE),
+                                           label=specs["source_language"].label,
+                                           allow_custom_value=True),
             "target_language": gr.Dropdown(language_choices(), value=DEFAULT_TARGET,
                                            filterable=True, min_width=200,
-                                           label=specs["target_language"].label, **_FREE),
+                                           label=specs["target_language"].label,
+                                           allow_custom_value=True),
         }
 
 
 def _glossary(spec: OptionSpec) -> gr.Dataframe:
     table = gr.Dataframe(headers=GLOSSARY_HEADERS, value=[["", ""]], type="array",
-                         interactive=True, column_count=(len(GLOSSARY_HEADERS), "fixed"),
+                         interactive=True,
+                         # Gradio reads (count, "fixed") as columns that cannot be added or
+                         # removed; its annotation names only the count.
+                         column_count=(len(GLOSSARY_HEADERS), "fixed"),  # type: ignore[arg-type]
                          wrap=True, label=spec.label, elem_id="glossary-table")
     gr.Markdown(_GLOSSARY_INFO, elem_classes="st-note-small")
     return table
@@ -111,13 +115,14 @@ def _glossary(spec: OptionSpec) -> gr.Dataframe:
 # order: its label, and for the advanced ones its info text, come from the option's spec.
 _CONTROLS: dict[str, _Control] = {
     "voice_vendor": lambda pipeline, spec: gr.Dropdown(
-        voice_choices(pipeline, {}, DEFAULT_TARGET), value="auto", label=spec.label, **_FREE),
+        voice_choices(pipeline, {}, DEFAULT_TARGET), value="auto", label=spec.label,
+        allow_custom_value=True),
     "stt_model": lambda pipeline, spec: gr.Dropdown(
         model_choices(pipeline, Role.TRANSCRIBE, {}), value="", label=spec.label,
-        info=_DEFAULT_INFO, **_FREE),
+        info=_DEFAULT_INFO, allow_custom_value=True),
     "llm_model": lambda pipeline, spec: gr.Dropdown(
         model_choices(pipeline, Role.TRANSLATE, {}), value="", label=spec.label,
-        info=_DEFAULT_INFO, **_FREE),
+        info=_DEFAULT_INFO, allow_custom_value=True),
     "output_format": lambda pipeline, spec: gr.Radio(
         [(choice.upper(), choice) for choice in spec.choices], value=spec.choices[0],
         label=spec.label),
@@ -133,7 +138,7 @@ _CONTROLS: dict[str, _Control] = {
         value=False, label=spec.label, info=spec.help, elem_id="text-only"),
     "speech_translation_model": lambda pipeline, spec: gr.Dropdown(
         speech_translation_choices(pipeline, {}, DEFAULT_TARGET), value="", label=spec.label,
-        info=spec.help, elem_id="speech-translation", **_FREE),
+        info=spec.help, elem_id="speech-translation", allow_custom_value=True),
 }
 
 

@@ -97,7 +97,7 @@ class CompareHandler:
                 timing: str = "auto", glossary: Any = None, instructions: str = "",
                 text_only: bool = False, speech_translation_model: str = "",
                 compare_llms: Sequence[str] | None = None,
-                compare_voices: Sequence[str] | None = None, request: gr.Request = None,
+                compare_voices: Sequence[str] | None = None, request: gr.Request | None = None,
                 progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
         """Run several LLMs and/or voice vendors on one input, sharing one transcription.
 
@@ -169,4 +169,5 @@ class CompareHandler:
             if comparison is None:
                 cancel.set()
             handlers.cancels.close(session, cancel)
+        assert comparison is not None  # the events end only with "done" or by raising
         yield (_summary(comparison), *self._slots(comparison), _report(comparison))

@@ -147,6 +147,7 @@ class UiHandlers:
             if result is None:
                 cancel.set()
             self.cancels.close(session, cancel)
+        assert result is not None  # the events end only with "done" or by raising
         summary = reuse_summary(result).sentence if reused else ""
         yield self._finished(result, task, summary)
         if result.status is TaskStatus.FAILED:
@@ -159,7 +160,7 @@ class UiHandlers:
                   llm_model: str = "", voice_vendor: str = "auto", output_format: str = "mp3",
                   timing: str = "auto", glossary: Any = None, instructions: str = "",
                   text_only: bool = False, speech_translation_model: str = "",
-                  last: SessionRun | None = None, request: gr.Request = None,
+                  last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
         """Translate speech and speak it in the same voice (all five steps).
 
@@ -206,7 +207,7 @@ class UiHandlers:
 
     def resynthesize(self, translation_table: Any, voice_vendor: str = "auto",
                      output_format: str = "mp3", last: SessionRun | None = None,
-                     request: gr.Request = None,
+                     request: gr.Request | None = None,
                      progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
         """Speak the (edited) translation again; only voice_clone and text_to_speech run.
 
@@ -280,7 +281,7 @@ class UiHandlers:
                 gr.Dropdown(choices=direct), gr.Dropdown(choices=llms[1:]),
                 gr.Dropdown(choices=short[1:]))
 
-    def cancel(self, request: gr.Request = None) -> str:
+    def cancel(self, request: gr.Request | None = None) -> str:
         """Stop this session's running translation or comparison at its next safe point.
 
         Returns:

@@ -77,11 +77,12 @@ def glossary_of(value: Any) -> Any:
 def page_message(error: AppError) -> str:
     """The error's sentence, led by the control's label when it does not name the option."""
     specs = dict(option_fields())
-    spec = specs.get(error.param or "")
+    param = error.param or ""
+    spec = specs.get(param)
     if spec is None:
         return error.message
     said = error.message.lower()
-    if error.param in said or error.param.replace("_", " ") in said or spec.label.lower() in said:
+    if param in said or param.replace("_", " ") in said or spec.label.lower() in said:
         return error.message
     return f"{spec.label}: {error.message}"
 
@@ -106,7 +107,7 @@ def publish(path: Path | None) -> str | None:
     _prune(root)
     folder = root / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=True)
-    return shutil.copy2(resolved, folder / resolved.name)
+    return str(shutil.copy2(resolved, folder / resolved.name))
 
 
 def _prune(root: Path) -> None:

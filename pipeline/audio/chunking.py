@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from pipeline.audio.vad import FrameStats, spans_from_mask, speech_mask
@@ -19,7 +21,7 @@ def chunk_bounds(
     """
     if duration_s <= max_chunk_s:
         return [(0.0, duration_s)]
-    pauses = [((a_end + b_start) / 2) for (_, a_end), (b_start, _) in zip(speech, speech[1:])]
+    pauses = [((a_end + b_start) / 2) for (_, a_end), (b_start, _) in pairwise(speech)]
     bounds: list[tuple[float, float]] = []
     start = 0.0
     while duration_s - start > max_chunk_s:
@@ -55,7 +57,7 @@ class ProgressiveChunks:
         self._frame = max(1, round(frame_s * rate_hz))
         self._frame_s = self._frame / rate_hz
         self._levels: list[np.ndarray] = []
-        self._rest = np.zeros(0, dtype=np.float32)
+        self._rest: np.ndarray = np.zeros(0, dtype=np.float32)
         self._samples = 0
         self.start_s = 0.0
 
@@ -100,7 +102,7 @@ class ProgressiveChunks:
         stats = FrameStats(self._frame_s, levels, np.zeros(len(levels)), np.zeros(len(levels)))
         spans = spans_from_mask(speech_mask(stats), self._frame_s)
         earliest_s = self.start_s + (limit_s - self.start_s) / 2
-        pauses = [(a_end + b_start) / 2 for (_, a_end), (b_start, _) in zip(spans, spans[1:])]
+        pauses = [(a_end + b_start) / 2 for (_, a_end), (b_start, _) in pairwise(spans)]
         fitting = [p for p in pauses if earliest_s <= p <= limit_s]
         bound = (self.start_s, fitting[-1] if fitting else limit_s)
         self.start_s = bound[1]

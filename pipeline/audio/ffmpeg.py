@@ -21,6 +21,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from pipeline.errors import EmptyAudioError, NotAudioError, ProcessingError, TruncatedAudioError
 
@@ -284,7 +285,7 @@ def _channel_count(layout: str) -> int:
     return int(match.group(1)) if match else 1
 
 
-def _raise_unreadable(name: str, text: str) -> None:
+def _raise_unreadable(name: str, text: str) -> NoReturn:
     if "moov atom not found" in text:
         raise TruncatedAudioError(
             f"{name} is incomplete (its index is missing, as in a file cut short); "

@@ -85,7 +85,7 @@ def _speech(stats: FrameStats, label: str) -> tuple[np.ndarray, list[str]]:
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(np.int8), [0]))))
-    return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2])]
+    return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _trim(mask: np.ndarray, start: int, end: int) -> tuple[int, int]:

@@ -80,6 +80,7 @@ class TrackWriter:
 
     def _write(self, data: bytes) -> None:
         if self._on_piece is not None and self._piece is None:
+            assert self._pieces_dir is not None, "on_piece needs pieces_dir"
             self._pieces_dir.mkdir(parents=True, exist_ok=True)
             self._piece_path = self._pieces_dir / f"{self._pieces:05d}.wav"
             self._piece = self._open_wav(self._piece_path)
@@ -88,8 +89,10 @@ class TrackWriter:
         if self._wav is not None:
             self._wav.writeframesraw(data)
         else:
+            encoder = self._encoder
+            assert encoder is not None and encoder.stdin is not None  # not WAV: ffmpeg encodes
             try:
-                self._encoder.stdin.write(data)
+                encoder.stdin.write(data)
             except (BrokenPipeError, OSError):
                 raise ProcessingError(f"encoding the dub failed: {self._encoder_error()}") from None
         self._cursor += len(data) // 2
@@ -114,6 +117,7 @@ class TrackWriter:
             return
         self._piece.close()
         self._piece, self._pieces = None, self._pieces + 1
+        assert self._on_piece is not None and self._piece_path is not None  # pieces need on_piece
         self._on_piece(self._piece_path, self.written_s)
 
     def finish(self, total_s: float | None = None) -> Path:
@@ -128,11 +132,13 @@ class TrackWriter:
         if self._wav is not None:
             self._wav.close()
             return self.path
-        self._encoder.stdin.close()
+        encoder = self._encoder
+        assert encoder is not None and encoder.stdin is not None  # not WAV: ffmpeg encodes
+        encoder.stdin.close()
         try:
-            code = self._encoder.wait(timeout=120.0 + 0.1 * self.written_s)
+            code = encoder.wait(timeout=120.0 + 0.1 * self.written_s)
         except subprocess.TimeoutExpired:
-            self._encoder.kill()
+            encoder.kill()
             raise ProcessingError("encoding the dub took too long and was stopped.",
                                   retryable=True) from None
         if code != 0:

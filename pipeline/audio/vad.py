@@ -74,9 +74,12 @@ def frame_stats(path: Path, *, frame_s: float = 0.03) -> FrameStats:
             magnitude = np.abs(frames)
             peaks.append(magnitude.max(axis=1))
             clipped.append((magnitude >= CLIP_LEVEL).sum(axis=1))
-    join = (lambda arrays, dtype: np.concatenate(arrays) if arrays else np.zeros(0, dtype))
-    return FrameStats(frame_len / rate_hz, join(levels, np.float64), join(peaks, np.float32),
-                      join(clipped, np.int64))
+    return FrameStats(frame_len / rate_hz, _join(levels, np.float64), _join(peaks, np.float32),
+                      _join(clipped, np.int64))
+
+
+def _join(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype)
 
 
 def peak_dbfs(path: Path) -> float:
@@ -127,7 +130,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int, bool]]:
     edges = np.flatnonzero(np.diff(mask.astype(np.int8))) + 1
     starts = np.concatenate(([0], edges))
     ends = np.concatenate((edges, [len(mask)]))
-    return [(int(s), int(e), bool(mask[s])) for s, e in zip(starts, ends)]
+    return [(int(s), int(e), bool(mask[s])) for s, e in zip(starts, ends, strict=True)]
 
 
 def speech_mask(

@@ -26,7 +26,7 @@ __all__ = [
 _SCALES = {1: 128.0, 2: 32768.0, 4: 2147483648.0}
 
 
-_DTYPES = {1: np.uint8, 2: np.dtype("<i2"), 4: np.dtype("<i4")}
+_DTYPES: dict[int, np.dtype] = {1: np.dtype(np.uint8), 2: np.dtype("<i2"), 4: np.dtype("<i4")}
 
 
 def open_wav(path: Path) -> wave.Wave_read:

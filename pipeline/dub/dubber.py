@@ -265,7 +265,7 @@ class Dubber:
                 raise run.error
             if run.cancel is not None and run.cancel.is_set():
                 raise TaskCanceledError()
-            ready = []
+            ready: list[_Fitted] = []
             while self._placed + len(ready) in run.done:
                 ready.append(run.done.pop(self._placed + len(ready)))
             complete = run.timeline.closed and self._placed + len(ready) == len(run.lines)

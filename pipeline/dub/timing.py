@@ -129,7 +129,7 @@ def available_times(segments: Sequence[Segment], total_s: float) -> list[float]:
     spoken = [i for i, s in enumerate(segments) if s.text.strip()]
     ends = _window_ends([segments[i] for i in spoken], total_s)
     times = [s.duration_s for s in segments]
-    for index, end_s in zip(spoken, ends):
+    for index, end_s in zip(spoken, ends, strict=True):
         times[index] = end_s - segments[index].start_s
     return times
 
@@ -143,7 +143,8 @@ def lines_to_shorten(segments: Sequence[Segment], language: str, total_s: float)
         total_s: the input's length (the last line may use the silence after it).
     """
     found = []
-    for index, (segment, available_s) in enumerate(zip(segments, available_times(segments, total_s))):
+    for index, (segment, available_s) in enumerate(
+            zip(segments, available_times(segments, total_s), strict=True)):
         if not segment.text.strip():
             continue
         estimate_s = estimate_spoken_s(segment.text, language)
@@ -178,7 +179,7 @@ class _Timeline(ABC):
         self.closed = False
         self._cursor_s = 0.0
         self._placed: list[SegmentTiming] = []
-        for index, segment in zip(indexes, segments):
+        for index, segment in zip(indexes, segments, strict=True):
             self.add(index, segment)
         if closed:
             self.close()

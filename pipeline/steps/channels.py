@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 __all__ = ["RunStopped", "Slot", "Stream"]
 
@@ -146,4 +146,4 @@ class Slot(Generic[T]):
             if self._aborted:
                 raise RunStopped()
             if self._filled.wait(_POLL_S):
-                return self._value  # type: ignore[return-value]
+                return cast(T, self._value)  # filled: the value is a T

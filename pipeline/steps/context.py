@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.limits import VendorLimits
 from pipeline.retry import RetryPolicy, call_with_retry
@@ -57,9 +57,10 @@ class Adapters:
         """The chosen vendor's data."""
         return self._registry.get(choice.vendor)
 
-    def get(self, choice: VendorChoice, role: Role) -> object:
+    def get(self, choice: VendorChoice, role: Role) -> Any:
         """The adapter for ``choice`` in ``role`` (built on first use; calls go through
-        the vendor's concurrency limit).
+        the vendor's concurrency limit, so what comes back is a proxy with the adapter's
+        methods, typed ``Any``: the caller names the role protocol it expects).
 
         Raises:
             AppError: the vendor cannot be built here (a missing key or package).
@@ -123,6 +124,13 @@ class RunContext:
     post: Callable[[Callable[[], None]], None]
     tts_concurrency: int = 4
     audio_workers: int = 2
+
+    @property
+    def voice_choice(self) -> VendorChoice:
+        """The planned voice vendor (only the steps that speak ask, and a task that speaks
+        always has one)."""
+        assert self.plan.voice is not None, "a text-only task has no voice steps"
+        return self.plan.voice
 
     def call(self, fn: Callable[[], T], what: str) -> T:
         """One vendor call with bounded retries; no new try once the run stops.

@@ -119,10 +119,11 @@ class Initialization:
 
     # --- decoding --------------------------------------------------------------------
 
-    def _limits(self) -> dict[str, object]:
+    def _decode_input(self, path: Path, out_path: Path) -> DecodedAudio:
         settings = self.ctx.settings
-        return {"max_duration_s": settings.max_duration_s, "max_bytes": settings.max_upload_bytes,
-                "name": self.ctx.request.input_name}
+        return audio.decode(path, out_path, sample_rate_hz=STT_RATE_HZ,
+                            max_duration_s=settings.max_duration_s,
+                            max_bytes=settings.max_upload_bytes, name=self.ctx.request.input_name)
 
     def _decode(self) -> DecodedAudio:
         request = self.ctx.request
@@ -130,8 +131,7 @@ class Initialization:
         if self._wants_pieces and HEAD_ABOVE_S < declared_s <= self.ctx.settings.max_duration_s:
             self._set_mode(declared_s)
             return self._decode_progressively(request.input_path)
-        decoded = audio.decode(request.input_path, self.ctx.folder / "input.wav",
-                               sample_rate_hz=STT_RATE_HZ, **self._limits())  # type: ignore[arg-type]
+        decoded = self._decode_input(request.input_path, self.ctx.folder / "input.wav")
         self._set_mode(decoded.duration_s)
         self.decoded.set(decoded)
         if self._wants_pieces:
@@ -169,14 +169,14 @@ class Initialization:
     def _decode_progressively(self, path: Path) -> DecodedAudio:
         """Decode in ffmpeg while the pieces decoded so far go to ``speech_to_text``."""
         out_path = self.ctx.folder / "input.wav"
-        outcome: dict[str, object] = {}
+        decoded_box: list[DecodedAudio] = []
+        error_box: list[BaseException] = []
 
         def decode() -> None:
             try:
-                outcome["decoded"] = audio.decode(path, out_path, sample_rate_hz=STT_RATE_HZ,
-                                                  **self._limits())  # type: ignore[arg-type]
+                decoded_box.append(self._decode_input(path, out_path))
             except BaseException as exc:  # raised again on the step's thread
-                outcome["error"] = exc
+                error_box.append(exc)
 
         thread = threading.Thread(target=decode, name="decode", daemon=True)
         thread.start()
@@ -184,9 +184,9 @@ class Initialization:
             cuts = self._follow(out_path, thread)
         finally:
             thread.join()
-        if "error" in outcome:
-            raise outcome["error"]  # type: ignore[misc]
-        decoded: DecodedAudio = outcome["decoded"]  # type: ignore[assignment]
+        if error_box:
+            raise error_box[0]
+        decoded = decoded_box[0]
         for bound in cuts.finish(decoded.duration_s):
             self._send(bound, GrowingWav(out_path))
         self.pieces.close()
@@ -219,7 +219,7 @@ class Initialization:
     # --- the voice reference ---------------------------------------------------------
 
     def _max_reference_s(self) -> float:
-        info = self.ctx.adapters.info(self.ctx.plan.voice)
+        info = self.ctx.adapters.info(self.ctx.voice_choice)
         return min(30.0, info.reference_max_s)
 
     def _reference_from_head(self, reader: GrowingWav) -> None:

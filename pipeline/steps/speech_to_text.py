@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from pipeline import audio
 from pipeline.errors import InputError
@@ -87,13 +88,13 @@ class SpeechToText:
                     future.cancel()
         self._finish()
 
-    def _listen(self, adapter: object) -> Callable[[Piece], Transcript]:
+    def _listen(self, adapter: Any) -> Callable[[Piece], Transcript]:
         """What one piece becomes: its transcript, or (direct) its translation as one."""
         if not self.direct:
-            transcriber: Transcriber = adapter  # type: ignore[assignment]
+            transcriber: Transcriber = adapter
             language = self.ctx.plan.source_language or None
             return lambda piece: transcriber.transcribe(piece.audio, language)
-        translator: SpeechTranslator = adapter  # type: ignore[assignment]
+        translator: SpeechTranslator = adapter
         options, target = self.ctx.request.options, self.ctx.plan.target_language
         context = TranslationContext(glossary=dict(options.glossary),
                                      instructions=options.instructions)
@@ -133,8 +134,9 @@ class SpeechToText:
                 future.add_done_callback(lambda _: self.pieces.poke())
                 self._pending[piece.index] = future
             for future in self._pending.values():
-                if future.done() and future.exception() is not None:
-                    raise future.exception()  # type: ignore[misc]
+                error = future.exception() if future.done() else None
+                if error is not None:
+                    raise error
             while len(self._parts) < len(sent) and self._pending[len(self._parts)].done():
                 piece = sent[len(self._parts)]
                 self._take(piece, self._pending.pop(piece.index).result())

@@ -9,6 +9,7 @@ are written, timed where each line is heard.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from pipeline import audio
@@ -63,7 +64,7 @@ class TextToSpeech:
     def run(self) -> None:
         """Run the step (on its own thread)."""
         voice = self.voice.get()
-        ctx, choice = self.ctx, self.ctx.plan.voice
+        ctx, choice = self.ctx, self.ctx.voice_choice
         mode = self.mode.get()
         ctx.check()
         ctx.tracker.start(_STEP, f"Speaking with {choice.vendor} ({mode} timing)")
@@ -75,12 +76,12 @@ class TextToSpeech:
         self._finish(track, mode)
 
     def _dubber(self, voice: Voice, mode: str) -> Dubber:
-        ctx, choice = self.ctx, self.ctx.plan.voice
+        ctx, choice = self.ctx, self.ctx.voice_choice
         info = ctx.adapters.info(choice)
         fmt = ctx.request.options.output_format
         writer = audio.TrackWriter(ctx.folder / f"output.{fmt}", fmt, sample_rate_hz=OUTPUT_RATE_HZ,
                                    pieces_dir=ctx.folder / "partial", on_piece=self._piece)
-        synthesizer: Synthesizer = ctx.adapters.get(choice, Role.SPEAK)  # type: ignore[assignment]
+        synthesizer: Synthesizer = ctx.adapters.get(choice, Role.SPEAK)
         return Dubber(
             synthesizer, voice, ctx.plan.target_language, ctx.folder / "tts", writer, mode=mode,
             policy=ctx.retry, concurrency=min(ctx.tts_concurrency, info.max_concurrency),
@@ -108,11 +109,14 @@ class TextToSpeech:
                 dubber.close(total_s=self.decoded.get().duration_s)
                 return dubber.wait()
             dubber.pump()
-            self.spoken.wait_until(lambda: len(self.spoken.items()) > fed or self.spoken.closed
-                                   or dubber.ready())
+            self.spoken.wait_until(partial(self._wakes, fed, dubber))
+
+    def _wakes(self, fed: int, dubber: Dubber) -> bool:
+        """Whether a line came past ``fed``, the lines ended, or a dubbed line is ready."""
+        return len(self.spoken.items()) > fed or self.spoken.closed or dubber.ready()
 
     def _finish(self, track: DubbedTrack, mode: str) -> None:
-        ctx, choice = self.ctx, self.ctx.plan.voice
+        ctx, choice = self.ctx, self.ctx.voice_choice
         self.output, self.timing = track.output, track.timing
         self.cost = cost_line(ctx.adapters.info(choice), Role.SPEAK, choice.model, track.usage)
         transcript, translation = self.transcript.get(), self.translation.get()

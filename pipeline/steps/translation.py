@@ -132,7 +132,7 @@ class Translation:
         assert choice is not None
         self.ctx.tracker.start(_STEP, f"Translating with {choice.vendor}/{choice.model}")
         info = self.ctx.adapters.info(choice)
-        translator: Translator = self.ctx.adapters.get(choice, Role.TRANSLATE)  # type: ignore[assignment]
+        translator: Translator = self.ctx.adapters.get(choice, Role.TRANSLATE)
         parts: list[TranslationValue] = []
         with ThreadPoolExecutor(max_workers=max(1, info.max_concurrency),
                                 thread_name_prefix="llm") as pool:
@@ -202,7 +202,9 @@ class Translation:
 
     def _request(self, translator: Translator, segments: Sequence[Segment], source: str,
                  target: str, context: TranslationContext) -> TranslationValue:
-        vendor = self.ctx.plan.translator.vendor  # type: ignore[union-attr]
+        choice = self.ctx.plan.translator
+        assert choice is not None
+        vendor = choice.vendor
         result = self.ctx.call(lambda: translator.translate(segments, source, target, context),
                                f"{vendor} translation")
         if len(result.segments) != len(segments):

@@ -53,10 +53,10 @@ class VoiceClone:
         if reference.source == "input" and self.ctx.plan.transcriber is not None:
             self.heard.wait_until(lambda: self.heard.mark_s >= reference.end_s)
             said = words_in(self.heard.items(), reference)
-        choice = self.ctx.plan.voice
+        choice = self.ctx.voice_choice
         self.ctx.check()
         self.ctx.tracker.start(_STEP, f"Preparing the voice with {choice.vendor}")
-        cloner: VoiceCloner = self.ctx.adapters.get(choice, Role.CLONE)  # type: ignore[assignment]
+        cloner: VoiceCloner = self.ctx.adapters.get(choice, Role.CLONE)
         self._adapter = cloner
         voice = self.ctx.call(lambda: cloner.clone(reference, said), f"{choice.vendor} voice clone")
         self.voice.set(voice)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from pipeline.results import Checkpoint, StepReport
 from pipeline.tasks.store import TaskStore
-from pipeline.types import STEP_ORDER, ProgressEvent, StepStatus
+from pipeline.types import STEP_ORDER, ProgressEvent, StepName, StepStatus
 
 __all__ = ["DONE", "Progress", "reset_steps", "resume_point"]
 
@@ -17,10 +18,10 @@ class Progress:
     """Writes a running task's step changes and checkpoints to the store."""
 
     def __init__(self, store: TaskStore, task_id: str, steps: tuple[StepReport, ...],
-                 clock) -> None:
+                 clock: Callable[[], float]) -> None:
         self._store, self._task_id, self._clock = store, task_id, clock
         self._steps = {s.name: s for s in steps}
-        self._current = None
+        self._current: StepName | None = None
         self._last_fraction = -1.0
 
     def event(self, event: ProgressEvent) -> None:

@@ -343,6 +343,8 @@ class TaskService:
     def _recover(self) -> None:
         for task_id in self.store.ids_with_status(TaskStatus.RUNNING):
             record = self.store.get(task_id)
+            if record is None:  # deleted since it was listed
+                continue
             reason = _cannot_resume(record)
             if reason:
                 self._fail(task_id, f"Interrupted by a restart and {reason}; submit it again.",

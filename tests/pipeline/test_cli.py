@@ -31,7 +31,8 @@ def cli(args, environ=None, tmp_path=None, registry=None):
     if tmp_path is not None:
         env.setdefault("APP_DATA_DIR", str(tmp_path / "data"))
     out, err = io.StringIO(), io.StringIO()
-    code = main(args, settings=Settings.from_env(env), out=out, err=err, registry=registry)
+    code = main(args, settings=Settings.from_env(env), out=out, err=err,
+                registry=registry if registry is not None else default_registry())
     return code, out.getvalue(), err.getvalue()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import wave
 from pathlib import Path
@@ -21,7 +22,17 @@ from pipeline.options import TaskRequest
 from pipeline.retry import RetryPolicy
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
-from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus
+from pipeline.subtitles import parse_subtitles
+from pipeline.types import (
+    STEP_ORDER,
+    Segment,
+    StepName,
+    StepStatus,
+    TaskStatus,
+    Transcript,
+    Translation,
+)
+from pipeline.view import result_to_dict
 from tests import fakes
 from vendors.registry import default_registry
 
@@ -205,8 +216,6 @@ def test_wav_output_is_offered(pipeline, vendors, speech):
 def test_an_edited_translation_reruns_only_the_voice_steps(pipeline, vendors, speech):
     from dataclasses import replace
 
-    from pipeline.types import Segment
-
     first = pipeline.run(_request(speech))
     edited = replace(first.translation, segments=(
         Segment(0.0, 2.0, "Hola, ¿qué tal?"), first.translation.segments[1]))
@@ -242,7 +251,6 @@ def test_a_changed_target_language_translates_again(pipeline, vendors, speech):
 def test_speech_already_in_the_target_language_is_not_translated_even_if_unlabelled(
         pipeline, vendors, speech):
     vendors[0].language = ""
-    from pipeline.types import Segment
     vendors[0].segments = (Segment(0.0, 3.0, "And so my fellow Americans, ask not what your "
                                              "country can do for you."),)
     result = pipeline.run(_request(speech, target_language="en"))
@@ -262,12 +270,6 @@ def test_the_identified_language_is_the_transcripts_everywhere(pipeline, vendors
 
 
 # --- timing, subtitles, partial audio -------------------------------------------------
-
-import json  # noqa: E402
-
-from pipeline.subtitles import parse_subtitles  # noqa: E402
-from pipeline.types import Segment, Transcript, Translation
-from pipeline.view import result_to_dict  # noqa: E402
 
 
 class UntimedTranscriber:
@@ -449,9 +451,9 @@ def audio_sound_bounds(samples, rate_hz):
 def test_three_minutes_dubbed_offline_start_every_line_within_100_ms_with_matching_subtitles(
         pipeline, tmp_path):
     truth, english, spanish = _espeak_talk(tmp_path / "talk.wav")
-    sentences = [(a, b, text) for (a, b), text in zip(truth, english)]
+    sentences = [(a, b, text) for (a, b), text in zip(truth, english, strict=True)]
     fakes.INSTANCES.update(stt=UntimedTranscriber(sentences),
-                           llm=TableTranslator(dict(zip(english, spanish))))
+                           llm=TableTranslator(dict(zip(english, spanish, strict=True))))
     request = TaskRequest.of(tmp_path / "talk.wav", target_language="es", stt_model="fake_stt",
                              llm_model="fake_llm", voice_vendor="espeak", output_format="wav")
     try:
@@ -463,12 +465,12 @@ def test_three_minutes_dubbed_offline_start_every_line_within_100_ms_with_matchi
     init, stt = result.steps[0], result.steps[1]
     assert stt.started_at < init.finished_at  # the first 30 s were sent while the rest decoded
     assert [s.text for s in result.transcript.segments] == english
-    for segment, (start_s, _) in zip(result.transcript.segments, truth):
+    for segment, (start_s, _) in zip(result.transcript.segments, truth, strict=True):
         assert segment.start_s == pytest.approx(start_s, abs=0.1)
     report = result.timing
     assert report.mode == "keep" and len(report.segments) == len(english)
     assert report.max_speed_factor <= 1.3
-    for timing, (start_s, _) in zip(report.segments, truth):
+    for timing, (start_s, _) in zip(report.segments, truth, strict=True):
         assert abs(timing.placed_start_s - start_s) <= 0.1
     onsets = [a for a, _ in audio.speech_spans(result.output_path, min_silence_s=0.5)]
     for timing in report.segments:
@@ -482,7 +484,7 @@ def test_three_minutes_dubbed_offline_start_every_line_within_100_ms_with_matchi
         for fmt in ("srt", "vtt"):
             cues = parse_subtitles(files[(kind, fmt)].read_text(encoding="utf-8"))
             assert [c.text for c in cues] == texts
-            for cue, timing in zip(cues, report.segments):
+            for cue, timing in zip(cues, report.segments, strict=True):
                 assert cue.start_s == pytest.approx(timing.placed_start_s, abs=0.001)
                 assert cue.end_s == pytest.approx(timing.placed_start_s + timing.dubbed_s, abs=0.001)
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import wave
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ def write_sentences_wav(path: Path, pauses_s: list[float], rate_hz: int = 16000)
     """
     rng = np.random.default_rng(1)
     pieces, truth, cursor = [np.zeros(int(0.7 * rate_hz))], [], 0.7
-    for text, pause_s in zip(SENTENCES, pauses_s):
+    for text, pause_s in zip(SENTENCES, pauses_s, strict=True):
         length_s = len(text) / 14.0
         t = np.arange(int(length_s * rate_hz)) / rate_hz
         voice = sum(np.sin(2 * np.pi * 130 * k * t) / k for k in range(1, 6))
@@ -91,7 +92,7 @@ def test_an_untimed_transcript_is_cut_into_sentences_at_the_pauses(tmp_path):
     speech = audio.speech_spans(decoded.path)
     found = segment_transcript([whole], speech, [(0.0, decoded.duration_s)])
     assert [s.text for s in found] == SENTENCES
-    for segment, (start_s, end_s) in zip(found, truth):
+    for segment, (start_s, end_s) in zip(found, truth, strict=True):
         assert segment.start_s == pytest.approx(start_s, abs=0.1)
         assert segment.end_s == pytest.approx(end_s, abs=0.15)
 
@@ -131,8 +132,8 @@ def test_pieces_are_cut_at_pauses_while_the_audio_arrives_and_cover_it_all(tmp_p
     pieces += cuts.finish(decoded.duration_s)
     assert pieces[0][1] <= 4.0 and all(b - a <= 8.0 for a, b in pieces)
     assert pieces[0][0] == 0.0 and pieces[-1][1] == pytest.approx(decoded.duration_s)
-    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
-    pauses = [(a_end, b_start) for (_, a_end), (b_start, _) in zip(truth, truth[1:])]
+    assert all(a[1] == b[0] for a, b in pairwise(pieces))
+    pauses = [(a_end, b_start) for (_, a_end), (b_start, _) in pairwise(truth)]
     for _, end in pieces[:-1]:  # every cut falls in a pause between sentences
         assert any(a - 0.1 <= end <= b + 0.1 for a, b in pauses)
 
@@ -195,5 +196,5 @@ def test_a_60_minute_input_is_checked_and_segmented_within_the_memory_bound(tmp_
     spans = report["segments"]
     assert len(spans) > 500
     assert all(0 < end - start <= MAX_SEGMENT_S + 1 for start, end in spans)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    assert all(a[1] <= b[0] for a, b in pairwise(spans))
     assert spans[-1][1] > 3590.0

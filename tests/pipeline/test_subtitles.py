@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from pipeline.results import SegmentTiming
@@ -39,7 +41,7 @@ def test_a_long_line_becomes_several_short_cues_sharing_its_time():
     assert len(cues) >= 2
     assert " ".join(c.text for c in cues) == text
     assert cues[0].start_s == 0.0 and cues[-1].end_s == pytest.approx(12.0)
-    assert all(a.end_s == pytest.approx(b.start_s) for a, b in zip(cues, cues[1:]))
+    assert all(a.end_s == pytest.approx(b.start_s) for a, b in pairwise(cues))
     assert all(len(c.text) <= 84 for c in cues)
     for line in to_srt(cues).splitlines():
         assert len(line) <= 42 or "-->" in line

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from pipeline.audio.chunking import chunk_bounds
@@ -15,7 +17,7 @@ def test_cuts_fall_in_pauses_and_respect_the_limit():
     speech = [(i * 10.0, i * 10.0 + 8.0) for i in range(30)]  # 8 s talk, 2 s pause
     bounds = chunk_bounds(speech, 300.0, 95.0)
     assert bounds[0][0] == 0.0 and bounds[-1][1] == 300.0
-    for (a_start, a_end), (b_start, _) in zip(bounds, bounds[1:]):
+    for (_, a_end), (b_start, _) in pairwise(bounds):
         assert a_end == b_start
     for start, end in bounds:
         assert end - start <= 95.0

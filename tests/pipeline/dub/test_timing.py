@@ -64,7 +64,7 @@ def test_speed_factors_stay_between_0_95_and_1_30_and_short_lines_are_never_slow
     factors = [t.speed_factor for t in report.segments]
     assert all(MIN_SPEED <= f <= MAX_SPEED for f in factors)
     assert max(factors) == MAX_SPEED
-    on_time = [t for t, n, s in zip(report.segments, naturals, segments)
+    on_time = [t for t, n, s in zip(report.segments, naturals, segments, strict=True)
                if n <= s.duration_s and t.start_offset_s == 0]
     assert on_time and all(t.speed_factor == 1.0 for t in on_time)
 
