@@ -88,6 +88,9 @@ def main() -> None:
     """Serve the app (blocking)."""
     import uvicorn
 
+    from pipeline.tasks.child import cap_malloc_arenas
+
+    cap_malloc_arenas()  # the server starts threads per request too
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     host, port = _server_address(os.environ)

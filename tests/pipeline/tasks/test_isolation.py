@@ -238,3 +238,12 @@ def test_a_crashed_child_is_reported_as_a_retryable_processing_error(tmp_path, s
     result = holder["result"]
     assert isinstance(result.failure, ProcessingError) and result.failure.retryable
     assert result.checkpoint is not None and result.checkpoint.decoded is not None
+
+
+def test_the_allocator_is_kept_to_a_few_arenas_where_it_is_glibc():
+    import platform
+
+    from pipeline.tasks.child import cap_malloc_arenas
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt arenas are a glibc setting")
+    assert cap_malloc_arenas() is True
