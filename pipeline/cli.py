@@ -197,6 +197,8 @@ def _print_summary(result: TaskResult, out: TextIO) -> None:
         out.write(f"output: {result.output_path}\n")
     for item in result.subtitles:
         out.write(f"subtitles ({item.kind}, {item.format}): {item.path}\n")
+    if result.quality is not None:
+        out.write(f"quality: {result.quality.summary()}\n")
 
 
 def _print_plan(plan: Plan, out: TextIO) -> None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OUTPUT_FORMATS",
+    "QUALITY_MODES",
     "TIMING_MODES",
     "OptionSpec",
     "TaskOptions",
@@ -41,6 +42,8 @@ TIMING_MODES = ("auto", "natural", "keep")
 OUTPUT_FORMATS = ("mp3", "wav")
 MAX_INSTRUCTIONS = 4000
 MAX_GLOSSARY_TERMS = 500
+MAX_RETAKES = 5
+QUALITY_MODES = ("auto", "off", "full")  # the first is the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,9 @@ class TaskOptions:
         text_only: stop after the translation (voice_clone and text_to_speech are skipped).
         speech_translation_model: a direct speech translation model as "vendor/model"
             (speech in, translated text out); None transcribes, then translates.
+        quality: "off", "auto" or "full" (see :mod:`pipeline.quality.checking`).
+        quality_stt_model: the recogniser that hears the dub back, "vendor/model".
+        max_retakes: more takes one weak line may get.
     """
 
     target_language: str = _spec(
@@ -127,6 +133,17 @@ class TaskOptions:
         None, help="translate the speech directly with this VENDOR[/MODEL] (one call, no "
         "separate transcript), e.g. openai/whisper-1 (into English)",
         label="Direct speech translation", advanced=True)
+    quality: str = _spec(
+        "auto", help="score every dubbed line (voice similarity, and intelligibility heard "
+        "back) and speak weak lines again: off, auto (hear it back when that is offline or "
+        "cheap) or full", label="Quality check", choices=QUALITY_MODES, advanced=True)
+    quality_stt_model: str | None = _spec(
+        None, help="speech to text that hears the dub back, VENDOR[/MODEL] (default: the "
+        "task's own, else an offline one for the language)", label="Quality check: heard by",
+        advanced=True)
+    max_retakes: int = _spec(
+        2, help="more takes a weak line may get (0-5; 0: never speak a line again)",
+        label="Retakes of a weak line", advanced=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +237,13 @@ def _flag(value: Any, name: str, registry: Registry | None) -> bool:
     raise InputError(f"{name} must be true or false; got {text!r}.")
 
 
+def _retakes(value: Any, name: str, registry: Registry | None) -> int:
+    text = _text(value, name)
+    if not text.isdigit() or not 0 <= int(text) <= MAX_RETAKES:
+        raise InputError(f"{name} must be a whole number from 0 to {MAX_RETAKES}; got {text!r}.")
+    return int(text)
+
+
 def _glossary(value: Any, name: str, registry: Registry | None) -> dict[str, str]:
     if isinstance(value, str):
         try:
@@ -255,6 +279,9 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "instructions": _instructions,
     "text_only": _flag,
     "speech_translation_model": _model(Role.SPEECH_TRANSLATE),
+    "quality": _choice(QUALITY_MODES),
+    "quality_stt_model": _model(Role.TRANSCRIBE),
+    "max_retakes": _retakes,
 }
 
 

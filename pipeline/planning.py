@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pipeline.errors import AppError, ConfigurationError, MissingKeyError, UnsupportedLanguageError
 from pipeline.languages import AUTO, language_name, normalize_language
 from pipeline.pricing import cost_line, estimate_usage
+from pipeline.quality.checking import QualityPlan
 from pipeline.results import CostEstimate, VendorChoice
 from pipeline.selection import ROLE_VERBS, choose_voice_vendor, model_for_language
 from pipeline.settings import Settings
@@ -44,27 +45,34 @@ class Plan:
     estimate: CostEstimate
     estimate_duration_s: float
     speech_translator: VendorChoice | None = None
+    quality: QualityPlan | None = None
 
     @property
     def choices(self) -> tuple[VendorChoice, ...]:
-        """Every choice, in step order."""
+        """Every vendor the steps use, in step order."""
         found = (self.transcriber, self.speech_translator, self.translator, self.voice)
         return tuple(c for c in found if c is not None)
 
     @property
+    def needed(self) -> tuple[VendorChoice, ...]:
+        """Every vendor the task needs: the steps' and the quality check's recogniser."""
+        checker = self.quality.checker if self.quality is not None else None
+        return self.choices + ((checker,) if checker is not None else ())
+
+    @property
     def runnable(self) -> bool:
-        """Whether every chosen vendor can run here."""
-        return all(c.runnable for c in self.choices)
+        """Whether every vendor the task needs can run here."""
+        return all(c.runnable for c in self.needed)
 
     @property
     def missing_variables(self) -> tuple[str, ...]:
         """Environment variables that would make the plan runnable."""
-        seen = dict.fromkeys(c.missing for c in self.choices if c.missing)
+        seen = dict.fromkeys(c.missing for c in self.needed if c.missing)
         return tuple(seen)
 
     def require_runnable(self) -> None:
         """Raise a clear configuration error when something the plan needs is missing."""
-        blocked = [c for c in self.choices if not c.runnable]
+        blocked = [c for c in self.needed if not c.runnable]
         if not blocked:
             return
         if len(blocked) == 1 and blocked[0].missing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.quality.report import QualityReport
 from pipeline.types import (
     DecodedAudio,
     Role,
@@ -217,3 +218,4 @@ class TaskResult:
     checkpoint: Checkpoint | None = field(default=None, repr=False, compare=False)
     timing: TimingReport | None = None
     subtitles: tuple[SubtitleFile, ...] = ()
+    quality: QualityReport | None = None

@@ -24,6 +24,7 @@ from pipeline.errors import AppError, MissingKeyError
 from pipeline.limits import VendorLimits
 from pipeline.options import TaskOptions, TaskRequest
 from pipeline.planning import Plan, make_plan
+from pipeline.quality.checking import plan_quality
 from pipeline.results import Checkpoint, CostEstimate, SubtitleFile, TaskResult, VendorChoice
 from pipeline.retry import RetryPolicy
 from pipeline.scheduler import CheckpointCallback, Outcome, Scheduler
@@ -74,13 +75,21 @@ class Pipeline:
         Raises:
             InputError: an unknown language or vendor, or a vendor that cannot do the job.
         """
-        return make_plan(
+        plan = make_plan(
             self.registry, self.settings,
             target_language=options.target_language, source_language=options.source_language,
             voice_vendor=options.voice_vendor, stt=options.stt_model, llm=options.llm_model,
             keys=keys or {}, duration_s=duration_s,
             speech_translation=options.speech_translation_model, text_only=options.text_only,
         )
+        if options.text_only:
+            return plan
+        quality = plan_quality(
+            self.registry, self.settings, mode=options.quality, language=plan.target_language,
+            checker_spec=options.quality_stt_model, own=plan.transcriber, keys=keys or {},
+            duration_s=plan.estimate_duration_s, estimate=plan.estimate)
+        lines = plan.estimate.lines + ((quality.cost,) if quality.cost is not None else ())
+        return dataclasses.replace(plan, quality=quality, estimate=CostEstimate(lines))
 
     def run(self, request: TaskRequest, *, plan: Plan | None = None, task_id: str | None = None,
             on_progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
@@ -170,7 +179,7 @@ class Pipeline:
         if not translate:
             plan = dataclasses.replace(plan, translator=None,
                                        translation_note="not asked: transcription only")
-        missing = next((c for c in plan.choices if not c.runnable and c.missing), None)
+        missing = next((c for c in plan.needed if not c.runnable and c.missing), None)
         if missing is not None:  # the first step that lacks a key says which one
             raise MissingKeyError(missing.vendor, missing.missing or "")
         plan.require_runnable()
@@ -199,7 +208,7 @@ class Pipeline:
         else a new plan, and a warning that says what changed."""
         if plan is None:
             return self.plan(request.options, request.keys, self._declared_s(request)), []
-        gone = [c for c in plan.choices if c.runnable and not self._runnable(c, request.keys)]
+        gone = [c for c in plan.needed if c.runnable and not self._runnable(c, request.keys)]
         if not gone:
             return plan, []
         fresh = self.plan(request.options, request.keys, self._declared_s(request))
@@ -253,6 +262,7 @@ def _result(task_id: str, plan: Plan, tracker: StepTracker, outcome: Outcome,
         checkpoint=checkpoint,
         timing=outcome.timing,
         subtitles=outcome.subtitles,
+        quality=outcome.quality,
     )
 
 

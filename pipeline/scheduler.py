@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import AppError, TaskCanceledError
+from pipeline.quality.report import QualityReport
+from pipeline.quality.similarity import warm_encoder
 from pipeline.results import Checkpoint, CostLine, StepReport, SubtitleFile, TimingReport
 from pipeline.steps.channels import RunStopped, Slot, Stream
 from pipeline.steps.context import RunContext
@@ -69,6 +71,7 @@ class Outcome:
     costs: tuple[CostLine, ...] = ()
     failure: AppError | None = None
     canceled: bool = False
+    quality: QualityReport | None = None
 
 
 @dataclass
@@ -133,7 +136,7 @@ class Scheduler:
                                        ch.mode, ch.spoken, ch.translation)
         self.clone = VoiceClone(ctx, ch.reference, ch.lines, ch.spoken, ch.voice)
         self.tts = TextToSpeech(ctx, ch.voice, ch.spoken, ch.decoded, ch.mode, ch.transcript,
-                                ch.translation, on_partial_audio)
+                                ch.translation, ch.reference, on_partial_audio)
         self._failure: tuple[StepName, AppError] | None = None
         self._lock = threading.Lock()
 
@@ -258,6 +261,9 @@ class Scheduler:
         wanted = [(plan.translator, Role.TRANSLATE)]
         if not self.ctx.request.options.text_only:
             wanted.append((plan.voice, Role.CLONE))
+        quality = plan.quality
+        if quality is not None and quality.similarity and not self.ctx.request.options.text_only:
+            warm_encoder()
         for choice, role in wanted:
             if choice is None or self.ctx.stop.is_set():
                 continue
@@ -299,9 +305,10 @@ class Scheduler:
             tracker.fail(name, failure.message)
             _stop_running(tracker, f"Stopped because {name.value} failed.")
         warnings = (*self.init.warnings, *self.tts.warnings)
-        costs = tuple(c for c in (self.stt.cost, self.translation.cost, self.tts.cost) if c)
+        costs = tuple(c for c in (self.stt.cost, self.translation.cost, self.tts.cost,
+                                  self.tts.check_cost) if c)
         return Outcome(self.checkpoint(), self.tts.output, self.tts.timing, self.tts.subtitles,
-                       warnings, costs, failure, canceled)
+                       warnings, costs, failure, canceled, self.tts.quality)
 
 
 def _stop_running(tracker: StepTracker, message: str) -> None:

@@ -197,6 +197,8 @@ class VendorInfo:
             role's (model id -> codes, ``None`` = every language); a model not listed
             handles every language of ``languages[role]``.
         model_limits: model id -> the limits that model has of its own.
+        takes_vary: asking it to speak the same line again can give a different take
+            (false for a deterministic engine: a weak line is then not spoken again).
     """
 
     id: str
@@ -216,6 +218,7 @@ class VendorInfo:
     required_variables: tuple[str, ...] = ()
     max_audio_s: float | None = None
     max_concurrency: int = 4
+    takes_vary: bool = True
     docs_url: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
     model_languages: Mapping[Role, Mapping[str, frozenset[str] | None]] = field(

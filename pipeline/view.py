@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.errors import AppError
 from pipeline.languages import language_name
 from pipeline.options import options_to_dict
+from pipeline.quality.report import QualityReport
 from pipeline.results import (
     CostEstimate,
     StepReport,
@@ -176,6 +177,36 @@ def timing_to_dict(report: TimingReport) -> Json:
     }
 
 
+def _rounded(value: float | None, places: int = 3) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def quality_to_dict(report: QualityReport) -> Json:
+    """The quality report: per line voice similarity, error rate heard back, takes and why
+    a line was spoken again; a summary; the thresholds that decided it."""
+    limits = report.thresholds
+    return {
+        "summary": {
+            "median_similarity": _rounded(report.median_similarity),
+            "worst_similarity": _rounded(report.worst_similarity),
+            "overall_similarity": _rounded(report.overall_similarity),
+            "share_understood": _rounded(report.share_understood, 4),
+            "lines_retaken": len(report.retaken),
+            "retakes_budget": report.retakes_budget,
+        },
+        "checker": report.checker or None,
+        "notes": list(report.notes),
+        "thresholds": {"max_error_rate": limits.max_error_rate,
+                       "similarity_margin": limits.similarity_margin,
+                       "max_retakes": limits.max_retakes},
+        "lines": [{"index": line.index, "similarity": _rounded(line.similarity),
+                   "error_rate": _rounded(line.error_rate),
+                   "understood": line.understood(limits), "heard": line.heard,
+                   "takes": line.takes, "kept_take": line.kept,
+                   "retake_reason": line.retake_reason or None} for line in report.lines],
+    }
+
+
 def _subtitle(item: SubtitleFile) -> Json:
     return {"kind": item.kind, "language": item.language, "format": item.format,
             "path": str(item.path)}
@@ -218,6 +249,7 @@ def result_to_dict(result: TaskResult) -> Json:
         },
         "output_path": str(result.output_path) if result.output_path else None,
         "timing": None if result.timing is None else timing_to_dict(result.timing),
+        "quality": None if result.quality is None else quality_to_dict(result.quality),
         "subtitles": [_subtitle(item) for item in result.subtitles],
         "warnings": list(result.warnings),
         "cost_estimate": cost_to_dict(result.cost),
@@ -243,6 +275,7 @@ def plan_to_dict(plan: Plan) -> Json:
         "missing_variables": list(plan.missing_variables),
         "vendors": [choice_to_dict(c) for c in plan.choices],
         "translation": plan.translation_note,
+        "quality": plan.quality.note if plan.quality is not None else "off: text only",
         "estimate_for_duration_s": plan.estimate_duration_s,
         "cost_estimate": cost_to_dict(plan.estimate),
     }
@@ -321,6 +354,7 @@ def task_view(record: TaskRecord, prefix: str = TASKS_PREFIX) -> Json:
         "translation": body.get("translation"),
         "voice_reference": body.get("voice_reference"),
         "timing": body.get("timing"),
+        "quality": body.get("quality"),
         "subtitles": [{**item, "url": f"{prefix}/{record.id}/subtitles?kind={item['kind']}"
                        f"&format={item['format']}"} for item in body.get("subtitles") or ()],
         "warnings": body.get("warnings", []),

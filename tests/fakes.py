@@ -124,6 +124,8 @@ INSTANCES: dict[str, object] = {}
 
 def create(role: Role, model: str, key, settings):
     """Factory the registry calls; returns the instance a test put in INSTANCES."""
+    if model == "checker-1":
+        return INSTANCES["checker"]
     name = {Role.TRANSCRIBE: "stt", Role.TRANSLATE: "llm",
             Role.SPEECH_TRANSLATE: "direct"}.get(role, "voice")
     return INSTANCES[name]
@@ -191,4 +193,9 @@ FAKE_DIRECT = VendorInfo(
     key_variable=None, models={Role.SPEECH_TRANSLATE: ("direct-1",)},
     factory="tests.fakes:create",
     prices=(Price(Role.SPEECH_TRANSLATE, 0.02, PriceUnit.AUDIO_MINUTE, _PRICE, "2026-12"),),
+)
+FAKE_CHECKER = VendorInfo(
+    id="fake_checker", display_name="Fake checker", roles=frozenset({Role.TRANSCRIBE}),
+    languages={Role.TRANSCRIBE: ANY}, key_variable=None,
+    models={Role.TRANSCRIBE: ("checker-1",)}, factory="tests.fakes:create",
 )

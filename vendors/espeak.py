@@ -51,6 +51,7 @@ INFO = VendorInfo(
     models={Role.CLONE: ("espeak-ng",), Role.SPEAK: ("espeak-ng",)},
     factory="vendors.espeak:create",
     max_concurrency=2,
+    takes_vary=False,
     install_hint="pip install espeakng-loader praat-parselmouth",
     label="offline, tone-matched, synthetic sound",
     requires=("espeakng_loader", "parselmouth"),

@@ -215,6 +215,29 @@ class Progress(_View):
     message: str
 
 
+class LineQualityView(_View):
+    """How one dubbed line came out."""
+
+    index: int
+    similarity: float | None = Field(description="voice similarity to the reference (cosine)")
+    error_rate: float | None = Field(description="character error rate heard back")
+    understood: bool | None
+    heard: str
+    takes: int
+    kept_take: int
+    retake_reason: str | None
+
+
+class QualityView(_View):
+    """The dub's quality report: per line and overall."""
+
+    summary: dict[str, float | int | None]
+    checker: str | None
+    notes: list[str]
+    thresholds: dict[str, float | int]
+    lines: list[LineQualityView]
+
+
 class TaskView(_View):
     """Everything about a task (``GET /v1/tasks/{task_id}``)."""
 
@@ -233,6 +256,7 @@ class TaskView(_View):
     translation: TranslationView | None
     voice_reference: VoiceReferenceView | None
     timing: TimingView | None
+    quality: QualityView | None = None
     subtitles: list[SubtitleView]
     warnings: list[str]
     cost_estimate: Cost | None
@@ -296,6 +320,7 @@ class PlanView(_View):
     missing_variables: list[str]
     vendors: list[VendorChoiceView]
     translation: str
+    quality: str = Field(description="what the quality check will measure, and why")
     estimate_for_duration_s: float
     cost_estimate: Cost
 

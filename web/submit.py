@@ -87,11 +87,14 @@ def plan_options(service: TaskService, options: TaskOptions, keys: Mapping[str, 
         raise api_error(exc) from None
     if not require_runnable:
         return plan
-    blocked = [c for c in plan.choices if not c.runnable]
+    blocked = [c for c in plan.needed if not c.runnable]
+    checker = plan.quality.checker if plan.quality is not None else None
     try:
         plan.require_runnable()
     except AppError as exc:
-        raise api_error(exc, _FIELD_OF_ROLE.get(blocked[0].role)) from None
+        field = ("quality_stt_model" if blocked[0] is checker
+                 else _FIELD_OF_ROLE.get(blocked[0].role))
+        raise api_error(exc, field) from None
     return plan
 
 

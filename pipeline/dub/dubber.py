@@ -32,8 +32,10 @@ from pathlib import Path
 from pipeline import audio
 from pipeline.dub.clips import OUTPUT_RATE_HZ, clean_clip, plain_pcm, write_clean
 from pipeline.dub.jobs import Jobs
+from pipeline.dub.takes import TakeJudge
 from pipeline.dub.timing import ACCEPT_SPEED, MAX_SPEED, MIN_SPEED, KeepTimeline, NaturalTimeline
 from pipeline.errors import InputError, TaskCanceledError
+from pipeline.quality.report import QualityReport
 from pipeline.results import TimingReport
 from pipeline.retry import RetryPolicy, call_with_retry
 from pipeline.types import DecodedAudio, Segment, SynthesizedAudio, Usage, Voice
@@ -44,11 +46,13 @@ __all__ = ["DubbedTrack", "Dubber", "synthesize"]
 
 @dataclass(frozen=True, slots=True)
 class DubbedTrack:
-    """The assembled dub: the encoded output, the timing report, and the vendor usage."""
+    """The assembled dub: the encoded output, the timing and quality reports (quality when
+    lines were scored), and the vendor usage (speaking only, not the checks)."""
 
     output: Path
     timing: TimingReport
     usage: Usage
+    quality: QualityReport | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,9 @@ class _Run:
     timeline: KeepTimeline | NaturalTimeline
     slots: threading.Semaphore
     on_ready: Callable[[], None] | None = None
+    judge: TakeJudge | None = None
     lines: list[Segment] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     done: dict[int, _Fitted] = field(default_factory=dict)
     error: BaseException | None = None
@@ -145,7 +151,7 @@ class _Run:
             self.signal()
 
 
-def _first_take(run: _Run, preparers: Jobs, position: int) -> None:
+def _first_take(run: _Run, preparers: Jobs, checkers: Jobs | None, position: int) -> None:
     if not run.hold_slot():
         return
     try:
@@ -153,24 +159,45 @@ def _first_take(run: _Run, preparers: Jobs, position: int) -> None:
     except BaseException:
         run.slots.release()
         raise
-    preparers.submit(position, lambda: _prepare(run, position, result))
+    preparers.submit(position, lambda: _prepare(run, position, result, checkers))
 
 
-def _prepare(run: _Run, position: int, result: SynthesizedAudio) -> None:
+def _prepare(run: _Run, position: int, result: SynthesizedAudio, checkers: Jobs | None) -> None:
+    handed_on = False
     try:
         clean = run.take(position, result, "")
         del result
-        natural_s = clean.duration_s
-        factor = run.planned_factor(position, natural_s)
-        if factor is None:
+        if run.judge is not None and checkers is not None:
+            checkers.submit(position, lambda: _judge(run, position, clean))
+            handed_on = True
             return
-        vendor_speed = 1.0
-        if run.speeds is not None and factor > ACCEPT_SPEED:
-            vendor_speed = min(factor, run.speeds[1], MAX_SPEED)
-            clean = run.take(position, run.speak(position, vendor_speed), "_fast")
-        run.finish(position, run.fit(position, clean, natural_s, factor, vendor_speed))
+        _fit(run, position, clean)
+    finally:
+        if not handed_on:
+            run.slots.release()
+
+
+def _judge(run: _Run, position: int, first: DecodedAudio) -> None:
+    """Score the line (and speak it again while it is weak), then fit the best take."""
+    try:
+        assert run.judge is not None
+        kept = run.judge.best(run.indexes[position], run.lines[position].text.strip(), first,
+                              lambda n: run.take(position, run.speak(position), f"_take{n}"))
+        _fit(run, position, kept)
     finally:
         run.slots.release()
+
+
+def _fit(run: _Run, position: int, clean: DecodedAudio) -> None:
+    natural_s = clean.duration_s
+    factor = run.planned_factor(position, natural_s)
+    if factor is None:
+        return
+    vendor_speed = 1.0
+    if run.speeds is not None and factor > ACCEPT_SPEED:
+        vendor_speed = min(factor, run.speeds[1], MAX_SPEED)
+        clean = run.take(position, run.speak(position, vendor_speed), "_fast")
+    run.finish(position, run.fit(position, clean, natural_s, factor, vendor_speed))
 
 
 class Dubber:
@@ -196,6 +223,8 @@ class Dubber:
         cancel: set to stop early.
         on_placed: called with (placed, added so far) each time lines are written.
         on_ready: called whenever a line is ready to place or something failed.
+        judge: scores each line and keeps its best take (None: lines are not scored).
+        checks: how many lines are scored at once.
     """
 
     def __init__(self, synthesizer: Synthesizer, voice: Voice, language: str, work_dir: Path,
@@ -204,12 +233,14 @@ class Dubber:
                  speeds: tuple[float, float] | None = None,
                  cancel: threading.Event | None = None,
                  on_placed: Callable[[int, int], None] | None = None,
-                 on_ready: Callable[[], None] | None = None) -> None:
+                 on_ready: Callable[[], None] | None = None,
+                 judge: TakeJudge | None = None, checks: int = 4) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)
         timeline = (KeepTimeline if mode == "keep" else NaturalTimeline)(total_s=total_s, closed=False)
         self._run = _Run(synthesizer, voice, language, work_dir, policy, cancel,
                          speeds if mode == "keep" else None, timeline,
-                         threading.Semaphore(2 * concurrency + 2 * audio_workers), on_ready)
+                         threading.Semaphore(2 * concurrency + 2 * audio_workers), on_ready,
+                         judge)
         self._output = output
         self._mode = mode
         self._on_placed = on_placed
@@ -217,6 +248,7 @@ class Dubber:
         self._finished = False
         self._speakers = Jobs(concurrency, self._run.fail)
         self._preparers = Jobs(audio_workers, self._run.fail)
+        self._checkers = Jobs(checks, self._run.fail) if judge is not None else None
 
     def add(self, index: int, segment: Segment) -> None:
         """Hand in the translation's line ``index`` (lines with no text are skipped)."""
@@ -226,9 +258,11 @@ class Dubber:
         with run.changed:
             position = len(run.lines)
             run.lines.append(segment)
+            run.indexes.append(index)
             run.timeline.add(index, segment)
             run.signal()
-        self._speakers.submit(position, lambda: _first_take(run, self._preparers, position))
+        self._speakers.submit(position, lambda: _first_take(run, self._preparers, self._checkers,
+                                                            position))
 
     def close(self, total_s: float | None = None) -> None:
         """No more lines will be added; ``total_s`` is the input's length when it was not
@@ -295,7 +329,8 @@ class Dubber:
     def track(self) -> DubbedTrack:
         """The finished dub, its timing report and the vendor usage."""
         run = self._run
-        return DubbedTrack(self._output.path, run.timeline.report(), run.usage)
+        quality = run.judge.report(len(run.lines)) if run.judge is not None else None
+        return DubbedTrack(self._output.path, run.timeline.report(), run.usage, quality)
 
     def stop(self) -> None:
         """Stop the workers (and the output, unless it is finished)."""
@@ -305,6 +340,8 @@ class Dubber:
             self._run.signal()
         self._speakers.close()
         self._preparers.close()
+        if self._checkers is not None:
+            self._checkers.close()
         if not self._finished:
             self._output.abort()
 

@@ -16,13 +16,25 @@ from pipeline import audio
 from pipeline.dub import timing
 from pipeline.dub.clips import OUTPUT_RATE_HZ, speed_range
 from pipeline.dub.dubber import DubbedTrack, Dubber
+from pipeline.dub.takes import TakeJudge
 from pipeline.languages import language_name
 from pipeline.pricing import cost_line
+from pipeline.quality.report import QualityReport, QualityThresholds
+from pipeline.quality.similarity import SpeakerEncoder
 from pipeline.results import CostLine, SubtitleFile, TimingReport
 from pipeline.steps.channels import Slot, Stream
 from pipeline.steps.context import RunContext
 from pipeline.subtitles import write_task_subtitles
-from pipeline.types import DecodedAudio, Role, Segment, StepName, Transcript, Translation, Voice
+from pipeline.types import (
+    DecodedAudio,
+    Role,
+    Segment,
+    StepName,
+    Transcript,
+    Translation,
+    Voice,
+    VoiceReference,
+)
 from pipeline.vendor_api import Synthesizer
 
 __all__ = ["PartialAudioCallback", "TextToSpeech"]
@@ -43,6 +55,7 @@ class TextToSpeech:
         transcript: the whole transcript, for its subtitles (None after direct speech
             translation).
         translation: the whole translation (None when nothing was translated).
+        reference: the voice reference (each line's voice is compared with it).
         on_partial_audio: ``(piece_path, ready_s)`` each time the dub's first seconds are
             final (called on the task's thread).
     """
@@ -50,10 +63,12 @@ class TextToSpeech:
     def __init__(self, ctx: RunContext, voice: Slot[Voice], spoken: Stream[Segment],
                  decoded: Slot[DecodedAudio], mode: Slot[str],
                  transcript: Slot[Transcript | None],
-                 translation: Slot[Translation | None],
+                 translation: Slot[Translation | None], reference: Slot[VoiceReference],
                  on_partial_audio: PartialAudioCallback | None = None) -> None:
         self.ctx, self.voice, self.spoken, self.decoded, self.mode = ctx, voice, spoken, decoded, mode
-        self.transcript, self.translation = transcript, translation
+        self.transcript, self.translation, self.reference = transcript, translation, reference
+        self.quality: QualityReport | None = None
+        self.check_cost: CostLine | None = None
         self.on_partial_audio = on_partial_audio
         self.output: Path | None = None
         self.timing: TimingReport | None = None
@@ -82,11 +97,33 @@ class TextToSpeech:
         writer = audio.TrackWriter(ctx.folder / f"output.{fmt}", fmt, sample_rate_hz=OUTPUT_RATE_HZ,
                                    pieces_dir=ctx.folder / "partial", on_piece=self._piece)
         synthesizer: Synthesizer = ctx.adapters.get(choice, Role.SPEAK)
+        self._judge = self._take_judge(info.takes_vary)
         return Dubber(
             synthesizer, voice, ctx.plan.target_language, ctx.folder / "tts", writer, mode=mode,
             policy=ctx.retry, concurrency=min(ctx.tts_concurrency, info.max_concurrency),
             audio_workers=ctx.audio_workers, speeds=speed_range(info.extra), cancel=ctx.stop,
-            on_ready=self.spoken.poke, on_placed=self._placed)
+            on_ready=self.spoken.poke, on_placed=self._placed, judge=self._judge,
+            checks=self._checks())
+
+    def _take_judge(self, takes_vary: bool) -> TakeJudge | None:
+        """What scores each line, as the plan's quality check says (None: no check)."""
+        ctx, plan = self.ctx, self.ctx.plan.quality
+        if plan is None or not plan.on:
+            return None
+        checker = (ctx.adapters.get(plan.checker, Role.TRANSCRIBE)
+                   if plan.checker is not None else None)
+        name = f"{plan.checker.vendor}/{plan.checker.model}" if plan.checker else ""
+        notes = () if plan.checker is not None else (plan.note,)
+        return TakeJudge(
+            language=ctx.plan.target_language, reference=self.reference.get().path,
+            encoder=SpeakerEncoder() if plan.similarity else None, checker=checker,
+            checker_name=name, call=ctx.call, work_dir=ctx.folder / "tts",
+            takes_vary=takes_vary, notes=notes,
+            thresholds=QualityThresholds(max_retakes=ctx.request.options.max_retakes))
+
+    def _checks(self) -> int:
+        checker = self.ctx.plan.quality.checker if self.ctx.plan.quality else None
+        return self.ctx.adapters.info(checker).max_concurrency if checker else 2
 
     def _piece(self, path: Path, ready_s: float) -> None:
         if self.on_partial_audio is not None:
@@ -119,6 +156,13 @@ class TextToSpeech:
         ctx, choice = self.ctx, self.ctx.voice_choice
         self.output, self.timing = track.output, track.timing
         self.cost = cost_line(ctx.adapters.info(choice), Role.SPEAK, choice.model, track.usage)
+        self.quality = track.quality
+        checker = ctx.plan.quality.checker if ctx.plan.quality else None
+        if checker is not None and self._judge is not None:
+            line = cost_line(ctx.adapters.info(checker), Role.TRANSCRIBE, checker.model,
+                             self._judge.usage)
+            self.check_cost = CostLine(_STEP, line.vendor, line.model, line.usd,
+                                       f"quality check; {line.basis}")
         transcript, translation = self.transcript.get(), self.translation.get()
         self.subtitles = write_task_subtitles(
             ctx.folder / "subtitles", track.timing.segments, transcript,

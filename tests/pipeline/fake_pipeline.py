@@ -18,5 +18,5 @@ def install_fakes() -> tuple[fakes.FakeTranscriber, fakes.FakeTranslator, fakes.
 def fake_request(path: Path, **changes) -> TaskRequest:
     """A request naming the fake vendors explicitly (Spanish unless changed)."""
     values = {"target_language": "es", "stt_model": "fake_stt", "llm_model": "fake_llm",
-              "voice_vendor": "fake_voice", **changes}
+              "voice_vendor": "fake_voice", "quality": "off", **changes}
     return TaskRequest.of(path, **values)

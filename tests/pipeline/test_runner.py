@@ -77,7 +77,7 @@ def speech(tmp_path) -> Path:
 
 def _request(path: Path, **changes) -> TaskRequest:
     values = dict(target_language="es", stt_model="fake_stt", llm_model="fake_llm",
-                  voice_vendor="fake_voice")
+                  voice_vendor="fake_voice", quality="off")
     values.update(changes)
     return TaskRequest.of(path, **values)
 

@@ -164,7 +164,7 @@ pipeline = Pipeline(default_registry(fakes.FAKE_VENDORS),
                     Settings.from_env({"APP_DATA_DIR": data, "FAKE_LLM_KEY": "k"}))
 result = pipeline.run(
     TaskRequest.of(source, target_language="es", stt_model="fake_stt", llm_model="fake_llm",
-                   voice_vendor="fake_voice"),
+                   voice_vendor="fake_voice", quality="off"),
     cancel=cancel, on_checkpoint=lambda cp, steps: cp.transcript and cancel.set())
 segments = result.transcript.segments
 print(json.dumps({

@@ -36,7 +36,7 @@ def _submit(service: TaskService, source: Path, **changes):
     speech = folder / "source.wav"
     speech.write_bytes(source.read_bytes())
     values = dict(target_language="es", stt_model="fake_stt", llm_model="fake_llm",
-                  voice_vendor="fake_voice")
+                  voice_vendor="fake_voice", quality="off")
     values.update(changes)
     return service.submit(task_id, TaskRequest.of(speech, **values), source={"upload": "speech.wav"})
 
