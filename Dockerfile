@@ -17,8 +17,12 @@ ENV HOME=/home/user \
     APP_DATA_DIR=/data
 WORKDIR $HOME/app
 
+# torch's CPU build first (the quality report's speaker encoder needs no GPU; PyPI's default
+# Linux wheel brings several GB of CUDA libraries), then everything else.
 COPY --chown=user requirements.txt .
-RUN pip install --no-cache-dir --user -r requirements.txt
+COPY --chown=user packaging ./packaging
+RUN pip install --no-cache-dir --user torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
+    && pip install --no-cache-dir --user -r requirements.txt
 
 COPY --chown=user . .
 

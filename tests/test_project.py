@@ -77,6 +77,8 @@ def test_dockerfile_is_slim_312_with_ffmpeg_uid_1000_port_7860_and_a_data_volume
     assert "GRADIO_SERVER_NAME=0.0.0.0" in text
     assert re.search(r"^EXPOSE 7860$", text, re.M)
     assert re.search(r"^VOLUME /data$", text, re.M) and "APP_DATA_DIR=/data" in text
+    assert re.search(r"torch==[\d.]+ --index-url https://download\.pytorch\.org/whl/cpu", text)
+    assert "COPY --chown=user packaging ./packaging" in text  # requirements.txt installs from it
     cmd = next(line for line in lines if line.startswith("CMD"))
     assert "app.py" in cmd
     assert {"FROM", "RUN", "USER", "ENV", "WORKDIR", "COPY", "EXPOSE", "CMD"} <= set(instructions)
