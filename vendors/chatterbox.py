@@ -14,6 +14,7 @@ used by the model.
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import suppress
 from pathlib import Path
@@ -144,7 +145,7 @@ class ChatterboxVoice:
             raise InputError(f"{INFO.display_name} needs a voice cloned from a reference clip.")
         parts: list[tuple[Path, str]] = []
         try:
-            for piece in split_text(text.strip(), MAX_TEXT_CHARS):
+            for piece in _pieces(text.strip()):
                 parts.append(self._speak_part(piece, Path(voice.reference_path), language))
             if len(parts) == 1:
                 data, fmt = parts[0][0].read_bytes(), parts[0][1]
@@ -198,6 +199,18 @@ def _offered_languages(api: object, target: str) -> frozenset[str]:
             VENDOR, f"{target}{GENERATE} does not take the language as its second input "
             "(a Dropdown of codes such as 'fr'); is it the Chatterbox Multilingual app?")
     return offered
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` in as few pieces of at most 300 characters as its sentences allow."""
+    joiner = " " if re.search(r"\s", text) else ""
+    packed: list[str] = []
+    for sentence in split_text(text, MAX_TEXT_CHARS):
+        if packed and len(packed[-1]) + len(joiner) + len(sentence) <= MAX_TEXT_CHARS:
+            packed[-1] += joiner + sentence
+        else:
+            packed.append(sentence)
+    return packed
 
 
 def _joined(parts: list[tuple[Path, str]]) -> bytes:
