@@ -249,9 +249,10 @@ def build_ui(pipeline: Pipeline, *, fetcher: Any = None) -> gr.Blocks:
     comparer = CompareHandler(handlers)
     with gr.Blocks(title=TITLE, delete_cache=(3600, 24 * 3600)) as demo:
         gr.Markdown(_INTRO, elem_classes="st-header")
-        with gr.Row(equal_height=True, elem_id="signin-row"):
-            login_button(pipeline.settings, scale=0, min_width=240)
-            note = signin_note(pipeline.settings, scale=1)
+        with gr.Row(equal_height=False, elem_id="signin-row"):
+            login_button(pipeline.settings, scale=0, min_width=300)
+            with gr.Column(scale=1, min_width=300):
+                note = signin_note(pipeline.settings)
         wire_signin(demo, note, pipeline.settings)
         with gr.Row(equal_height=False):
             with gr.Column(min_width=300):

@@ -43,9 +43,9 @@ INFERENCE_SCOPE = "inference-api"
 BUTTON_ID = "signin-button"
 NOTE_ID = "signin-note"
 _LABEL = "Sign in with Hugging Face"
-_SIGNED_OUT = ("**Sign in with Hugging Face** to run on your own free Hugging Face quota: "
-               "speech recognition, translation and a voice cloned from yours in 23 languages. "
-               "Your sign-in serves your own runs only and is never stored.")
+_SIGNED_OUT = ("Signed in, you run on your own free Hugging Face quota: speech recognition, "
+               "translation and a voice cloned from yours in 23 languages. Your sign-in serves "
+               "your own runs only and is never stored.")
 _ELSEWHERE = ("Sign-in with Hugging Face works when this app runs as a Hugging Face Space. "
               "Here, paste a Hugging Face token under Settings to use the same models.")
 

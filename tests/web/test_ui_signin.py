@@ -93,7 +93,7 @@ def test_the_note_greets_a_signed_in_visitor_and_says_whose_keys_run():
 
     assert kept.startswith("Signed in as **ada**") and "are not used for your runs" in kept
     assert "fill in for the rest" in lent
-    assert "Sign in with Hugging Face" in signin_status(Settings.from_env(SPACE), None)
+    assert "your own free Hugging Face quota" in signin_status(Settings.from_env(SPACE), None)
 
 
 def test_a_signed_in_visitors_token_becomes_hf_token_and_keeps_the_servers_keys_out(tmp_path):
