@@ -153,7 +153,10 @@ class TaskRequest:
     ``keys`` maps an environment variable name (e.g. ``FISH_API_KEY``) to a key that
     serves this task's run only; it is never stored. ``input_name`` is the name the user
     knows the input by (the uploaded file's name, or the URL's last part): messages about
-    the input use it, never the stored file's name.
+    the input use it, never the stored file's name. ``server_keys`` says whether the
+    server's own keys (its environment variables) may serve this request where ``keys``
+    has none: False for a visitor signed in with Hugging Face (unless the owner allows it
+    with ``APP_SIGNED_IN_USES_SERVER_KEYS``), whose runs use their own token only.
     """
 
     input_path: Path
@@ -161,14 +164,15 @@ class TaskRequest:
     clone_path: Path | None = None
     keys: Mapping[str, str] = field(default_factory=dict, repr=False)
     input_name: str = ""
+    server_keys: bool = True
 
     @classmethod
     def of(cls, input_path: Path, *, clone_path: Path | None = None,
            keys: Mapping[str, str] | None = None, input_name: str = "",
-           **options: Any) -> TaskRequest:
+           server_keys: bool = True, **options: Any) -> TaskRequest:
         """A request with options given by name (already normalised; see :func:`parse_options`)."""
         return cls(Path(input_path), TaskOptions(**options), clone_path, dict(keys or {}),
-                   input_name)
+                   input_name, server_keys)
 
 
 def option_fields() -> tuple[tuple[str, OptionSpec], ...]:

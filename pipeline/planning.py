@@ -100,11 +100,12 @@ def _pick(
     language: str,
     keys: Mapping[str, str],
     settings: Settings,
+    server_keys: bool = True,
 ) -> VendorChoice:
     """Choose a transcriber, translator or speech translator; errors name the option."""
     try:
         return _pick_vendor(registry, role, spec, default_spec, default_name, language, keys,
-                            settings)
+                            settings, server_keys)
     except AppError as exc:
         exc.param = exc.param or _PARAMS[role]
         raise
@@ -119,6 +120,7 @@ def _pick_vendor(
     language: str,
     keys: Mapping[str, str],
     settings: Settings,
+    server_keys: bool = True,
 ) -> VendorChoice:
     """The user's pick, else the default, else the next runnable vendor for ``language``.
 
@@ -141,7 +143,7 @@ def _pick_vendor(
         state = None
     else:
         model, note = model_for_language(info, role, language, named)
-        state = registry.availability(info, keys, settings)
+        state = registry.availability(info, keys, settings, server_keys=server_keys)
         label = "chosen by you" if explicit else f"the default ({default_name})"
         if state.runnable or explicit:
             reason = f"{info.id}/{model}: {label}{note}"
@@ -153,7 +155,8 @@ def _pick_vendor(
         if other.id == info.id or (not language and other.languages.get(role) is not None
                                    and len(other.languages[role] or ()) < 2):
             continue
-        other_state = registry.availability(other, keys, settings)
+        other_state = registry.availability(other, keys, settings,
+                                            server_keys=server_keys)
         if other_state.runnable:
             other_model, note = model_for_language(other, role, language)
             return VendorChoice(
@@ -175,6 +178,7 @@ def _voice_choice(
     voice_vendor: str | None,
     keys: Mapping[str, str],
     settings: Settings,
+    server_keys: bool = True,
 ) -> VendorChoice:
     """The voice vendor and model for ``target``; errors name ``voice_vendor``."""
     try:
@@ -182,7 +186,9 @@ def _voice_choice(
         if requested.lower() not in ("", "auto"):
             registry.get(requested.partition("/")[0])
         voices = registry.voice_vendors()
-        availability = {v.id: registry.availability(v, keys, settings) for v in voices}
+        availability = {v.id: registry.availability(v, keys, settings,
+                                                   server_keys=server_keys)
+                        for v in voices}
         return choose_voice_vendor(target, voice_vendor, voices, availability)
     except AppError as exc:
         exc.param = exc.param or "voice_vendor"
@@ -216,6 +222,7 @@ def make_plan(
     duration_s: float | None = None,
     speech_translation: str | None = None,
     text_only: bool = False,
+    server_keys: bool = True,
 ) -> Plan:
     """Decide which vendors (and models) would run and why, without calling any of them.
 
@@ -236,6 +243,9 @@ def make_plan(
             (speech in, text out, one call) instead of transcribing it and translating
             the transcript with ``llm``.
         text_only: no voice is made (no voice vendor is chosen).
+        server_keys: whether the server's own keys may serve the request (see
+            :attr:`~pipeline.options.TaskRequest.server_keys`); False plans with ``keys``
+            alone, plus the vendors that need no key.
 
     Raises:
         UnknownLanguageError, UnknownVendorError, UnsupportedLanguageError: bad choices;
@@ -245,13 +255,14 @@ def make_plan(
     target = normalize_language(target_language)
     source = normalize_language(source_language or AUTO, allow_auto=True)
     source = "" if source == AUTO else source
-    voice = None if text_only else _voice_choice(registry, target, voice_vendor, keys, settings)
+    voice = None if text_only else _voice_choice(registry, target, voice_vendor, keys, settings,
+                                                 server_keys)
     translator: VendorChoice | None = None
     speech_translator: VendorChoice | None = None
     transcriber: VendorChoice | None = None
     if speech_translation and speech_translation.strip() and source != target:
         speech_translator = _pick(registry, Role.SPEECH_TRANSLATE, speech_translation, "",
-                                  "", target, keys, settings)
+                                  "", target, keys, settings, server_keys)
         note = (f"done in speech_to_text: the speech is translated directly by "
                 f"{speech_translator.vendor}/{speech_translator.model}")
         seconds = duration_s if duration_s else ESTIMATE_DEFAULT_S
@@ -259,7 +270,7 @@ def make_plan(
         return Plan(target, source, None, None, voice, note, estimate, seconds,
                     speech_translator)
     transcriber = _pick(registry, Role.TRANSCRIBE, stt, settings.default_stt,
-                        "APP_DEFAULT_STT", source, keys, settings)
+                        "APP_DEFAULT_STT", source, keys, settings, server_keys)
     if not source:
         spoken = registry.get(transcriber.vendor).languages.get(Role.TRANSCRIBE)
         if spoken is not None and len(spoken) == 1:
@@ -268,7 +279,7 @@ def make_plan(
         note = f"skipped: the speech is already in {language_name(target)}"
     else:
         translator = _pick(registry, Role.TRANSLATE, llm, settings.default_llm,
-                           "APP_DEFAULT_LLM", target, keys, settings)
+                           "APP_DEFAULT_LLM", target, keys, settings, server_keys)
         note = "runs unless the detected language is already the target"
 
     seconds = duration_s if duration_s else ESTIMATE_DEFAULT_S

@@ -93,9 +93,14 @@ class Registry:
 
     @staticmethod
     def key_for(
-        info: VendorInfo, keys: Mapping[str, str], settings: Settings
+        info: VendorInfo, keys: Mapping[str, str], settings: Settings, *,
+        server_keys: bool = True,
     ) -> Secret | None:
-        """Resolve a vendor's key: request key, then environment variable.
+        """Resolve a vendor's key: request key, then the server's environment variable.
+
+        With ``server_keys=False`` (a request whose runs must not spend the server's keys,
+        see :attr:`~pipeline.options.TaskRequest.server_keys`) only the request's keys
+        count; a self-hosted server (``self_hosted_variable``) still serves without one.
 
         Returns ``None`` for vendors that need no key (or where it is optional and unset).
 
@@ -105,7 +110,9 @@ class Registry:
         variable = info.key_variable
         if variable is None:
             return None
-        value = (keys.get(variable) or "").strip() or settings.env(variable)
+        value = (keys.get(variable) or "").strip()
+        if not value and server_keys:
+            value = settings.env(variable)
         if value:
             return Secret(value)
         if info.key_optional:
@@ -120,9 +127,10 @@ class Registry:
         return [name for name in info.requires if importlib.util.find_spec(name) is None]
 
     def availability(
-        self, info: VendorInfo, keys: Mapping[str, str], settings: Settings
+        self, info: VendorInfo, keys: Mapping[str, str], settings: Settings, *,
+        server_keys: bool = True,
     ) -> Availability:
-        """Whether ``info`` can run here, and if not, why."""
+        """Whether ``info`` can run here for a request (see :meth:`key_for`), and if not, why."""
         missing = self.missing_packages(info)
         if missing:
             return Availability(
@@ -132,9 +140,12 @@ class Registry:
             if not settings.env(variable):
                 return Availability(False, f"{variable} is not set", variable)
         try:
-            self.key_for(info, keys, settings)
+            self.key_for(info, keys, settings, server_keys=server_keys)
         except MissingKeyError as exc:
             reason = f"{exc.variable} is not set"
+            if not server_keys and exc.variable and settings.env(exc.variable):
+                reason = (f"{exc.variable} is not given (the server's own key is not lent to "
+                          "signed-in visitors)")
             if info.self_hosted_variable:
                 reason += f" (or set {info.self_hosted_variable} to a self-hosted server)"
             return Availability(False, reason, exc.variable)
@@ -147,8 +158,12 @@ class Registry:
         model: str,
         keys: Mapping[str, str],
         settings: Settings,
+        *,
+        server_keys: bool = True,
     ) -> object:
         """Build the adapter for ``role``; imports the vendor's module only now.
+
+        The key comes from :meth:`key_for` (``server_keys`` as there).
 
         Raises:
             VendorUnavailableError: a package it needs is missing.
@@ -163,7 +178,7 @@ class Registry:
         for variable in info.required_variables:
             if not settings.env(variable):
                 raise ConfigurationError(f"{info.display_name} needs {variable}; set it first.")
-        key = self.key_for(info, keys, settings)
+        key = self.key_for(info, keys, settings, server_keys=server_keys)
         module_name, _, attr = info.factory.partition(":")
         factory = getattr(importlib.import_module(module_name), attr)
         return factory(role, model, key, settings)

@@ -64,13 +64,15 @@ class Pipeline:
         self.limits = VendorLimits()
 
     def plan(self, options: TaskOptions, keys: Mapping[str, str] | None = None,
-             duration_s: float | None = None) -> Plan:
+             duration_s: float | None = None, *, server_keys: bool = True) -> Plan:
         """What a task with ``options`` would run, and why; no vendor is called.
 
         Args:
             options: the task's options.
             keys: keys given with the request, by variable name.
             duration_s: the input's length, for the estimate (None: one minute).
+            server_keys: whether the server's own keys may serve the request (False for a
+                signed-in visitor: see :attr:`~pipeline.options.TaskRequest.server_keys`).
 
         Raises:
             InputError: an unknown language or vendor, or a vendor that cannot do the job.
@@ -81,13 +83,14 @@ class Pipeline:
             voice_vendor=options.voice_vendor, stt=options.stt_model, llm=options.llm_model,
             keys=keys or {}, duration_s=duration_s,
             speech_translation=options.speech_translation_model, text_only=options.text_only,
+            server_keys=server_keys,
         )
         if options.text_only:
             return plan
         quality = plan_quality(
             self.registry, self.settings, mode=options.quality, language=plan.target_language,
             checker_spec=options.quality_stt_model, own=plan.transcriber, keys=keys or {},
-            duration_s=plan.estimate_duration_s, estimate=plan.estimate)
+            duration_s=plan.estimate_duration_s, estimate=plan.estimate, server_keys=server_keys)
         lines = plan.estimate.lines + ((quality.cost,) if quality.cost is not None else ())
         return dataclasses.replace(plan, quality=quality, estimate=CostEstimate(lines))
 
@@ -116,7 +119,8 @@ class Pipeline:
                 the finished dub (before encoding). Pieces live in the task folder
                 (``partial/00000.wav``, ...) and stay after the task.
 
-        Every callback is called on the thread that called ``run``, in order.
+        Every callback is called on the thread that called ``run``, in order. The server's
+        own keys serve the run only when ``request.server_keys`` allows it.
         """
         task_id = task_id or uuid.uuid4().hex[:16]
         folder = self.settings.data_dir / "tasks" / task_id
@@ -131,7 +135,8 @@ class Pipeline:
             forward = forward_only(on_progress)
             tracker = StepTracker(lambda event: post(lambda: forward(event)))
         ctx = RunContext(request, plan, folder, self.settings,
-                         Adapters(self.registry, self.settings, request.keys, self.limits),
+                         Adapters(self.registry, self.settings, request.keys, self.limits,
+                                  server_keys=request.server_keys),
                          self.retry, tracker, threading.Event(), cancel or threading.Event(), post,
                          self.tts_concurrency, self.audio_workers)
         scheduler = Scheduler(ctx, checkpoint or Checkpoint(), cancel=cancel,
@@ -175,7 +180,7 @@ class Pipeline:
         Raises:
             AppError: what is wrong (a missing key, an unreadable or empty file...).
         """
-        plan = self.plan(request.options, request.keys, self._declared_s(request))
+        plan = self._plan_for(request)
         if not translate:
             plan = dataclasses.replace(plan, translator=None,
                                        translation_note="not asked: transcription only")
@@ -207,19 +212,24 @@ class Pipeline:
         """The plan to run: the given one while every vendor it chose can still run here;
         else a new plan, and a warning that says what changed."""
         if plan is None:
-            return self.plan(request.options, request.keys, self._declared_s(request)), []
-        gone = [c for c in plan.needed if c.runnable and not self._runnable(c, request.keys)]
+            return self._plan_for(request), []
+        gone = [c for c in plan.needed if c.runnable and not self._runnable(c, request)]
         if not gone:
             return plan, []
-        fresh = self.plan(request.options, request.keys, self._declared_s(request))
+        fresh = self._plan_for(request)
         lost = ", ".join(f"{c.vendor} ({c.role.value})" for c in gone)
         now = "; ".join(c.reason for c in fresh.choices)
         return fresh, [f"Planned again: {lost} could no longer run here since the task was "
                        f"accepted. Now: {now}."]
 
-    def _runnable(self, choice: VendorChoice, keys: Mapping[str, str]) -> bool:
+    def _plan_for(self, request: TaskRequest) -> Plan:
+        return self.plan(request.options, request.keys, self._declared_s(request),
+                         server_keys=request.server_keys)
+
+    def _runnable(self, choice: VendorChoice, request: TaskRequest) -> bool:
         info = self.registry.get(choice.vendor)
-        return self.registry.availability(info, keys, self.settings).runnable
+        return self.registry.availability(info, request.keys, self.settings,
+                                          server_keys=request.server_keys).runnable
 
     @staticmethod
     def _declared_s(request: TaskRequest) -> float | None:

@@ -62,6 +62,9 @@ class Settings:
 
     Vendor variables (keys, base URLs, models) stay in ``environ`` and are read by the
     registry when a vendor is built; keys are wrapped in :class:`Secret` there.
+    ``signed_in_uses_server_keys`` (``APP_SIGNED_IN_USES_SERVER_KEYS``, default off) lets
+    the server's own keys serve visitors signed in with Hugging Face too; off, their runs
+    use their own Hugging Face token and the keys they paste, never the server's.
     """
 
     data_dir: Path = Path("data")
@@ -75,6 +78,7 @@ class Settings:
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     queue_size: int = 100
     retention_days: int = 30
+    signed_in_uses_server_keys: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +97,7 @@ class Settings:
             environ=env,
             queue_size=_int(env, "APP_QUEUE_SIZE", 100),
             retention_days=_int(env, "APP_RETENTION_DAYS", 30, minimum=0),
+            signed_in_uses_server_keys=_flag(env, "APP_SIGNED_IN_USES_SERVER_KEYS"),
         )
 
     @property

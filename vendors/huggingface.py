@@ -1,6 +1,12 @@
 """Hugging Face Inference Providers: Whisper transcription and router chat translation.
 
-Environment: ``HF_TOKEN`` (required).
+Environment: ``HF_TOKEN`` (required; a visitor signed in with Hugging Face uses their own),
+``HF_BASE_URL`` (the router, default ``https://router.huggingface.co``: Whisper is posted to
+``{HF_BASE_URL}/hf-inference/models/{model}``, chat goes to ``{HF_BASE_URL}/v1``).
+
+Every request carries the token this adapter was given, and only that one: the model is
+addressed by its inference URL, so ``huggingface_hub`` makes no model look-up of its own
+(which would be signed with the machine's own Hugging Face login).
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from pipeline.settings import Secret, Settings
 from pipeline.types import DecodedAudio, Role, Segment, Transcript, Usage
 from pipeline.vendor_api import VendorInfo
 from vendors.errors import connection_error, error_for_status, retry_after_seconds, timeout_error
+from vendors.http import base_url
 from vendors.languages import WHISPER_LANGUAGES
 
-__all__ = ["INFO", "ROUTER_URL", "HuggingFaceTranscriber", "create"]
+__all__ = ["BASE_URL_VARIABLE", "INFO", "ROUTER_URL", "HuggingFaceTranscriber", "create"]
 
 INFO = VendorInfo(
     id="huggingface",
@@ -49,7 +56,8 @@ INFO = VendorInfo(
 
 VENDOR = INFO.id
 VARIABLE = "HF_TOKEN"
-ROUTER_URL = "https://router.huggingface.co/v1"
+BASE_URL_VARIABLE = "HF_BASE_URL"
+ROUTER_URL = "https://router.huggingface.co"
 
 
 def create(role: Role, model: str, key: Secret | None, settings: Settings) -> object:
@@ -59,13 +67,15 @@ def create(role: Role, model: str, key: Secret | None, settings: Settings) -> ob
     OpenAI-compatible router (:class:`vendors.openai.llm.OpenAIChatTranslator`).
     """
     model = model or INFO.default_model(role)
+    router = base_url(settings, BASE_URL_VARIABLE, ROUTER_URL)
     if role is Role.TRANSCRIBE:
-        return HuggingFaceTranscriber(model, key)
+        return HuggingFaceTranscriber(model, key, router_url=router)
     if role is Role.TRANSLATE:
         from vendors.openai.llm import OpenAIChatTranslator
 
         return OpenAIChatTranslator(
-            vendor=VENDOR, model=model, api_key=key, base_url=ROUTER_URL, key_variable=VARIABLE
+            vendor=VENDOR, model=model, api_key=key, base_url=f"{router}/v1",
+            key_variable=VARIABLE,
         )
     raise UnknownVendorError(f"{INFO.display_name} cannot {role.value}.")
 
@@ -79,6 +89,8 @@ class HuggingFaceTranscriber:
         client: a ready ``huggingface_hub.InferenceClient`` (built on first use if None).
         provider: the inference provider (``hf-inference`` serves Whisper with timestamps).
         timeout_s: the request timeout.
+        router_url: the Hugging Face router; the audio is posted to
+            ``{router_url}/{provider}/models/{model}``.
 
     Raises:
         MissingKeyError: no token and no client.
@@ -92,11 +104,13 @@ class HuggingFaceTranscriber:
         *,
         provider: str = "hf-inference",
         timeout_s: float = 120.0,
+        router_url: str = ROUTER_URL,
     ) -> None:
         if client is None and (token is None or not token.reveal()):
             raise MissingKeyError(VENDOR, VARIABLE)
         self.model = model
         self.provider = provider
+        self.url = f"{router_url.rstrip('/')}/{provider}/models/{model}"
         self._token = token
         self._client = client
         self._timeout_s = timeout_s
@@ -118,7 +132,7 @@ class HuggingFaceTranscriber:
             ) from None
         try:
             output = self._inference().automatic_speech_recognition(
-                data, model=self.model, extra_body={"return_timestamps": True}
+                data, model=self.url, extra_body={"return_timestamps": True}
             )
         except Exception as exc:  # noqa: BLE001 - every SDK failure is mapped
             raise self._error(exc) from None

@@ -12,6 +12,7 @@ from pipeline.registry import Registry
 from pipeline.vendor_api import VendorInfo
 from vendors import (
     anthropic,
+    chatterbox,
     compatible,
     elevenlabs,
     espeak,
@@ -36,12 +37,17 @@ DEFAULT_VENDORS: tuple[VendorInfo, ...] = (
     index_tts2.INFO,
     fish.INFO,
     elevenlabs.INFO,
+    chatterbox.INFO,
     espeak.INFO,
     sphinx.INFO,
 )
 
-# The order in which voice vendors are offered and tried when the rule's choice cannot run.
-VOICE_VENDOR_ORDER: tuple[str, ...] = ("index_tts2", "fish", "elevenlabs", "openai", "espeak")
+# The order in which voice vendors are offered and tried when the rule's choice cannot run:
+# the rule's two, then the paid clone a server owner configured, then Chatterbox (a clone on
+# the visitor's own Hugging Face quota, 23 languages), then preset voices, then offline.
+VOICE_VENDOR_ORDER: tuple[str, ...] = (
+    "index_tts2", "fish", "elevenlabs", "chatterbox", "openai", "espeak",
+)
 
 
 def default_registry(extra: Sequence[VendorInfo] = ()) -> Registry:

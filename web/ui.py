@@ -34,6 +34,7 @@ from web.ui_compare import CompareHandler
 from web.ui_format import TRANSCRIPT_HEADERS, TRANSLATION_HEADERS, steps_html
 from web.ui_handlers import UiHandlers
 from web.ui_request import GLOSSARY_HEADERS
+from web.ui_signin import login_button, signin_note, wire_signin
 from web.ui_style import CSS, theme
 
 if TYPE_CHECKING:
@@ -248,6 +249,11 @@ def build_ui(pipeline: Pipeline, *, fetcher: Any = None) -> gr.Blocks:
     comparer = CompareHandler(handlers)
     with gr.Blocks(title=TITLE, delete_cache=(3600, 24 * 3600)) as demo:
         gr.Markdown(_INTRO, elem_classes="st-header")
+        with gr.Row(equal_height=False, elem_id="signin-row"):
+            login_button(pipeline.settings, scale=0, min_width=300)
+            with gr.Column(scale=1, min_width=300):
+                note = signin_note(pipeline.settings)
+        wire_signin(demo, note, pipeline.settings)
         with gr.Row(equal_height=False):
             with gr.Column(min_width=300):
                 inp = _inputs(pipeline)

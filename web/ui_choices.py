@@ -50,11 +50,14 @@ def source_choices() -> list[tuple[str, str]]:
 
 
 def vendor_status(pipeline: Pipeline, info: VendorInfo, role: Role,
-                  keys: Mapping[str, str], language: str | None) -> str:
-    """Why ``info`` cannot play ``role`` here ("" when it can)."""
+                  keys: Mapping[str, str], language: str | None, *,
+                  server_keys: bool = True) -> str:
+    """Why ``info`` cannot play ``role`` here ("" when it can); ``server_keys`` says whether
+    the server's own keys may serve the visitor."""
     if language and language != AUTO and not info.supports(role, language):
         return f"no {language_name(language)}"
-    state = pipeline.registry.availability(info, keys, pipeline.settings)
+    state = pipeline.registry.availability(info, keys, pipeline.settings,
+                                           server_keys=server_keys)
     if state.runnable:
         return ""
     if state.missing_variable:
@@ -68,42 +71,47 @@ def _label(name: str, note: str, status: str) -> str:
 
 
 def voice_choices(pipeline: Pipeline, keys: Mapping[str, str], target_language: str | None,
-                  *, short: bool = False) -> list[tuple[str, str]]:
+                  *, short: bool = False, server_keys: bool = True) -> list[tuple[str, str]]:
     """Auto first, then every voice vendor with its readiness for the target language.
 
     ``short`` leaves out each vendor's note (for the narrow Compare picker).
     """
     choices = [("Auto (by language)", "auto")]
     for info in pipeline.registry.voice_vendors():
-        status = vendor_status(pipeline, info, Role.SPEAK, keys, target_language)
+        status = vendor_status(pipeline, info, Role.SPEAK, keys, target_language,
+                               server_keys=server_keys)
         choices.append((_label(info.display_name, "" if short else info.label, status), info.id))
     return choices
 
 
 def _vendor_models(pipeline: Pipeline, role: Role, keys: Mapping[str, str],
-                   language: str | None) -> list[tuple[str, str]]:
+                   language: str | None, server_keys: bool = True) -> list[tuple[str, str]]:
     choices = []
     for info in pipeline.registry.for_role(role):
-        status = vendor_status(pipeline, info, role, keys, language)
+        status = vendor_status(pipeline, info, role, keys, language, server_keys=server_keys)
         for model in info.models.get(role, ()):
             choices.append((_label(f"{info.id}/{model}", info.label, status), f"{info.id}/{model}"))
     return choices
 
 
 def model_choices(pipeline: Pipeline, role: Role, keys: Mapping[str, str],
-                  language: str | None = None) -> list[tuple[str, str]]:
+                  language: str | None = None, *, server_keys: bool = True
+                  ) -> list[tuple[str, str]]:
     """"Default" first (the app default, else the next that can run), then vendor/model."""
     settings = pipeline.settings
     default = settings.default_stt if role is Role.TRANSCRIBE else settings.default_llm
-    return [(f"Default ({default})", ""), *_vendor_models(pipeline, role, keys, language)]
+    return [(f"Default ({default})", ""),
+            *_vendor_models(pipeline, role, keys, language, server_keys)]
 
 
 def speech_translation_choices(pipeline: Pipeline, keys: Mapping[str, str],
-                               target_language: str | None) -> list[tuple[str, str]]:
+                               target_language: str | None, *, server_keys: bool = True
+                               ) -> list[tuple[str, str]]:
     """"None" first (transcribe, then translate), then every direct speech translation model
     with its readiness for the target language."""
     return [("None: transcribe, then translate", ""),
-            *_vendor_models(pipeline, Role.SPEECH_TRANSLATE, keys, target_language)]
+            *_vendor_models(pipeline, Role.SPEECH_TRANSLATE, keys, target_language,
+                            server_keys)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +171,12 @@ def _offline_hint(pipeline: Pipeline) -> str:
             "key unless the speech is already in the target language.")
 
 
-def plan_markdown(pipeline: Pipeline, options: TaskOptions, keys: Mapping[str, str]) -> str:
-    """What a run with these options would use and why, what is missing, and the estimate."""
+def plan_markdown(pipeline: Pipeline, options: TaskOptions, keys: Mapping[str, str], *,
+                  server_keys: bool = True) -> str:
+    """What a run with these options would use and why, what is missing, and the estimate
+    (with the server's own keys only when ``server_keys``: False for a signed-in visitor)."""
     try:
-        plan = pipeline.plan(options, dict(keys))
+        plan = pipeline.plan(options, dict(keys), server_keys=server_keys)
     except AppError as exc:
         return f"⚠️ {exc.message}"
     target = language_name(plan.target_language)

@@ -98,7 +98,8 @@ class CompareHandler:
                 text_only: bool = False, speech_translation_model: str = "",
                 compare_llms: Sequence[str] | None = None,
                 compare_voices: Sequence[str] | None = None, request: gr.Request | None = None,
-                progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
+                progress: gr.Progress = gr.Progress(),
+                oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
         """Run several LLMs and/or voice vendors on one input, sharing one transcription.
 
         Takes the options of /translate; each combination runs with them, its own LLM and
@@ -139,7 +140,8 @@ class CompareHandler:
                                      default_voice=options.voice_vendor)
             task = handlers.reader.task(  # the variants pick the LLM and the voice
                 audio=audio, audio_url=audio_url, clone_audio=clone_audio,
-                options=replace(options, llm_model=None, voice_vendor=AUTO), keys=keys)
+                options=replace(options, llm_model=None, voice_vendor=AUTO), keys=keys,
+                oauth=oauth_token)
         except AppError as exc:
             raise gr.Error(page_message(exc), print_exception=False) from None
         session = session_of(request)

@@ -5,7 +5,9 @@ so its docstring describes inputs and outputs for ``gradio_client`` and MCP user
 ``/translate`` takes every :class:`~pipeline.options.TaskOptions` field as a parameter of
 the same name; the page wires each control to the parameter of its option's name. Keys
 arrive as keyword arguments named by their environment variable; they go into the
-request and nowhere else.
+request and nowhere else. A visitor signed in with Hugging Face arrives as ``oauth_token``
+(Gradio fills it from the session; it is not an API parameter): their token serves their
+runs as ``HF_TOKEN`` and decides whether the server's keys may (see :mod:`web.ui_signin`).
 """
 
 from __future__ import annotations
@@ -161,7 +163,8 @@ class UiHandlers:
                   timing: str = "auto", glossary: Any = None, instructions: str = "",
                   text_only: bool = False, speech_translation_model: str = "",
                   last: SessionRun | None = None, request: gr.Request | None = None,
-                  progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
+                  progress: gr.Progress = gr.Progress(),
+                  oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
         """Translate speech and speak it in the same voice (all five steps).
 
         Within one session, running the same input again reuses what still holds: with only
@@ -196,7 +199,8 @@ class UiHandlers:
                    "speech_translation_model": speech_translation_model}
         try:
             task = self.reader.task(audio=audio, audio_url=audio_url, clone_audio=clone_audio,
-                                    options=self.reader.options(options), keys=keys)
+                                    options=self.reader.options(options), keys=keys,
+                                    oauth=oauth_token)
         except AppError as exc:  # said once, in the step list; API callers get the error
             message = page_message(exc)
             yield self._blank(banner=f"Failed: {message}")
@@ -208,7 +212,8 @@ class UiHandlers:
     def resynthesize(self, translation_table: Any, voice_vendor: str = "auto",
                      output_format: str = "mp3", last: SessionRun | None = None,
                      request: gr.Request | None = None,
-                     progress: gr.Progress = gr.Progress(), **keys: str) -> Iterator[tuple]:
+                     progress: gr.Progress = gr.Progress(),
+                     oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
         """Speak the (edited) translation again; only voice_clone and text_to_speech run.
 
         Needs a /translate earlier in the same session (one ``gradio_client.Client`` keeps
@@ -233,12 +238,14 @@ class UiHandlers:
                                            "output_format": output_format})
         except AppError as exc:
             raise gr.Error(page_message(exc), print_exception=False) from None
-        task = replace(last.request, options=options, keys=self.reader.keys(keys))
+        task = replace(last.request, options=options, keys=self.reader.keys(keys, oauth_token),
+                       server_keys=self.reader.server_keys(oauth_token))
         yield from self._stream(task, checkpoint, session_of(request), progress, reused=True)
 
     def plan(self, source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
              llm_model: str = "", voice_vendor: str = "auto", text_only: bool = False,
-             speech_translation_model: str = "", **keys: str) -> str:
+             speech_translation_model: str = "", oauth_token: gr.OAuthToken | None = None,
+             **keys: str) -> str:
         """Which vendors would run for these choices, and why; no vendor is called.
 
         Args:
@@ -261,22 +268,27 @@ class UiHandlers:
                 "text_only": text_only, "speech_translation_model": speech_translation_model})
         except AppError as exc:
             return f"⚠️ {page_message(exc)}"
-        return plan_markdown(self.pipeline, options, self.reader.keys(keys))
+        return plan_markdown(self.pipeline, options, self.reader.keys(keys, oauth_token),
+                             server_keys=self.reader.server_keys(oauth_token))
 
-    def options(self, source_language: str, target_language: str, **keys: str) -> tuple:
+    def options(self, source_language: str, target_language: str,
+                oauth_token: gr.OAuthToken | None = None, **keys: str) -> tuple:
         """Dropdown choices with their readiness for these languages and keys.
 
         Returns:
             Updated choices for speech to text, translation, voice, direct speech
             translation, and the Compare pickers.
         """
-        keys = self.reader.keys(keys)
+        lent = self.reader.server_keys(oauth_token)
+        keys = self.reader.keys(keys, oauth_token)
         source = None if (source_language or AUTO) == AUTO else source_language
-        voices = voice_choices(self.pipeline, keys, target_language)
-        short = voice_choices(self.pipeline, keys, target_language, short=True)
-        llms = model_choices(self.pipeline, Role.TRANSLATE, keys)
-        direct = speech_translation_choices(self.pipeline, keys, target_language)
-        return (gr.Dropdown(choices=model_choices(self.pipeline, Role.TRANSCRIBE, keys, source)),
+        voices = voice_choices(self.pipeline, keys, target_language, server_keys=lent)
+        short = voice_choices(self.pipeline, keys, target_language, short=True, server_keys=lent)
+        llms = model_choices(self.pipeline, Role.TRANSLATE, keys, server_keys=lent)
+        direct = speech_translation_choices(self.pipeline, keys, target_language,
+                                            server_keys=lent)
+        stt = model_choices(self.pipeline, Role.TRANSCRIBE, keys, source, server_keys=lent)
+        return (gr.Dropdown(choices=stt),
                 gr.Dropdown(choices=llms), gr.Dropdown(choices=voices),
                 gr.Dropdown(choices=direct), gr.Dropdown(choices=llms[1:]),
                 gr.Dropdown(choices=short[1:]))

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import AppError, InputError
 from pipeline.options import TaskOptions, TaskRequest, option_fields, parse_options
+from web.ui_signin import signed_in_keys, uses_server_keys
 
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline
@@ -136,10 +137,19 @@ class RequestReader:
         self._fetcher = fetcher
         self._key_names = {info.key_variable for info in pipeline.registry if info.key_variable}
 
-    def keys(self, keys: Mapping[str, Any]) -> dict[str, str]:
-        """Only non-empty keys for variables the registry knows."""
-        return {name: str(value).strip() for name, value in keys.items()
-                if name in self._key_names and value and str(value).strip()}
+    def keys(self, keys: Mapping[str, Any], oauth: Any = None) -> dict[str, str]:
+        """Only non-empty keys for variables the registry knows, plus a signed-in visitor's
+        Hugging Face token (``oauth``, a ``gr.OAuthToken``) as ``HF_TOKEN`` unless one was
+        pasted."""
+        pasted = {name: str(value).strip() for name, value in keys.items()
+                  if name in self._key_names and value and str(value).strip()}
+        return signed_in_keys(pasted, oauth)
+
+    def server_keys(self, oauth: Any = None) -> bool:
+        """Whether the server's own keys may serve this visitor (see
+        :attr:`~pipeline.options.TaskRequest.server_keys`): not for a signed-in one, unless
+        ``APP_SIGNED_IN_USES_SERVER_KEYS`` is on."""
+        return uses_server_keys(self.settings, oauth)
 
     def input_path(self, audio: str | None, audio_url: str | None) -> Path:
         """The uploaded or recorded file, else the audio URL downloaded safely.
@@ -169,8 +179,9 @@ class RequestReader:
         return parse_options(raw, self._registry)
 
     def task(self, *, audio: str | None, audio_url: str, clone_audio: str | None,
-             options: TaskOptions, keys: Mapping[str, Any]) -> TaskRequest:
-        """The request for this speech with options parsed by :meth:`options`.
+             options: TaskOptions, keys: Mapping[str, Any], oauth: Any = None) -> TaskRequest:
+        """The request for this speech with options parsed by :meth:`options`, the pasted
+        keys and, for a signed-in visitor, their token and key policy (``oauth``).
 
         Raises:
             InputError: no speech, or an unusable URL.
@@ -178,4 +189,5 @@ class RequestReader:
         input_path = self.input_path(audio, audio_url)
         name = Path(audio).name if audio else _url_name((audio_url or "").strip())
         return TaskRequest(input_path, options, Path(clone_audio) if clone_audio else None,
-                           self.keys(keys), input_name=name)
+                           self.keys(keys, oauth), input_name=name,
+                           server_keys=self.server_keys(oauth))

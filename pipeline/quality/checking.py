@@ -55,7 +55,8 @@ class QualityPlan:
 
 
 def _candidates(registry: Registry, language: str, own: VendorChoice | None,
-                keys: Mapping[str, str], settings: Settings) -> list[tuple[str, str]]:
+                keys: Mapping[str, str], settings: Settings,
+                server_keys: bool) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if own is not None:
         found.append((own.vendor, own.model))
@@ -65,7 +66,8 @@ def _candidates(registry: Registry, language: str, own: VendorChoice | None,
     found += [(v.id, v.models_for(Role.TRANSCRIBE, language)[0]) for v in recognisers]
     return [(vendor, model) for vendor, model in found
             if registry.get(vendor).supports(Role.TRANSCRIBE, language, model)
-            and registry.availability(registry.get(vendor), keys, settings).runnable]
+            and registry.availability(registry.get(vendor), keys, settings,
+                                      server_keys=server_keys).runnable]
 
 
 def _asked(registry: Registry, spec: str, language: str) -> tuple[str, str]:
@@ -79,7 +81,8 @@ def _asked(registry: Registry, spec: str, language: str) -> tuple[str, str]:
 
 def plan_quality(registry: Registry, settings: Settings, *, mode: str, language: str,
                  checker_spec: str | None, own: VendorChoice | None, keys: Mapping[str, str],
-                 duration_s: float, estimate: CostEstimate) -> QualityPlan:
+                 duration_s: float, estimate: CostEstimate,
+                 server_keys: bool = True) -> QualityPlan:
     """Decide the checks of a dub in ``language`` (see the module docstring).
 
     Args:
@@ -92,6 +95,7 @@ def plan_quality(registry: Registry, settings: Settings, *, mode: str, language:
         keys: keys given with the request.
         duration_s: how long the dub will be, about (the input's length).
         estimate: the task's estimate without the check.
+        server_keys: whether the server's own keys may pay for the check.
 
     Raises:
         UnknownVendorError, UnsupportedLanguageError: the recogniser asked for cannot be
@@ -101,13 +105,13 @@ def plan_quality(registry: Registry, settings: Settings, *, mode: str, language:
         return QualityPlan(False, None, "off: no line is scored")
     similarity = available()
     picked = ([_asked(registry, checker_spec, language)] if checker_spec
-              else _candidates(registry, language, own, keys, settings))
+              else _candidates(registry, language, own, keys, settings, server_keys))
     if not picked:
         return QualityPlan(similarity, None, f"voice similarity only: no recogniser for "
                            f"{language_name(language)} can run here to hear the dub back")
     vendor, model = picked[0]
     info = registry.get(vendor)
-    state = registry.availability(info, keys, settings)
+    state = registry.availability(info, keys, settings, server_keys=server_keys)
     choice = VendorChoice(Role.TRANSCRIBE, vendor, model,
                           f"{vendor}/{model}: hears the dub back for the quality check",
                           state.runnable, state.missing_variable)

@@ -44,11 +44,14 @@ class Adapters:
         settings: environment keys and base URLs.
         keys: keys given with this request (by variable name).
         limits: the per-vendor concurrency shared by every run in the process.
+        server_keys: whether the server's own keys may serve where ``keys`` has none (see
+            :attr:`~pipeline.options.TaskRequest.server_keys`).
     """
 
     def __init__(self, registry: Registry, settings: Settings, keys: Mapping[str, str],
-                 limits: VendorLimits) -> None:
+                 limits: VendorLimits, *, server_keys: bool = True) -> None:
         self._registry, self._settings, self._keys, self._limits = registry, settings, keys, limits
+        self._server_keys = server_keys
         self._built: dict[tuple[str, str, Role], tuple[object, object]] = {}
         self._locks: dict[tuple[str, str, Role], threading.Lock] = {}
         self._lock = threading.Lock()
@@ -73,7 +76,7 @@ class Adapters:
             if tag not in self._built:
                 info = self.info(choice)
                 adapter = self._registry.build(info, role, choice.model, self._keys,
-                                               self._settings)
+                                               self._settings, server_keys=self._server_keys)
                 gated = self._limits.gate(info.id, info.max_concurrency, adapter)
                 with self._lock:
                     self._built[tag] = (adapter, gated)

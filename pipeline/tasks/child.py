@@ -11,7 +11,8 @@ from an :class:`EngineRecipe` and waits for orders. Each :class:`RunOrder` is on
 - ``("result", (TaskResult without its failure, the failure's parts))``
 
 ``None`` (or a closed pipe) ends the child. The order carries the request's keys: they
-live in this process's memory for that run only.
+live in this process's memory for that run only. Its ``server_keys`` flag comes with it,
+so the child lends the server's keys exactly when the caller's process would.
 """
 
 from __future__ import annotations

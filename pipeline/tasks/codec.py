@@ -160,12 +160,16 @@ def step_from_dict(data: Mapping[str, Any]) -> StepReport:
 
 
 def request_to_dict(request: TaskRequest) -> Json:
-    """A task's request as plain data, without its per-request keys (never stored)."""
+    """A task's request as plain data, without its per-request keys (never stored).
+
+    Whether the server's keys may serve it is kept, so a resumed task keeps that policy.
+    """
     return {
         "input_path": str(request.input_path),
         "clone_path": str(request.clone_path) if request.clone_path else None,
         "input_name": request.input_name,
         "options": options_to_dict(request.options),
+        "server_keys": request.server_keys,
     }
 
 
@@ -177,7 +181,8 @@ def request_from_dict(data: Mapping[str, Any]) -> TaskRequest:
     (or by earlier versions, which kept the options beside the paths)."""
     options = data.get("options")
     if options is None:
-        skip = {"input_path", "clone_path", "input_name"}
+        skip = {"input_path", "clone_path", "input_name", "server_keys"}
         options = {_OLD_NAMES.get(k, k): v for k, v in data.items() if k not in skip}
     return TaskRequest(Path(data["input_path"]), options_from_dict(options),
-                       _path(data.get("clone_path")), input_name=str(data.get("input_name") or ""))
+                       _path(data.get("clone_path")), input_name=str(data.get("input_name") or ""),
+                       server_keys=bool(data.get("server_keys", True)))

@@ -11,7 +11,8 @@ Python's GIL for long stretches; on threads of the server they freeze every requ
 - a child serves up to ``runs_per_child`` runs and is then replaced, and at most
   ``idle_children`` wait between runs (each for at most ``IDLE_TIMEOUT_S``), so memory
   stays flat however many tasks run and goes back down when none do;
-- the request, with its per-request keys, reaches the child through its pipe only;
+- the request, with its per-request keys and whether the server's keys may serve it
+  (``TaskRequest.server_keys``), reaches the child through its pipe only;
   progress events, checkpoints, partial audio and the result come back the same way and
   are handed to the caller's callbacks on the calling thread (which mostly waits);
 - the caller's cancel event reaches the child through an Event of the context and stops

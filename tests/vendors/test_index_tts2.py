@@ -24,7 +24,7 @@ from pipeline.errors import (
 from pipeline.settings import Secret, Settings
 from pipeline.types import Role, Voice, VoiceReference
 from tests.conftest import write_tone_wav
-from vendors import index_tts2
+from vendors import gradio_space, index_tts2
 from vendors.index_tts2 import IndexTTS2Voice
 
 TOKEN = "hf_index_secret_token_42"
@@ -180,7 +180,7 @@ def test_indextts2_url_wins_over_the_space_and_does_not_receive_the_token(tmp_pa
 
     assert target == "http://gpu-box.local:7860/"
     assert factory.clients[0].src == target
-    assert factory.clients[0].options["token"] is None
+    assert factory.clients[0].options["token"] is False  # not even the machine's own login
 
 
 def test_a_private_hf_space_url_still_receives_the_token(tmp_path, reference):
@@ -346,7 +346,7 @@ def test_the_default_factory_does_not_wait_on_a_building_space():
     huggingface_hub.set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(hub)))
     try:
         with pytest.raises(VendorServerError) as caught:
-            index_tts2._space_client("IndexTeam/IndexTTS-2-Demo", token=None)
+            gradio_space.space_client("index_tts2")("IndexTeam/IndexTTS-2-Demo", token=False)
     finally:
         huggingface_hub.set_client_factory(previous)
 
