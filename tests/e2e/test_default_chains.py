@@ -67,13 +67,17 @@ def fresh_server(server):
 
 
 def run_chain(server, jfk, data_dir: Path, target: str = "es", *, stt: str | None = None,
-              **environ_overrides: str):
-    """Run the pipeline with every vendor pointed at ``server``; returns (result, waits)."""
+              quality: str = "off", **environ_overrides: str):
+    """Run the pipeline with every vendor pointed at ``server``; returns (result, waits).
+
+    The quality check is off unless asked for: these tests count each vendor's calls.
+    """
     environ = {"APP_DATA_DIR": str(data_dir), **server.environ(), **environ_overrides}
     waits: list[float] = []
     pipeline = Pipeline(default_registry(), Settings.from_env(environ),
                         retry=RetryPolicy(sleep=waits.append))
-    return pipeline.run(TaskRequest.of(jfk, target_language=target, stt_model=stt)), waits
+    request = TaskRequest.of(jfk, target_language=target, stt_model=stt, quality=quality)
+    return pipeline.run(request), waits
 
 
 def chosen(result) -> list[tuple[str, str, str]]:
@@ -323,3 +327,12 @@ def test_the_loopback_openai_refuses_a_response_format_the_model_does_not_offer(
 
     assert answer.status_code == 400
     assert "not compatible with model 'gpt-4o-transcribe'" in answer.json()["error"]["message"]
+
+
+def test_by_default_the_dub_is_heard_back_by_the_tasks_own_recogniser(server, jfk, tmp_path):
+    result, _ = run_chain(server, jfk, tmp_path / "data", quality="auto")
+    assert result.status.value == "succeeded", result.error
+    assert result.quality.checker == "openai/gpt-4o-transcribe"
+    assert len(server.requests(TRANSCRIBE)) == 1 + len(result.quality.lines)
+    assert all(line.error_rate is not None for line in result.quality.lines)
+    assert any("quality check" in line.basis for line in result.actual_cost.lines)
