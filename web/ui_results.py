@@ -42,7 +42,7 @@ def result_tabs() -> dict[str, Any]:
         out["translation"] = gr.Dataframe(
             headers=TRANSLATION_HEADERS, value=[], interactive=True, wrap=True, type="array",
             static_columns=[0, 1, 2], label="Edit any line, then re-synthesise",
-            elem_id="translation-table", column_widths=["6%", "20%", "37%", "37%"])
+            elem_id="translation-table", column_widths=["6%", "22%", "36%", "36%"])
         out["resynth"] = gr.Button("Re-synthesise", variant="primary", elem_id="resynth-button")
         gr.Markdown("Speaks the lines above again with the voice vendor picked above; the "
                     "transcript and translation are reused, not redone.",
@@ -52,7 +52,7 @@ def result_tabs() -> dict[str, Any]:
         out["language"] = gr.Markdown("No transcript yet.")
         out["transcript"] = gr.Dataframe(headers=TRANSCRIPT_HEADERS, value=[], interactive=False,
                                          wrap=True, label="Segments", elem_id="transcript-table",
-                                         column_widths=["6%", "20%", "74%"])
+                                         column_widths=["6%", "22%", "72%"])
     with gr.Tab("Timeline", id="timeline"):
         out["timeline"] = gr.HTML(elem_id="timeline")
     with gr.Tab("Details", id="details-tab"):

@@ -44,7 +44,7 @@ CSS = """
   padding: 0.5rem 0.7rem; }
 #result:has(#dubbed-audio > .empty) { display: none; }
 #result-summary p { margin: 0; font-size: 1.02rem; }
-#subtitles td.filename { width: 65%; flex-wrap: wrap; }
+#subtitles td.download { min-width: 5.5rem; }
 #subtitles .filename .stem { white-space: normal; overflow-wrap: anywhere; overflow: visible; }
 @keyframes st-pulse { 50% { opacity: 0.35; } }
 .st-figure { margin: 0.5rem 0; }
@@ -63,7 +63,7 @@ CSS = """
   .st-step { grid-template-columns: 1.4rem 1fr auto; }
   .st-note { grid-column: 2 / 4; }
   .st-header h1 { font-size: 1.5rem; }
-  .st-timeline { min-width: 600px; }
+  .st-timeline { min-width: 720px; }
   .st-tabs .tab-container button { padding: 0 0.45rem; font-size: 0.9rem; }
   #details th, #details td { min-width: 5rem; }
   #details td:last-child { min-width: 12rem; }

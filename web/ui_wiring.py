@@ -118,10 +118,10 @@ def _wire_choices(demo: gr.Blocks, handlers: UiHandlers, comparer: CompareHandle
     gr.on([demo.load, inp["audio"].change, *(control.change for control in planned.values()),
            *blur], handlers.plan, None, ch["plan"],
           inputs_kwargs={**planned, "audio": inp["audio"], **keys}, api_name="plan",
-          concurrency_limit=None, show_progress="hidden")
+          concurrency_limit=None, show_progress="hidden", trigger_mode="always_last")
     languages = [options["source_language"], options["target_language"]]
     gr.on([*(control.change for control in languages), *blur], handlers.options, languages,
           [options["stt_model"], options["llm_model"], options["voice_vendor"],
            options["speech_translation_model"], cmp["llms"], cmp["voices"]],
           inputs_kwargs=keys, api_name="options", concurrency_limit=None,
-          api_visibility="undocumented", show_progress="hidden")
+          api_visibility="undocumented", show_progress="hidden", trigger_mode="always_last")
