@@ -241,7 +241,9 @@ def _cost_rows(estimate: CostEstimate, actual: CostEstimate) -> list[str]:
 def details_markdown(result: TaskResult) -> str:
     """Vendors chosen and why, per-step times, cost estimate vs actual, warnings."""
     parts = []
-    if result.status is not TaskStatus.SUCCEEDED:
+    if result.status is TaskStatus.CANCELED:
+        parts.append(f"### Task canceled\n{canceled_banner(result.steps)}")
+    elif result.status is not TaskStatus.SUCCEEDED:
         parts.append(f"### ⚠️ Task {result.status.value}\n{result.error or ''}")
     parts.append("### Vendors and why\n| Step | Vendor / model | Why |\n|---|---|---|")
     for choice in result.choices:
@@ -252,6 +254,8 @@ def details_markdown(result: TaskResult) -> str:
     for report in result.steps:
         status = "reused" if report.reused else report.status.value
         note = report.error or report.detail or ""
+        if report.error == CANCELED_MESSAGE:
+            status, note = "canceled", ""
         parts.append(f"| {STEP_TITLES[report.name]} | {status} | {seconds(report.duration_s)} | "
                      f"{_cell(note)} |")
     estimate_note = ""

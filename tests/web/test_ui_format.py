@@ -175,3 +175,12 @@ def test_the_summary_over_the_dub_gives_language_voice_length_and_cost():
 def test_one_segment_is_not_one_segments():
     one = _result(transcript=Transcript("Hi.", "en", SEGMENTS[:1], "openai", "whisper-1"))
     assert "**1 segment**" in language_markdown(one)
+
+
+def test_the_details_of_a_canceled_run_say_canceled_not_failed():
+    steps = tuple(replace(r, error=CANCELED_MESSAGE) if r.status is StepStatus.FAILED else r
+                  for r in _result().steps)
+    text = details_markdown(_result(status=TaskStatus.CANCELED, steps=steps,
+                                    error=CANCELED_MESSAGE))
+    assert "### Task canceled\nCanceled at voice clone." in text
+    assert "| Voice clone | canceled |" in text and "⚠️" not in text
