@@ -87,7 +87,8 @@ class UiHandlers:
 
     def _blank(self, banner: str = "", tone: str = "info") -> tuple:
         return (None, gr.DownloadButton(value=None, visible=False),
-                steps_html(None, banner=banner, tone=tone), "", [], [], "", "", {},
+                steps_html(None, banner=banner, tone=tone, ended=tone == "error"), "", [], [],
+                "", "", {},
                 gr.File(value=None, visible=False), "", "", gr.skip())
 
     def _steps_only(self, view: str) -> tuple:
