@@ -242,6 +242,8 @@ def _flag(value: Any, name: str, registry: Registry | None) -> bool:
 
 
 def _retakes(value: Any, name: str, registry: Registry | None) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a slider sends 2.0
     text = _text(value, name)
     if not text.isdigit() or not 0 <= int(text) <= MAX_RETAKES:
         raise InputError(f"{name} must be a whole number from 0 to {MAX_RETAKES}; got {text!r}.")

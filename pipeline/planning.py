@@ -21,6 +21,7 @@ from pipeline.types import Role
 
 if TYPE_CHECKING:
     from pipeline.registry import Registry
+    from pipeline.vendor_api import VendorInfo
 
 __all__ = ["ESTIMATE_DEFAULT_S", "Plan", "make_plan"]
 
@@ -151,25 +152,42 @@ def _pick_vendor(
                 reason += f", but it cannot run here ({state.reason})"
             return VendorChoice(role, info.id, model, reason, state.runnable, state.missing_variable)
         why = f"{info.id} is the default but cannot run here ({state.reason})"
-    for other in registry.for_role(role, language or None):
-        if other.id == info.id or (not language and other.languages.get(role) is not None
-                                   and len(other.languages[role] or ()) < 2):
-            continue
-        other_state = registry.availability(other, keys, settings,
-                                            server_keys=server_keys)
-        if other_state.runnable:
-            other_model, note = model_for_language(other, role, language)
-            return VendorChoice(
-                role, other.id, other_model,
-                f"{other.id}/{other_model}: {why}; {other.id} is the next configured "
-                f"vendor{where}{note}",
-            )
+    others = [other for other in registry.for_role(role, language or None)
+              if other.id != info.id and registry.availability(other, keys, settings,
+                                              server_keys=server_keys).runnable]
+    for other in others:
+        if not language and _single_language(other, role):
+            continue  # detecting the language needs a vendor that hears more than one
+        other_model, note = model_for_language(other, role, language)
+        return VendorChoice(
+            role, other.id, other_model,
+            f"{other.id}/{other_model}: {why}; {other.id} is the next configured "
+            f"vendor{where}{note}",
+        )
+    single = [other for other in others if len(other.languages.get(role) or ()) == 1]
+    if not language and single:
+        # Only single-language vendors can run: the first one is used and the speech is
+        # taken to be in its language (make_plan sets the source language from it).
+        other = single[0]
+        spoken = language_name(next(iter(other.languages[role] or ())))
+        other_model, _ = model_for_language(other, role, language)
+        return VendorChoice(
+            role, other.id, other_model,
+            f"{other.id}/{other_model}: {why}; {other.id} is the only vendor that can run "
+            f"here and it understands {spoken} only, so the speech is taken as {spoken}",
+        )
     if state is None:
         raise UnsupportedLanguageError(f"No {role.value} vendor supports {language_name(language)}.")
     return VendorChoice(
         role, info.id, model, f"{info.id}/{model}: {why}; no other configured vendor{where}",
         False, state.missing_variable,
     )
+
+
+def _single_language(info: VendorInfo, role: Role) -> bool:
+    """Whether ``info`` handles exactly one language in ``role`` (e.g. an offline model)."""
+    spoken = info.languages.get(role)
+    return spoken is not None and len(spoken) < 2
 
 
 def _voice_choice(

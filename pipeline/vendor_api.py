@@ -182,7 +182,10 @@ class VendorInfo:
         prices: list prices with source and date.
         install_hint: what to install when it cannot run here.
         factory: ``"module:function"`` building an adapter; imported only when used.
-        label: a short honest note shown next to the name ("offline, English only").
+        label: a short honest note shown next to the name ("offline, English only"),
+            for the roles ``role_labels`` does not describe.
+        role_labels: per role, a short honest note on what the vendor is like in that
+            role ("preset voices, no cloning" says nothing about its transcription).
         requires: import names that must be installed for it to run here.
         reference_max_s: the longest voice reference it uses.
         key_optional: the key raises limits but is not required.
@@ -224,6 +227,7 @@ class VendorInfo:
     model_languages: Mapping[Role, Mapping[str, frozenset[str] | None]] = field(
         default_factory=dict)
     model_limits: Mapping[str, ModelLimits] = field(default_factory=dict)
+    role_labels: Mapping[Role, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for role, by_model in self.model_languages.items():
@@ -233,6 +237,10 @@ class VendorInfo:
                     raise ValueError(
                         f"{self.id}: {model} has {role.value} languages outside the role's"
                     )
+
+    def label_for(self, role: Role) -> str:
+        """The note shown next to the vendor where it plays ``role`` ("" when none)."""
+        return self.role_labels.get(role, self.label)
 
     def default_model(self, role: Role) -> str:
         """The model used when the user names only the vendor."""

@@ -47,6 +47,11 @@ INFO = VendorInfo(
         Price(Role.SPEECH_TRANSLATE, 0.111 / 60, PriceUnit.AUDIO_MINUTE, _PRICING, "2026-11", "whisper-large-v3"),
     ),
     install_hint="pip install openai",
+    role_labels={
+        Role.TRANSCRIBE: "Whisper, fast",
+        Role.TRANSLATE: "open models (Llama, gpt-oss), fast",
+        Role.SPEECH_TRANSLATE: "Whisper, into English only",
+    },
     requires=("openai",),
     docs_url="https://console.groq.com/docs/speech-to-text",
     extra={"base_url": "https://api.groq.com/openai/v1", "base_url_variable": "GROQ_BASE_URL"},

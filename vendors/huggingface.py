@@ -49,6 +49,10 @@ INFO = VendorInfo(
     max_audio_s=30.0,
     install_hint="pip install huggingface_hub",
     label="billed by the inference provider",
+    role_labels={
+        Role.TRANSCRIBE: "Whisper via Inference Providers, billed by the provider",
+        Role.TRANSLATE: "open models via Inference Providers, billed by the provider",
+    },
     requires=("huggingface_hub",),
     docs_url="https://huggingface.co/docs/inference-providers",
     extra={"any_model": "1"},

@@ -59,6 +59,11 @@ INFO = VendorInfo(
     ),
     install_hint="pip install openai",
     label="Whisper on SambaStack accounts only",
+    role_labels={
+        Role.TRANSCRIBE: "Whisper on SambaStack accounts only",
+        Role.TRANSLATE: "open models (Llama, gpt-oss, DeepSeek)",
+        Role.SPEECH_TRANSLATE: "Whisper into English, Qwen2-Audio into 8 languages",
+    },
     requires=("openai",),
     docs_url="https://docs.sambanova.ai",
     extra={"base_url": "https://api.sambanova.ai/v1", "base_url_variable": "SAMBANOVA_BASE_URL"},

@@ -1,7 +1,10 @@
 """The browser page: upload or record speech, pick languages and vendors, hear it back.
 
-``build_ui`` lays the page out and wires events to :class:`web.ui_handlers.UiHandlers`
-(thin handlers: parse, one pipeline call, format). Every event has an explicit
+``build_ui`` lays the page out: a first line saying what runs here with its actions (try it
+offline, sign in, use your own key), the speech and the choices with the plan, the steps,
+the dub, then the tabs. :mod:`web.ui_wiring` connects the events to
+:class:`web.ui_handlers.UiHandlers` (thin handlers: parse, one pipeline call, format).
+Every event has an explicit
 ``api_name`` (``/translate``, ``/plan``, ``/resynthesize``, ``/compare``...), so
 ``gradio_client`` and MCP users get stable endpoints. ``mount_ui`` mounts the page on the
 FastAPI app with its theme, CSS and, when the ``mcp`` package is installed, the MCP server.
@@ -10,18 +13,17 @@ FastAPI app with its theme, CSS and, when the ``mcp`` package is installed, the 
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from pipeline.compare import MAX_VARIANTS
-from pipeline.options import OptionSpec, option_fields
+from pipeline.languages import language_name
+from pipeline.options import MAX_RETAKES, OptionSpec, option_fields
 from pipeline.runner import Pipeline
 from pipeline.types import Role
-from web.examples import ensure_examples
+from web.examples import Example, ensure_examples
 from web.ui_choices import (
     key_fields,
     language_choices,
@@ -31,11 +33,14 @@ from web.ui_choices import (
     voice_choices,
 )
 from web.ui_compare import CompareHandler
-from web.ui_format import TRANSCRIPT_HEADERS, TRANSLATION_HEADERS, steps_html
+from web.ui_format import steps_html
 from web.ui_handlers import UiHandlers
+from web.ui_plan import reach, welcome_text
 from web.ui_request import GLOSSARY_HEADERS
-from web.ui_signin import login_button, signin_note, wire_signin
+from web.ui_results import compare_tab, result_card, result_tabs
+from web.ui_signin import login_button, signin_available, signin_note, wire_signin
 from web.ui_style import CSS, theme
+from web.ui_wiring import Page, wire
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -140,6 +145,15 @@ _CONTROLS: dict[str, _Control] = {
     "speech_translation_model": lambda pipeline, spec: gr.Dropdown(
         speech_translation_choices(pipeline, {}, DEFAULT_TARGET), value="", label=spec.label,
         info=spec.help, elem_id="speech-translation", allow_custom_value=True),
+    "quality": lambda pipeline, spec: gr.Radio(
+        [(choice.capitalize(), choice) for choice in spec.choices], value=spec.choices[0],
+        label=spec.label, info=spec.help, elem_id="quality"),
+    "quality_stt_model": lambda pipeline, spec: gr.Dropdown(
+        model_choices(pipeline, Role.TRANSCRIBE, {}), value="", label=spec.label,
+        info=spec.help, elem_id="quality-stt", allow_custom_value=True),
+    "max_retakes": lambda pipeline, spec: gr.Slider(
+        0, MAX_RETAKES, value=2, step=1, label=spec.label, info=spec.help,
+        elem_id="max-retakes"),
 }
 
 
@@ -169,7 +183,8 @@ def _choices(pipeline: Pipeline) -> dict[str, Any]:
     gr.Markdown("### 2 · Languages, models and voice")
     options = option_controls(pipeline)
     plan = gr.Markdown(elem_id="plan")
-    with gr.Accordion("Settings: your own keys (optional)", open=False):
+    with gr.Accordion("Settings: your own keys (optional)", open=False,
+                      elem_id="keys") as keys_box:
         gr.Markdown(_KEYS_NOTE, elem_classes="st-note-small")
         keys = {field.variable: gr.Textbox(label=field.label, type="password", value="",
                                            max_lines=1, placeholder="empty: the server's key")
@@ -177,65 +192,36 @@ def _choices(pipeline: Pipeline) -> dict[str, Any]:
     with gr.Row():
         go = gr.Button("Translate", variant="primary", scale=3, elem_id="translate-button")
         stop = gr.Button("Cancel", variant="stop", scale=1, elem_id="cancel-button")
-    return {"options": options, "plan": plan, "keys": keys, "go": go, "stop": stop}
+    return {"options": options, "plan": plan, "keys": keys, "keys_box": keys_box, "go": go,
+            "stop": stop}
 
 
-def _results() -> dict[str, Any]:
-    """The tabs: Transcript, Translation, Audio, Details (Compare is built separately)."""
-    out: dict[str, Any] = {}
-    with gr.Tab("Transcript", id="transcript"):
-        out["language"] = gr.Markdown("No transcript yet.")
-        out["transcript"] = gr.Dataframe(headers=TRANSCRIPT_HEADERS, value=[], interactive=False,
-                                         wrap=True, label="Segments", elem_id="transcript-table",
-                                         column_widths=["48px", "128px", "auto"])
-    with gr.Tab("Translation", id="translation"):
-        out["translation"] = gr.Dataframe(
-            headers=TRANSLATION_HEADERS, value=[], interactive=True, wrap=True, type="array",
-            static_columns=[0, 1, 2], label="Edit any line, then re-synthesise",
-            elem_id="translation-table", column_widths=["48px", "128px", "auto", "auto"])
-        out["resynth"] = gr.Button("Re-synthesise", variant="primary", elem_id="resynth-button")
-        gr.Markdown("Speaks the lines above again with the voice vendor picked above; the "
-                    "transcript and translation are reused, not redone.",
-                    elem_classes="st-note-small")
-        out["reuse"] = gr.Markdown(elem_id="reuse-note")
-    with gr.Tab("Audio", id="audio"):
-        out["audio"] = gr.Audio(label="Translated speech", type="filepath", interactive=False,
-                                buttons=["download"], elem_id="dubbed-audio")
-        out["download"] = gr.DownloadButton("Download", visible=False)
-        out["timeline"] = gr.HTML(label="Timeline")
-        out["subtitles"] = gr.File(label="Subtitles (SRT and WebVTT)", file_count="multiple",
-                                   interactive=False, visible=False)
-    with gr.Tab("Details", id="details"):
-        out["details"] = gr.Markdown("Run a translation to see the vendors, times and cost.",
-                                     elem_id="details")
-        with gr.Accordion("Full report (JSON)", open=False):
-            out["report"] = gr.JSON(label="Report")
-    return out
+def _signin_action(pipeline: Pipeline) -> Any | None:
+    """The first screen's "Sign in with Hugging Face" action, not rendered yet (the action
+    row renders it), or None where this page offers no sign-in (off a Space)."""
+    if not signin_available(pipeline.settings):
+        return None
+    return login_button(pipeline.settings, min_width=260).unrender()
 
 
-def _compare(pipeline: Pipeline) -> dict[str, Any]:
-    """The Compare tab: pickers, a button, a summary and a grid of cards."""
-    with gr.Tab("Compare", id="compare"):
-        gr.Markdown("Pick several LLMs and/or voice vendors: the speech is transcribed once, "
-                    "then every combination runs in parallel. Uses the speech and languages above.")
-        with gr.Row():
-            llms = gr.Dropdown(model_choices(pipeline, Role.TRANSLATE, {})[1:], value=[],
-                               multiselect=True, label="LLMs to compare", min_width=280)
-            voices = gr.Dropdown(voice_choices(pipeline, {}, DEFAULT_TARGET, short=True)[1:],
-                                 value=[], multiselect=True, label="Voice vendors to compare",
-                                 min_width=280)
-        button = gr.Button("Compare", variant="primary", elem_id="compare-button")
-        summary = gr.Markdown()
-        slots: list[Any] = []
-        with gr.Row(equal_height=False):
-            for _ in range(MAX_VARIANTS):
-                with gr.Column(visible=False, min_width=280, elem_classes="st-card") as column:
-                    slots += [column, gr.Markdown(), gr.Textbox(label="Translation", lines=3,
-                                                                interactive=False),
-                              gr.Audio(type="filepath", interactive=False, label="Audio")]
-        report = gr.JSON(label="Comparison report", visible=False)
-    return {"llms": llms, "voices": voices, "button": button, "summary": summary,
-            "slots": slots, "report": report}
+def _welcome(pipeline: Pipeline, offline: Example | None) -> dict[str, Any]:
+    """The first screen's line and its actions: try it offline, sign in, use your own key."""
+    signin = _signin_action(pipeline)
+    with gr.Column(elem_id="welcome", elem_classes="st-welcome"):
+        gr.Markdown(welcome_text(reach(pipeline), signin=signin is not None),
+                    elem_id="welcome-line")
+        with gr.Row(elem_id="welcome-actions", elem_classes="st-actions"):
+            try_offline = None
+            if offline is not None:
+                spoken = language_name(offline.source_language)
+                try_offline = gr.Button(f"Try it offline ({spoken}, robotic voice)",
+                                        variant="primary", elem_id="try-offline")
+            if signin is not None:
+                signin.render()
+            own_key = gr.Button("Use your own key", variant="secondary", elem_id="use-own-key")
+        note = signin_note(pipeline.settings) if signin is not None else None
+    return {"offline": try_offline, "example": offline, "signin": signin, "own_key": own_key,
+            "signin_note": note}
 
 
 def build_ui(pipeline: Pipeline, *, fetcher: Any = None) -> gr.Blocks:
@@ -247,32 +233,31 @@ def build_ui(pipeline: Pipeline, *, fetcher: Any = None) -> gr.Blocks:
     """
     handlers = UiHandlers(pipeline, fetcher)
     comparer = CompareHandler(handlers)
+    examples = ensure_examples(pipeline)
     with gr.Blocks(title=TITLE, delete_cache=(3600, 24 * 3600)) as demo:
         gr.Markdown(_INTRO, elem_classes="st-header")
-        with gr.Row(equal_height=False, elem_id="signin-row"):
-            login_button(pipeline.settings, scale=0, min_width=300)
-            with gr.Column(scale=1, min_width=300):
-                note = signin_note(pipeline.settings)
-        wire_signin(demo, note, pipeline.settings)
+        first = _welcome(pipeline, next((e for e in examples if e.stt), None))
+        if first["signin_note"] is not None:
+            wire_signin(demo, first["signin_note"], pipeline.settings)
         with gr.Row(equal_height=False):
             with gr.Column(min_width=300):
                 inp = _inputs(pipeline)
             with gr.Column(min_width=300):
                 ch = _choices(pipeline)
-        _examples(pipeline, inp, ch)
+        _examples(examples, inp, ch)
         steps = gr.HTML(steps_html(), elem_id="steps")
-        with gr.Tabs():
-            res = _results()
-            cmp = _compare(pipeline)
+        res = result_card()
+        with gr.Tabs(elem_id="result-tabs", elem_classes="st-tabs", overflow_behavior="wrap"):
+            res.update(result_tabs())
+            cmp = compare_tab(pipeline, DEFAULT_TARGET)
         gr.Markdown(_FOOTER, elem_classes="st-footer")
         session = gr.State(None)
-        _wire(demo, handlers, comparer, inp, ch, steps, res, cmp, session)
+        wire(demo, handlers, comparer, Page(first, inp, ch, steps, res, cmp, session))
     return demo
 
 
-def _examples(pipeline: Pipeline, inp: dict[str, Any], ch: dict[str, Any]) -> None:
+def _examples(examples: list[Example], inp: dict[str, Any], ch: dict[str, Any]) -> None:
     """One-click examples that fill the speech, languages, model and voice."""
-    examples = ensure_examples(pipeline)
     if examples:
         options = ch["options"]
         gr.Examples([e.row() for e in examples],
@@ -280,50 +265,6 @@ def _examples(pipeline: Pipeline, inp: dict[str, Any], ch: dict[str, Any]) -> No
                      options["stt_model"], options["voice_vendor"]],
                     example_labels=[e.title for e in examples], cache_examples=False,
                     label="Examples, spoken by this app's own offline voice")
-
-
-def _named_inputs(handler: Callable, controls: dict[str, Any]) -> dict[str, Any]:
-    """The controls ``handler`` takes, by parameter name, in its parameters' order."""
-    names = inspect.signature(handler).parameters
-    return {name: controls[name] for name in names if name in controls}
-
-
-def _wire(demo, handlers, comparer, inp, ch, steps, res, cmp, session) -> None:
-    """Connect every event to its handler, each with an explicit ``api_name``.
-
-    Options reach a handler by name: each control goes to the parameter of its option's
-    name, so /translate takes every option and /plan only those its signature lists.
-    """
-    keys, options = ch["keys"], ch["options"]
-    speech = [inp["audio"], inp["url"], inp["clone"]]
-    run_outputs = [res["audio"], res["download"], steps, res["language"], res["transcript"],
-                   res["translation"], res["timeline"], res["details"], res["report"],
-                   res["subtitles"], res["reuse"], session]
-    ch["go"].click(handlers.translate, speech, run_outputs,
-                   inputs_kwargs={**_named_inputs(handlers.translate, options), "last": session,
-                                  **keys}, api_name="translate")
-    res["resynth"].click(handlers.resynthesize,
-                         [res["translation"], options["voice_vendor"], options["output_format"],
-                          session], run_outputs, inputs_kwargs=keys, api_name="resynthesize")
-    cmp["button"].click(comparer.compare, speech,
-                        [cmp["summary"], *cmp["slots"], cmp["report"]],
-                        inputs_kwargs={**_named_inputs(comparer.compare, options),
-                                       "compare_llms": cmp["llms"],
-                                       "compare_voices": cmp["voices"], **keys},
-                        api_name="compare")
-    ch["stop"].click(handlers.cancel, None, None, api_name="cancel", concurrency_limit=None,
-                     api_visibility="undocumented")
-    blur = [box.blur for box in keys.values()]
-    planned = _named_inputs(handlers.plan, options)
-    gr.on([demo.load, *(control.change for control in planned.values()), *blur], handlers.plan,
-          None, ch["plan"], inputs_kwargs={**planned, **keys}, api_name="plan",
-          concurrency_limit=None, show_progress="hidden")
-    languages = [options["source_language"], options["target_language"]]
-    gr.on([*(control.change for control in languages), *blur], handlers.options, languages,
-          [options["stt_model"], options["llm_model"], options["voice_vendor"],
-           options["speech_translation_model"], cmp["llms"], cmp["voices"]],
-          inputs_kwargs=keys, api_name="options", concurrency_limit=None,
-          api_visibility="undocumented", show_progress="hidden")
 
 
 def mount_ui(api: FastAPI, pipeline: Pipeline, *, path: str = "/", fetcher: Any = None) -> FastAPI:

@@ -1,7 +1,8 @@
-"""Dropdown choices and the plan line, all read from the vendor registry.
+"""Dropdown choices, all read from the vendor registry.
 
-Options that cannot run here stay visible with the reason (a missing key, an unsupported
-language); nothing is hidden and no vendor list is written out twice.
+Options that cannot run here stay visible with the reason in words (a missing key, an
+unsupported language); nothing is hidden and no vendor list is written out twice. Each
+vendor is described for the role the dropdown is about (:meth:`VendorInfo.label_for`).
 """
 
 from __future__ import annotations
@@ -12,30 +13,24 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import AppError
 from pipeline.languages import AUTO, LANGUAGES, language_name
-from pipeline.results import VendorChoice
 from pipeline.types import Role
 
 if TYPE_CHECKING:
-    from pipeline.options import TaskOptions
     from pipeline.runner import Pipeline
     from pipeline.vendor_api import VendorInfo
 
 __all__ = [
     "KeyField",
     "key_fields",
+    "key_name",
     "language_choices",
     "model_choices",
-    "plan_markdown",
+    "model_name",
     "source_choices",
     "speech_translation_choices",
     "vendor_status",
     "voice_choices",
 ]
-
-_STEP_TITLES = {Role.TRANSCRIBE: "Speech to text", Role.TRANSLATE: "Translation",
-                Role.SPEECH_TRANSLATE: "Direct speech translation",
-                Role.SPEAK: "Voice"}
-
 
 def language_choices() -> list[tuple[str, str]]:
     """Every target language as ("Japanese · 日本語 (ja)", "ja"), sorted by English name."""
@@ -49,25 +44,52 @@ def source_choices() -> list[tuple[str, str]]:
     return [("Auto-detect", AUTO), *language_choices()]
 
 
+def key_name(pipeline: Pipeline, variable: str) -> str:
+    """What people call the key held in ``variable``: "an OpenAI key", "a Fish Audio key".
+
+    A key shared by several vendors is named after the first of them in the registry.
+    """
+    owner = next((info.display_name for info in pipeline.registry
+                  if info.key_variable == variable), "")
+    if not owner:
+        return "a key"
+    article = "an" if owner[0].lower() in "aeiou" else "a"
+    return f"{article} {owner} key"
+
+
 def vendor_status(pipeline: Pipeline, info: VendorInfo, role: Role,
                   keys: Mapping[str, str], language: str | None, *,
                   server_keys: bool = True) -> str:
-    """Why ``info`` cannot play ``role`` here ("" when it can); ``server_keys`` says whether
-    the server's own keys may serve the visitor."""
+    """Why ``info`` cannot play ``role`` here, in words ("" when it can); ``server_keys``
+    says whether the server's own keys may serve the visitor.
+
+    "no Japanese", "needs an OpenAI key", "not set up on this server" or "not installed
+    here"; variable names stay in Settings and in the plan's reasons.
+    """
     if language and language != AUTO and not info.supports(role, language):
         return f"no {language_name(language)}"
     state = pipeline.registry.availability(info, keys, pipeline.settings,
                                            server_keys=server_keys)
     if state.runnable:
         return ""
+    if state.missing_variable and state.missing_variable == info.key_variable:
+        extra = " or your own server" if info.self_hosted_variable else ""
+        return f"needs {key_name(pipeline, state.missing_variable)}{extra}"
     if state.missing_variable:
-        extra = f" or {info.self_hosted_variable}" if info.self_hosted_variable else ""
-        return f"needs {state.missing_variable}{extra}"
-    return state.reason
+        return "not set up on this server"
+    return "not installed here"
 
 
 def _label(name: str, note: str, status: str) -> str:
     return " · ".join(part for part in (name, note, status or "ready") if part)
+
+
+def model_name(info: VendorInfo, role: Role, model: str) -> str:
+    """A model as people read it: "OpenAI gpt-4o-transcribe"; the vendor alone when it
+    offers just one model for ``role``."""
+    if len(info.models.get(role, ())) < 2:
+        return info.display_name
+    return f"{info.display_name} {model}"
 
 
 def voice_choices(pipeline: Pipeline, keys: Mapping[str, str], target_language: str | None,
@@ -80,7 +102,8 @@ def voice_choices(pipeline: Pipeline, keys: Mapping[str, str], target_language: 
     for info in pipeline.registry.voice_vendors():
         status = vendor_status(pipeline, info, Role.SPEAK, keys, target_language,
                                server_keys=server_keys)
-        choices.append((_label(info.display_name, "" if short else info.label, status), info.id))
+        note = "" if short else info.label_for(Role.SPEAK)
+        choices.append((_label(info.display_name, note, status), info.id))
     return choices
 
 
@@ -90,23 +113,29 @@ def _vendor_models(pipeline: Pipeline, role: Role, keys: Mapping[str, str],
     for info in pipeline.registry.for_role(role):
         status = vendor_status(pipeline, info, role, keys, language, server_keys=server_keys)
         for model in info.models.get(role, ()):
-            choices.append((_label(f"{info.id}/{model}", info.label, status), f"{info.id}/{model}"))
+            choices.append((_label(model_name(info, role, model), info.label_for(role), status),
+                            f"{info.id}/{model}"))
     return choices
 
 
 def model_choices(pipeline: Pipeline, role: Role, keys: Mapping[str, str],
-                  language: str | None = None, *, server_keys: bool = True
-                  ) -> list[tuple[str, str]]:
+                  language: str | None = None, *,
+                  server_keys: bool = True) -> list[tuple[str, str]]:
     """"Default" first (the app default, else the next that can run), then vendor/model."""
     settings = pipeline.settings
     default = settings.default_stt if role is Role.TRANSCRIBE else settings.default_llm
+    try:
+        info, model = pipeline.registry.parse_spec(default, role)
+        default = model_name(info, role, model)
+    except AppError:  # a default naming nothing known is refused when it is used
+        pass
     return [(f"Default ({default})", ""),
             *_vendor_models(pipeline, role, keys, language, server_keys)]
 
 
 def speech_translation_choices(pipeline: Pipeline, keys: Mapping[str, str],
-                               target_language: str | None, *, server_keys: bool = True
-                               ) -> list[tuple[str, str]]:
+                               target_language: str | None, *,
+                               server_keys: bool = True) -> list[tuple[str, str]]:
     """"None" first (transcribe, then translate), then every direct speech translation model
     with its readiness for the target language."""
     return [("None: transcribe, then translate", ""),
@@ -134,73 +163,3 @@ def key_fields(pipeline: Pipeline) -> list[KeyField]:
         if info.key_variable:
             found.setdefault(info.key_variable, []).append(info.display_name)
     return [KeyField(variable, tuple(names)) for variable, names in found.items()]
-
-
-def _why(choice: VendorChoice) -> str:
-    reason = choice.reason
-    for prefix in (f"{choice.vendor}/{choice.model}: ", f"{choice.vendor}: "):
-        if reason.startswith(prefix):
-            return reason[len(prefix):]
-    return reason
-
-
-def _line(choice: VendorChoice, auto: bool) -> str:
-    title = _STEP_TITLES.get(choice.role, choice.role.value)
-    name = choice.vendor if choice.role is Role.SPEAK else f"{choice.vendor}/{choice.model}"
-    arrow = "Auto → " if auto else ""
-    warn = "" if choice.runnable else " ⚠️ cannot run here"
-    return f"- **{title}:** {arrow}**{name}** ({_why(choice)}){warn}"
-
-
-def _offline_hint(pipeline: Pipeline) -> str:
-    registry, settings = pipeline.registry, pipeline.settings
-    parts = []
-    for role in (Role.TRANSCRIBE, Role.SPEAK):
-        names = []
-        for info in registry.for_role(role):
-            if info.key_variable is None and registry.availability(info, {}, settings).runnable:
-                spoken = info.languages.get(role)
-                where = (f" ({', '.join(language_name(c) for c in sorted(spoken))})"
-                         if spoken is not None and len(spoken) <= 3 else "")
-                names.append(f"{info.id}{where}")
-        if names:
-            parts.append(f"{_STEP_TITLES[role].lower()}: {', '.join(names)}")
-    if not parts:
-        return ""
-    return ("\n\nRuns here without any key: " + "; ".join(parts) + ". Translation needs an LLM "
-            "key unless the speech is already in the target language.")
-
-
-def plan_markdown(pipeline: Pipeline, options: TaskOptions, keys: Mapping[str, str], *,
-                  server_keys: bool = True) -> str:
-    """What a run with these options would use and why, what is missing, and the estimate
-    (with the server's own keys only when ``server_keys``: False for a signed-in visitor)."""
-    try:
-        plan = pipeline.plan(options, dict(keys), server_keys=server_keys)
-    except AppError as exc:
-        return f"⚠️ {exc.message}"
-    target = language_name(plan.target_language)
-    lines = [f"**Plan for {target}** — nothing is called until you press Translate."]
-    if plan.transcriber is not None:
-        lines.append(_line(plan.transcriber, options.stt_model is None))
-    if plan.speech_translator is not None:
-        lines.append(_line(plan.speech_translator, False))
-    if plan.translator is None:
-        lines.append(f"- **Translation:** {plan.translation_note}")
-    else:
-        lines.append(_line(plan.translator, options.llm_model is None))
-    if plan.voice is not None:
-        lines.append(_line(plan.voice, options.voice_vendor == AUTO))
-    else:
-        lines.append("- **Voice:** none: text only")
-    lines.append(f"- **Estimate:** ${plan.estimate.total_usd:.4f} for "
-                 f"{plan.estimate_duration_s / 60:g} min of speech")
-    text = "\n".join(lines)
-    if plan.missing_variables:
-        needed = ", ".join(f"`{v}`" for v in plan.missing_variables)
-        text += (f"\n\n⚠️ To run this plan, set {needed} on the server or paste the key under "
-                 "**Settings: your own keys**.")
-        text += _offline_hint(pipeline)
-    elif not plan.runnable:
-        text += "\n\n⚠️ " + "; ".join(_why(c) for c in plan.choices if not c.runnable)
-    return text

@@ -12,11 +12,11 @@ import gradio as gr
 from pipeline.compare import MAX_VARIANTS, Comparison, VariantOutcome, compare, make_variants
 from pipeline.errors import AppError
 from pipeline.languages import AUTO, language_name
-from pipeline.types import Role
-from web.ui_format import seconds
-from web.ui_handlers import UiHandlers
+from pipeline.types import Role, TaskStatus
+from web.ui_format import error_text, seconds
+from web.ui_handlers import UiHandlers, failure_text
 from web.ui_live import LiveRun
-from web.ui_request import page_message, publish, session_of
+from web.ui_request import publish, session_of
 
 __all__ = ["SLOT_OUTPUTS", "CompareHandler"]
 
@@ -40,6 +40,8 @@ def _title(number: int, outcome: VariantOutcome) -> str:
 def _text(outcome: VariantOutcome) -> str:
     result = outcome.result
     if not outcome.succeeded:
+        if result.status is TaskStatus.FAILED:
+            return failure_text(result)
         return result.error or f"The run {result.status.value}."
     spoken = result.translation or result.transcript
     return spoken.text if spoken is not None else ""
@@ -65,10 +67,12 @@ def _report(comparison: Comparison) -> dict[str, Any]:
 def _summary(comparison: Comparison) -> str:
     first = comparison.first
     if first.transcript is None:
-        return f"⚠️ The shared steps failed: {first.error}"
+        return f"⚠️ The shared steps failed: {failure_text(first)}"
     language = first.transcript.language
+    count = len(first.transcript.segments)
+    lines = f"{count} segment{'' if count == 1 else 's'}"
     return (f"**One transcription shared by all:** {language_name(language)} ({language}), "
-            f"{len(first.transcript.segments)} segments, {seconds(comparison.shared_duration_s)}, "
+            f"{lines}, {seconds(comparison.shared_duration_s)}, "
             f"${comparison.shared_cost_usd:.4f}. Each card shows the time and cost of its own "
             "translation and voice.")
 
@@ -96,6 +100,7 @@ class CompareHandler:
                 llm_model: str = "", voice_vendor: str = "auto", output_format: str = "mp3",
                 timing: str = "auto", glossary: Any = None, instructions: str = "",
                 text_only: bool = False, speech_translation_model: str = "",
+                quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
                 compare_llms: Sequence[str] | None = None,
                 compare_voices: Sequence[str] | None = None, request: gr.Request | None = None,
                 progress: gr.Progress = gr.Progress(),
@@ -120,6 +125,9 @@ class CompareHandler:
             instructions: notes for the translator (tone, audience, names).
             text_only: true to stop after the translation (texts and subtitles, no voice).
             speech_translation_model: "vendor/model" translating the speech in one call, or "".
+            quality: "off", "auto" or "full": score each dubbed line and speak weak ones again.
+            quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
+            max_retakes: more takes a weak line may get (0-5).
             compare_llms: "vendor/model" LLMs to compare.
             compare_voices: voice vendor ids to compare.
 
@@ -134,7 +142,8 @@ class CompareHandler:
                 "stt_model": stt_model, "llm_model": llm_model, "voice_vendor": voice_vendor,
                 "output_format": output_format, "timing": timing, "glossary": glossary,
                 "instructions": instructions, "text_only": text_only,
-                "speech_translation_model": speech_translation_model})
+                "speech_translation_model": speech_translation_model, "quality": quality,
+                "quality_stt_model": quality_stt_model, "max_retakes": max_retakes})
             variants = make_variants(compare_llms or [], compare_voices or [],
                                      default_llm=options.llm_model or "",
                                      default_voice=options.voice_vendor)
@@ -142,8 +151,10 @@ class CompareHandler:
                 audio=audio, audio_url=audio_url, clone_audio=clone_audio,
                 options=replace(options, llm_model=None, voice_vendor=AUTO), keys=keys,
                 oauth=oauth_token)
-        except AppError as exc:
-            raise gr.Error(page_message(exc), print_exception=False) from None
+        except AppError as exc:  # said once, in the summary; API callers get the error
+            message = error_text(exc)
+            yield (f"⚠️ {message}", *self._slots(None), gr.skip())
+            raise gr.Error(message, visible=False, print_exception=False) from None
         session = session_of(request)
         cancel = handlers.cancels.open(session)
         status = {v.label: "waiting" for v in variants}
@@ -165,8 +176,9 @@ class CompareHandler:
                     yield (f"Running {len(variants)} combinations…\n\n{lines}", *skip)
         except Exception:  # a bug: logged, and the visitor gets a sentence, not a trace
             log.exception("comparison crashed")
-            raise gr.Error("Internal error while comparing; it has been logged.",
-                           print_exception=False) from None
+            message = "Internal error while comparing; it has been logged."
+            yield (f"⚠️ {message}", *skip)
+            raise gr.Error(message, visible=False, print_exception=False) from None
         finally:
             if comparison is None:
                 cancel.set()

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from pipeline.errors import AppError, TaskCanceledError
 from pipeline.languages import language_name
 from pipeline.results import CostEstimate, StepReport, TaskResult
 from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus, Transcript
+from web.ui_request import page_message
 
 __all__ = [
+    "CANCELED_MESSAGE",
     "STEP_TITLES",
     "TRANSCRIPT_HEADERS",
     "TRANSLATION_HEADERS",
     "canceled_banner",
     "clock",
     "details_markdown",
+    "error_text",
     "language_markdown",
+    "result_summary",
     "seconds",
     "span",
     "steps_html",
@@ -58,51 +64,124 @@ def seconds(value_s: float | None) -> str:
     return f"{minutes} min {rest} s"
 
 
-def _status_text(report: StepReport) -> str:
-    if report.status is StepStatus.SUCCEEDED:
-        word = "reused" if report.reused else "succeeded"
-        return word if report.reused else f"{word} in {seconds(report.duration_s)}"
-    return report.status.value
+CANCELED_MESSAGE = TaskCanceledError().message
 
 
-def steps_html(reports: Sequence[StepReport] | None = None, *, running_message: str = "",
-               banner: str = "") -> str:
-    """The five steps in order, each pending/running/succeeded/failed/skipped with its time.
+def error_text(error: AppError) -> str:
+    """The sentence the page shows for ``error`` (the one way every page error is worded).
+
+    The step list's banner, the plan and the Compare summary all show errors through
+    this function, each error once.
+    """
+    return page_message(error)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """How one step row looks: its CSS status, icon, status text and note."""
+
+    css: str
+    icon: str
+    status: str
+    note: str
+
+
+def _row(report: StepReport, note: str, error: str | None, ended: bool) -> _Row:
+    status = report.status
+    if status is StepStatus.SUCCEEDED:
+        if report.reused:
+            return _Row("reused", _ICONS[status], "reused", note)
+        return _Row("succeeded", _ICONS[status], f"succeeded in {seconds(report.duration_s)}",
+                    note)
+    if status is StepStatus.FAILED:
+        # The run's error is said once, in the banner; the row keeps a short status.
+        if report.error == CANCELED_MESSAGE:
+            return _Row("canceled", "■", "canceled", "")
+        if error is not None and report.error != error:
+            return _Row("stopped", "■", "stopped", "")
+        return _Row("failed", _ICONS[status], "failed", "")
+    if status is StepStatus.PENDING and ended:
+        return _Row("not-run", "–", "did not run", "")
+    return _Row(status.value, _ICONS[status], status.value, note)
+
+
+def _progress_bar(fraction: float) -> str:
+    percent = round(100 * min(1.0, max(0.0, fraction)))
+    return (f'<div class="st-progress" role="progressbar" aria-label="Progress" '
+            f'aria-valuemin="0" aria-valuemax="100" aria-valuenow="{percent}">'
+            f'<span style="width: {percent}%"></span></div>')
+
+
+def steps_html(reports: Sequence[StepReport] | None = None, *,
+               notes: Mapping[StepName, str] | None = None, banner: str = "",
+               tone: str = "info", fraction: float | None = None,
+               error: str | None = None, ended: bool = False) -> str:
+    """The five steps in order, each with its status and time, a progress bar and a banner.
 
     Args:
         reports: the step reports (all pending when None).
-        running_message: what the running step is doing right now.
-        banner: a sentence shown under the list (an error, or what was reused).
+        notes: what each running step is doing right now, by step.
+        banner: a sentence under the list: the run's error, a cancel, or what was reused.
+        tone: the banner's look: "info", "error" or "canceled" (neutral).
+        fraction: the run's overall progress (0..1); no bar when None.
+        error: the run's error (shown in the banner): the step that failed with it is
+            "failed", the others that were cut short "stopped".
+        ended: the run is over: steps still pending "did not run".
     """
     by_name = {r.name: r for r in reports or ()}
+    notes = notes or {}
     items = []
     for number, name in enumerate(STEP_ORDER, start=1):
         report = by_name.get(name, StepReport(name))
-        status = report.status
-        note = report.error or report.detail or ""
-        if status is StepStatus.RUNNING and running_message:
-            note = running_message
-        css = "reused" if report.reused else status.value
+        note = report.detail or ""
+        if report.status is StepStatus.RUNNING:
+            note = notes.get(name, note)
+        row = _row(report, note, error, ended)
         items.append(
-            f'<li class="st-step st-{css}"><span class="st-icon" aria-hidden="true">'
-            f"{_ICONS[status]}</span><span class='st-name'>{number}. {STEP_TITLES[name]}"
-            f"</span><span class='st-status'>{html.escape(_status_text(report))}</span>"
-            f"<span class='st-note'>{html.escape(note)}</span></li>"
+            f'<li class="st-step st-{row.css}"><span class="st-icon" aria-hidden="true">'
+            f"{row.icon}</span><span class='st-name'>{number}. {STEP_TITLES[name]}"
+            f"</span><span class='st-status'>{html.escape(row.status)}</span>"
+            f"<span class='st-note'>{html.escape(row.note)}</span></li>"
         )
-    text = ('<div class="st-steps-box"><ol class="st-steps" aria-label="Steps" aria-live="polite">'
-            + "".join(items) + "</ol>")
+    text = '<div class="st-steps-box">'
+    if fraction is not None:
+        text += _progress_bar(fraction)
+    text += ('<ol class="st-steps" aria-label="Steps" aria-live="polite">' + "".join(items)
+             + "</ol>")
     if banner:
-        text += f'<p class="st-banner" role="status">{html.escape(banner)}</p>'
+        mark = "⚠️ " if tone == "error" else ""
+        text += (f'<p class="st-banner st-banner-{tone}" role="status">{mark}'
+                 f"{html.escape(banner)}</p>")
     return text + "</div>"
 
 
 def canceled_banner(reports: Sequence[StepReport]) -> str:
-    """What a canceled run did: the step it stopped in, or how many steps had finished."""
-    stopped = next((r for r in reports if r.status is StepStatus.FAILED), None)
-    if stopped is not None:
-        return f"Canceled during {STEP_TITLES[stopped.name].lower()}; nothing after it ran."
-    done = sum(r.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED) for r in reports)
-    return f"Canceled after {done} of {len(STEP_ORDER)} steps; the rest did not run."
+    """Where a canceled run stopped: "Canceled at text to speech."."""
+    stopped = [STEP_TITLES[r.name].lower() for r in reports
+               if r.status is StepStatus.FAILED and r.error == CANCELED_MESSAGE]
+    if stopped:
+        return f"Canceled at {' and '.join(stopped)}."
+    waiting = next((r for r in reports if r.status is StepStatus.PENDING), None)
+    if waiting is not None:
+        return f"Canceled before {STEP_TITLES[waiting.name].lower()}."
+    return "Canceled."
+
+
+def result_summary(result: TaskResult, voice_name: str) -> str:
+    """One line over the dub: language, voice, length and cost ("" unless it succeeded)."""
+    if result.status is not TaskStatus.SUCCEEDED:
+        return ""
+    parts = [f"**{language_name(result.target_language)}**"]
+    if result.output_path is None:
+        parts.append("text only, no voice")
+    else:
+        parts.append(f"voice: {voice_name}")
+        length_s = (result.timing.dubbed_duration_s if result.timing is not None
+                    else result.input_duration_s)
+        if length_s:
+            parts.append(seconds(length_s))
+    parts.append(f"cost ${result.actual_cost.total_usd:.4f}")
+    return "Your dub: " + " · ".join(parts)
 
 
 def language_markdown(result: TaskResult) -> str:
@@ -112,7 +191,8 @@ def language_markdown(result: TaskResult) -> str:
         return "No transcript yet."
     code = transcript.language
     name = f"{language_name(code)} ({code})" if code else "unknown"
-    return (f"**Spoken language:** {name} · **{len(transcript.segments)} segments** · "
+    count = len(transcript.segments)
+    return (f"**Spoken language:** {name} · **{count} segment{'' if count == 1 else 's'}** · "
             f"transcribed by `{transcript.vendor}/{transcript.model}`")
 
 
@@ -124,14 +204,22 @@ def transcript_rows(transcript: Transcript | None) -> list[list[object]]:
             for i, s in enumerate(transcript.segments, start=1)]
 
 
-def translation_rows(result: TaskResult) -> list[list[object]]:
-    """Rows of the editable table: number, time span, original and the text that is spoken."""
+def translation_rows(result: TaskResult,
+                     original: Transcript | None = None) -> list[list[object]]:
+    """Rows of the editable table: number, time span, original and the text that is spoken.
+
+    Args:
+        result: the run.
+        original: the transcript as first heard; the "Original" column always shows it,
+            even after a line was edited and spoken again (default: the run's transcript).
+    """
     transcript = result.transcript
     if transcript is None:
         return []
+    heard = original if original is not None else transcript
     spoken = result.translation.segments if result.translation else transcript.segments
     return [[i, span(o.start_s, o.end_s), o.text, t.text]
-            for i, (o, t) in enumerate(zip(transcript.segments, spoken, strict=False), start=1)]
+            for i, (o, t) in enumerate(zip(heard.segments, spoken, strict=False), start=1)]
 
 
 def _cell(text: str) -> str:
@@ -153,7 +241,9 @@ def _cost_rows(estimate: CostEstimate, actual: CostEstimate) -> list[str]:
 def details_markdown(result: TaskResult) -> str:
     """Vendors chosen and why, per-step times, cost estimate vs actual, warnings."""
     parts = []
-    if result.status is not TaskStatus.SUCCEEDED:
+    if result.status is TaskStatus.CANCELED:
+        parts.append(f"### Task canceled\n{canceled_banner(result.steps)}")
+    elif result.status is not TaskStatus.SUCCEEDED:
         parts.append(f"### ⚠️ Task {result.status.value}\n{result.error or ''}")
     parts.append("### Vendors and why\n| Step | Vendor / model | Why |\n|---|---|---|")
     for choice in result.choices:
@@ -164,6 +254,8 @@ def details_markdown(result: TaskResult) -> str:
     for report in result.steps:
         status = "reused" if report.reused else report.status.value
         note = report.error or report.detail or ""
+        if report.error == CANCELED_MESSAGE:
+            status, note = "canceled", ""
         parts.append(f"| {STEP_TITLES[report.name]} | {status} | {seconds(report.duration_s)} | "
                      f"{_cell(note)} |")
     estimate_note = ""

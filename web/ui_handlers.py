@@ -26,36 +26,44 @@ from pipeline.options import TaskRequest, options_to_dict
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
 from pipeline.timeline import timeline_for
-from pipeline.types import Role, TaskStatus
+from pipeline.types import Role, TaskStatus, Transcript
 from pipeline.view import report_view
-from web.ui_choices import model_choices, plan_markdown, speech_translation_choices, voice_choices
+from web.ui_choices import model_choices, speech_translation_choices, voice_choices
 from web.ui_format import (
     canceled_banner,
     details_markdown,
+    error_text,
     language_markdown,
+    result_summary,
     steps_html,
     transcript_rows,
     translation_rows,
 )
 from web.ui_live import CancelBoard, LiveRun, StepBoard
-from web.ui_request import RequestReader, page_message, publish, session_of, table_rows
+from web.ui_plan import plan_markdown, upload_duration_s
+from web.ui_request import RequestReader, publish, session_of, table_rows
 from web.ui_timeline import timeline_svg
 
-__all__ = ["RUN_OUTPUTS", "SessionRun", "UiHandlers", "page_report"]
+__all__ = ["RUN_OUTPUTS", "SessionRun", "UiHandlers", "failure_text", "page_report"]
 
 log = logging.getLogger(__name__)
 
 # What /translate and /resynthesize return, in order (the session state is not in the API).
 RUN_OUTPUTS = ("audio", "download", "steps", "language", "transcript", "translation", "timeline",
-               "details", "report", "subtitles", "reuse", "session")
+               "details", "report", "subtitles", "reuse", "summary", "session")
+_STEPS = RUN_OUTPUTS.index("steps")
 
 
 @dataclass(frozen=True)
 class SessionRun:
-    """The last run of a browser session, kept in memory for re-synthesis (never any key)."""
+    """The last run of a browser session, kept in memory for re-synthesis (never any key).
+
+    ``original`` is the transcript as first heard, before any line was edited.
+    """
 
     request: TaskRequest
     checkpoint: Checkpoint
+    original: Transcript | None = None
 
 
 def page_report(result: TaskResult) -> dict[str, Any]:
@@ -74,49 +82,80 @@ class UiHandlers:
     def __init__(self, pipeline: Pipeline, fetcher: Any = None) -> None:
         self.pipeline = pipeline
         self.cancels = CancelBoard()
+        self.boards: dict[str, StepBoard] = {}  # the live step list of each session's run
         self.reader = RequestReader(pipeline, fetcher)
 
     # --- helpers --------------------------------------------------------------------
 
-    def _blank(self, banner: str = "", reports=None) -> tuple:
+    def _blank(self, banner: str = "", tone: str = "info") -> tuple:
         return (None, gr.DownloadButton(value=None, visible=False),
-                steps_html(reports, banner=banner), "", [], [], "", "", {},
-                gr.File(value=None, visible=False), "", gr.skip())
+                steps_html(None, banner=banner, tone=tone, ended=tone == "error"), "", [], [],
+                "", "", {},
+                gr.File(value=None, visible=False), "", "", gr.skip())
 
-    def _finished(self, result: TaskResult, request: TaskRequest, reuse: str) -> tuple:
+    def _steps_only(self, view: str) -> tuple:
+        """Outputs that change only the step list (the results on the page stay)."""
+        skip = (gr.skip(),) * len(RUN_OUTPUTS)
+        return skip[:_STEPS] + (view,) + skip[_STEPS + 1:]
+
+    def _failed(self, message: str) -> gr.Error:
+        """The error for API callers; the page shows ``message`` in the step list only."""
+        return gr.Error(message, visible=False, print_exception=False)
+
+    def _voice_name(self, result: TaskResult) -> str:
+        voice = next((c for c in result.choices if c.role is Role.SPEAK), None)
+        if voice is None:
+            return ""
+        known = {info.id: info.display_name for info in self.pipeline.registry}
+        return known.get(voice.vendor, voice.vendor)
+
+    def _finished(self, result: TaskResult, request: TaskRequest, reuse: str,
+                  original: Transcript | None) -> tuple:
         audio_path = publish(result.output_path)
         fmt = request.options.output_format.upper()
-        banner = reuse
+        banner, tone, error = reuse, "info", None
         if result.status is TaskStatus.CANCELED:
-            banner = canceled_banner(result.steps)
+            banner, tone = canceled_banner(result.steps), "canceled"
         elif result.status is TaskStatus.FAILED:
-            banner = f"Failed: {result.error}"
+            error = result.error
+            banner, tone = failure_text(result), "error"
         subtitles = [p for p in (publish(s.path) for s in result.subtitles) if p]
-        session = (SessionRun(replace(request, keys={}), result.checkpoint)
+        heard = original or result.transcript
+        session = (SessionRun(replace(request, keys={}), result.checkpoint, heard)
                    if result.checkpoint is not None and result.checkpoint.transcript is not None
                    else gr.skip())
         return (
             audio_path,
             gr.DownloadButton(value=audio_path, label=f"Download {fmt}", visible=bool(audio_path)),
-            steps_html(result.steps, banner=banner),
+            steps_html(result.steps, banner=banner, tone=tone, error=error, ended=True,
+                       fraction=1.0 if result.status is TaskStatus.SUCCEEDED else None),
             language_markdown(result),
-            transcript_rows(result.transcript),
-            translation_rows(result),
+            transcript_rows(heard),
+            translation_rows(result, heard),
             timeline_svg(timeline_for(result)),
             details_markdown(result),
             page_report(result),
             gr.File(value=subtitles or None, visible=bool(subtitles)),
             reuse,
+            result_summary(result, self._voice_name(result)),
             session,
         )
 
+    def _view(self, board: StepBoard, banner: str) -> str:
+        if board.stopping:
+            return steps_html(board.reports, notes=board.notes, banner="Stopping…",
+                              tone="canceled", fraction=board.fraction)
+        return steps_html(board.reports, notes=board.notes, banner=banner,
+                          fraction=board.fraction)
+
     def _stream(self, task: TaskRequest, checkpoint: Checkpoint | None, session: str,
-                progress: gr.Progress, reused: bool) -> Iterator[tuple]:
+                progress: gr.Progress, reused: bool,
+                original: Transcript | None = None) -> Iterator[tuple]:
         """Run ``task`` live: step updates while it runs, then every output."""
         cancel = self.cancels.open(session)
         board = StepBoard()
+        self.boards[session] = board
         result: TaskResult | None = None
-        skip = (gr.skip(),) * len(RUN_OUTPUTS)
         preview = ""
         try:
             live = LiveRun(lambda emit: self.pipeline.run(
@@ -132,28 +171,30 @@ class UiHandlers:
                     # The first finished lines play at once; the player is not swapped again
                     # until the whole dub is ready, so listening is never cut off.
                     path, ready_s = payload
-                    preview = (f"The first {ready_s:.1f} s of the dub can be played in the Audio "
-                               "tab while the rest is spoken.")
-                    view = steps_html(board.reports, running_message=board.message, banner=preview)
-                    yield (publish(path),) + skip[1:2] + (view,) + skip[3:]
+                    preview = (f"The first {ready_s:.1f} s of the dub can be played below "
+                               "while the rest is spoken.")
+                    yield (publish(path),) + self._steps_only(self._view(board, preview))[1:]
                 elif board.apply(kind, payload):
                     if kind == "progress":
-                        progress(payload.fraction, desc=payload.message)
-                    view = steps_html(board.reports, running_message=board.message, banner=preview)
-                    yield skip[:2] + (view,) + skip[3:]
+                        progress(board.fraction, desc=payload.message)
+                    yield self._steps_only(self._view(board, preview))
         except Exception:  # a bug: logged, and the visitor gets a sentence, not a trace
             log.exception("live run crashed")
-            raise gr.Error("Internal error while running the task; it has been logged.",
-                           print_exception=False) from None
+            message = "Internal error while running the task; it has been logged."
+            yield self._steps_only(steps_html(board.reports, banner=message, tone="error",
+                                              ended=True))
+            raise self._failed(message) from None
         finally:
             if result is None:
                 cancel.set()
             self.cancels.close(session, cancel)
+            if self.boards.get(session) is board:
+                del self.boards[session]
         assert result is not None  # the events end only with "done" or by raising
         summary = reuse_summary(result).sentence if reused else ""
-        yield self._finished(result, task, summary)
+        yield self._finished(result, task, summary, original)
         if result.status is TaskStatus.FAILED:
-            raise gr.Error(result.error or "The task failed.", print_exception=False)
+            raise self._failed(failure_text(result))
 
     # --- endpoints ------------------------------------------------------------------
 
@@ -162,6 +203,7 @@ class UiHandlers:
                   llm_model: str = "", voice_vendor: str = "auto", output_format: str = "mp3",
                   timing: str = "auto", glossary: Any = None, instructions: str = "",
                   text_only: bool = False, speech_translation_model: str = "",
+                  quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
                   last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(),
                   oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
@@ -185,29 +227,35 @@ class UiHandlers:
             instructions: notes for the translator (tone, audience, names).
             text_only: true to stop after the translation (texts and subtitles, no voice).
             speech_translation_model: "vendor/model" translating the speech in one call, or "".
+            quality: "off", "auto" or "full": score each dubbed line and speak weak ones again.
+            quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
+            max_retakes: more takes a weak line may get (0-5).
 
         Returns:
             The dubbed audio, its download, the step list (HTML), the detected language,
             the transcript rows, the translation rows, the timeline (SVG), the details
-            (Markdown), the full JSON report, subtitle files and a reuse note (empty here).
+            (Markdown), the full JSON report, subtitle files, a reuse note (empty here) and
+            the one-line summary shown over the dub.
         """
-        yield self._blank(reports=None, banner="Starting…")
+        yield self._blank(banner="Starting…")
         options = {"source_language": source_language, "target_language": target_language,
                    "stt_model": stt_model, "llm_model": llm_model, "voice_vendor": voice_vendor,
                    "output_format": output_format, "timing": timing, "glossary": glossary,
                    "instructions": instructions, "text_only": text_only,
-                   "speech_translation_model": speech_translation_model}
+                   "speech_translation_model": speech_translation_model, "quality": quality,
+                   "quality_stt_model": quality_stt_model, "max_retakes": max_retakes}
         try:
             task = self.reader.task(audio=audio, audio_url=audio_url, clone_audio=clone_audio,
                                     options=self.reader.options(options), keys=keys,
                                     oauth=oauth_token)
         except AppError as exc:  # said once, in the step list; API callers get the error
-            message = page_message(exc)
-            yield self._blank(banner=f"Failed: {message}")
-            raise gr.Error(message, visible=False, print_exception=False) from None
+            message = error_text(exc)
+            yield self._blank(banner=message, tone="error")
+            raise self._failed(message) from None
         earlier = reusable_checkpoint(last.request, last.checkpoint, task) if last else None
+        original = last.original if last is not None and earlier is not None else None
         yield from self._stream(task, earlier, session_of(request), progress,
-                                reused=earlier is not None)
+                                reused=earlier is not None, original=original)
 
     def resynthesize(self, translation_table: Any, voice_vendor: str = "auto",
                      output_format: str = "mp3", last: SessionRun | None = None,
@@ -228,24 +276,28 @@ class UiHandlers:
             The same outputs as /translate; the reuse note names the steps that were reused.
         """
         if last is None:
-            raise gr.Error("Translate something first, then edit the translation and "
-                           "re-synthesise.", print_exception=False)
+            message = "Translate something first, then edit the translation and re-synthesise."
+            yield self._steps_only(steps_html(banner=message, tone="error"))
+            raise self._failed(message)
         try:
             texts = [row[-1] if row else "" for row in table_rows(translation_table)]
             checkpoint = edit_checkpoint(last.checkpoint, texts)
             options = self.reader.options({**options_to_dict(last.request.options),
                                            "voice_vendor": voice_vendor,
                                            "output_format": output_format})
-        except AppError as exc:
-            raise gr.Error(page_message(exc), print_exception=False) from None
+        except AppError as exc:  # the results stay; the step list says what is wrong
+            message = error_text(exc)
+            yield self._steps_only(steps_html(banner=message, tone="error"))
+            raise self._failed(message) from None
         task = replace(last.request, options=options, keys=self.reader.keys(keys, oauth_token),
                        server_keys=self.reader.server_keys(oauth_token))
-        yield from self._stream(task, checkpoint, session_of(request), progress, reused=True)
+        yield from self._stream(task, checkpoint, session_of(request), progress, reused=True,
+                                original=last.original)
 
     def plan(self, source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
              llm_model: str = "", voice_vendor: str = "auto", text_only: bool = False,
-             speech_translation_model: str = "", oauth_token: gr.OAuthToken | None = None,
-             **keys: str) -> str:
+             speech_translation_model: str = "", audio: str | None = None,
+             oauth_token: gr.OAuthToken | None = None, **keys: str) -> str:
         """Which vendors would run for these choices, and why; no vendor is called.
 
         Args:
@@ -256,10 +308,14 @@ class UiHandlers:
             voice_vendor: voice vendor id, or "auto" (shown as "Auto → fish (...)").
             text_only: true to stop after the translation (no voice).
             speech_translation_model: "vendor/model" translating the speech in one call, or "".
+            quality: "off", "auto" or "full": score each dubbed line and speak weak ones again.
+            quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
+            max_retakes: more takes a weak line may get (0-5).
+            audio: the recording, if one is chosen: the estimate is for its length.
 
         Returns:
-            Markdown: one line per step with the vendor and the reason, what is missing,
-            and the cost estimate.
+            Markdown: one line per step with the vendor, what is missing (in words), the
+            cost estimate, and the reasons behind each choice.
         """
         try:
             options = self.reader.options({
@@ -267,8 +323,9 @@ class UiHandlers:
                 "stt_model": stt_model, "llm_model": llm_model, "voice_vendor": voice_vendor,
                 "text_only": text_only, "speech_translation_model": speech_translation_model})
         except AppError as exc:
-            return f"⚠️ {page_message(exc)}"
+            return f"⚠️ {error_text(exc)}"
         return plan_markdown(self.pipeline, options, self.reader.keys(keys, oauth_token),
+                             duration_s=upload_duration_s(audio),
                              server_keys=self.reader.server_keys(oauth_token))
 
     def options(self, source_language: str, target_language: str,
@@ -293,12 +350,24 @@ class UiHandlers:
                 gr.Dropdown(choices=direct), gr.Dropdown(choices=llms[1:]),
                 gr.Dropdown(choices=short[1:]))
 
-    def cancel(self, request: gr.Request | None = None) -> str:
+    def cancel(self, request: gr.Request | None = None) -> Any:
         """Stop this session's running translation or comparison at its next safe point.
 
         Returns:
-            A short note saying whether anything was running.
+            The step list saying "Stopping…" at once when a translation was running (the
+            run then ends as "Canceled at <step>"); nothing changes when nothing runs.
         """
-        count = self.cancels.cancel(session_of(request))
-        return "Stopping…" if count else "Nothing is running."
+        session = session_of(request)
+        count = self.cancels.cancel(session)
+        board = self.boards.get(session)
+        if not count or board is None:
+            return gr.skip()
+        board.stopping = True
+        return self._view(board, "")
 
+
+def failure_text(result: TaskResult) -> str:
+    """What the page says about a failed run: its error, worded by :func:`error_text`."""
+    if isinstance(result.failure, AppError):
+        return error_text(result.failure)
+    return result.error or "The task failed."

@@ -67,32 +67,43 @@ class LiveRun:
 
 
 class StepBoard:
-    """The five steps as the page shows them while a run is under way."""
+    """The five steps as the page shows them while a run is under way.
+
+    Each step keeps its own latest message, so the row that is shown running is the one
+    doing the work; the overall fraction comes from the engine's progress events (it never
+    goes back). ``stopping`` is set when the visitor asked to cancel.
+    """
 
     def __init__(self) -> None:
         self.reports: tuple[StepReport, ...] = tuple(StepReport(name) for name in STEP_ORDER)
-        self.message = ""
+        self.notes: dict[StepName, str] = {}
+        self.fraction = 0.0
+        self.stopping = False
+        self._started: set[StepName] = set()
 
-    def running(self, step: StepName, message: str) -> None:
-        """A progress event: ``step`` is at work (earlier pending steps are done by now)."""
-        self.message = message
-        reports = []
-        for report in self.reports:
-            if report.name == step and report.status is StepStatus.PENDING:
-                report = replace(report, status=StepStatus.RUNNING)
-            reports.append(report)
-        self.reports = tuple(reports)
+    def _marked(self, reports: tuple[StepReport, ...]) -> tuple[StepReport, ...]:
+        """``reports`` with every step that has reported progress shown at least running."""
+        return tuple(replace(r, status=StepStatus.RUNNING)
+                     if r.name in self._started and r.status is StepStatus.PENDING else r
+                     for r in reports)
+
+    def running(self, event: ProgressEvent) -> None:
+        """A progress event: its step is at work, saying ``event.message``."""
+        self._started.add(event.step)
+        self.notes[event.step] = event.message
+        self.fraction = max(self.fraction, event.fraction)
+        self.reports = self._marked(self.reports)
 
     def settle(self, reports: tuple[StepReport, ...]) -> None:
         """Reports after a finished step (or the final ones)."""
-        self.reports = tuple(reports)
+        self.reports = self._marked(tuple(reports))
 
     def apply(self, kind: str, payload: Any) -> bool:
         """Take one live event; True when the view changed."""
         if kind == "progress" and isinstance(payload, ProgressEvent):
-            before = (self.reports, self.message)
-            self.running(payload.step, payload.message)
-            return (self.reports, self.message) != before
+            before = (self.reports, dict(self.notes), self.fraction)
+            self.running(payload)
+            return (self.reports, self.notes, self.fraction) != before
         if kind == "reports":
             self.settle(payload)
             return True

@@ -25,22 +25,48 @@ CSS = """
 .st-reused .st-icon, .st-reused .st-status { color: #7c3aed; }
 .st-failed .st-icon, .st-failed .st-status, .st-failed .st-note { color: #b91c1c; }
 .st-skipped .st-icon, .st-skipped .st-status { color: #a16207; }
-.st-banner { margin: 0.5rem 0 0; font-weight: 600; }
+.st-canceled .st-icon, .st-canceled .st-status, .st-stopped .st-icon,
+.st-stopped .st-status { color: var(--body-text-color-subdued); }
+.st-not-run { opacity: 0.55; }
+.st-banner { margin: 0.5rem 0 0; font-weight: 600; overflow-wrap: anywhere; }
+.st-banner-error { color: #b91c1c; }
+.st-banner-canceled { color: var(--body-text-color-subdued); }
+.st-progress { height: 6px; border-radius: 3px; margin: 0.1rem 0 0.5rem;
+  background: var(--border-color-primary); overflow: hidden; }
+.st-progress span { display: block; height: 100%; background: #4f46e5;
+  transition: width 0.4s ease-out; }
+.st-welcome { border: 1px solid var(--border-color-primary); border-radius: 10px;
+  padding: 0.7rem 0.9rem; background: var(--block-background-fill); }
+.st-welcome p { margin: 0 0 0.4rem; font-size: 1.02rem; }
+.st-actions { gap: 0.5rem; flex-wrap: wrap; }
+.st-actions > * { flex: 1 1 14rem; }
+.st-result { border: 1px solid var(--border-color-primary); border-radius: 10px;
+  padding: 0.5rem 0.7rem; }
+#result:has(#dubbed-audio > .empty) { display: none; }
+#result-summary p { margin: 0; font-size: 1.02rem; }
+#subtitles td.download { min-width: 5.5rem; }
+#subtitles .filename .stem { white-space: normal; overflow-wrap: anywhere; overflow: visible; }
 @keyframes st-pulse { 50% { opacity: 0.35; } }
 .st-figure { margin: 0.5rem 0; }
 .st-figure figcaption { font-weight: 600; margin-bottom: 0.3rem; }
+.st-figure-scroll { overflow-x: auto; max-width: 100%; }
 .st-timeline { width: 100%; height: auto; color: var(--body-text-color); }
 .st-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 0.5rem; }
 #details table { display: block; overflow-x: auto; max-width: 100%; }
 #details th, #details td { min-width: 7rem; vertical-align: top; overflow-wrap: normal;
   word-break: normal; }
 #details td:last-child { min-width: 16rem; }
-#transcript-table td, #translation-table td { font-family: var(--font); }
+#transcript-table .cell-wrap, #translation-table .cell-wrap { font-family: var(--font); }
 .st-footer { text-align: center; font-size: 0.9rem; opacity: 0.85; margin-top: 1rem; }
+#transcript-table .table-wrap, #translation-table .table-wrap { overflow-x: auto; }
 @media (max-width: 640px) {
-  .st-step { grid-template-columns: 1.4rem 1fr; }
-  .st-status, .st-note { grid-column: 2; }
+  .st-step { grid-template-columns: 1.4rem 1fr auto; }
+  .st-note { grid-column: 2 / 4; }
   .st-header h1 { font-size: 1.5rem; }
+  .st-timeline { min-width: 720px; }
+  .st-tabs .tab-container button { padding: 0 0.45rem; font-size: 0.9rem; }
+  #details th, #details td { min-width: 5rem; }
+  #details td:last-child { min-width: 12rem; }
 }
 """
 

@@ -30,7 +30,7 @@ def timeline_svg(timeline: Timeline | None) -> str:
     """The lanes as coloured blocks on a common time axis, captioned; "" when nothing to draw.
 
     Every block has a tooltip with its number, times and text; the picture scales to the
-    page width.
+    page width, and on a narrow screen keeps a readable size and scrolls inside its box.
     """
     if timeline is None or not timeline.lanes:
         return ""
@@ -68,4 +68,4 @@ def timeline_svg(timeline: Timeline | None) -> str:
     caption = ("Timeline: each line in the original and where it lands in the dub"
                if len(timeline.lanes) > 1 else "Timeline: each line in the original")
     return (f'<figure class="st-figure"><figcaption>{caption} (hover a block for its text)'
-            f'</figcaption>{"".join(parts)}</figure>')
+            f'</figcaption><div class="st-figure-scroll">{"".join(parts)}</div></figure>')

@@ -42,16 +42,21 @@ class AppServer:
         self.thread.join(timeout=30)
 
 
-def start_app(data_dir: Path, environ: dict[str, str] | None = None) -> AppServer:
+def start_app(data_dir: Path, environ: dict[str, str] | None = None, *,
+              with_fakes: bool = True) -> AppServer:
     """Serve ``app.create_app`` with the fake vendors registered beside the real ones.
 
     The fake LLM is configured (``FAKE_LLM_KEY``); every paid vendor lacks its key, so the
     planner falls back to the fakes and the offline engines, as it would for a visitor.
+    Without ``with_fakes`` only the shipped vendors are there, none with a key: the app as
+    a visitor finds a fresh install.
     """
     stt, llm, voice = install_fakes()
-    env = {"APP_DATA_DIR": str(data_dir), "FAKE_LLM_KEY": "fake-key", "APP_WORKERS": "2",
-           **(environ or {})}
-    application = app_module.create_app(env, registry=default_registry(fakes.FAKE_VENDORS))
+    env = {"APP_DATA_DIR": str(data_dir), "APP_WORKERS": "2", **(environ or {})}
+    if with_fakes:
+        env.setdefault("FAKE_LLM_KEY", "fake-key")
+    registry = default_registry(fakes.FAKE_VENDORS if with_fakes else ())
+    application = app_module.create_app(env, registry=registry)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on",

@@ -30,7 +30,7 @@ CHROMIUM_FLAGS = [
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
 ]
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
@@ -80,6 +80,14 @@ def browser(mic_wav):
 def app_server(tmp_path_factory):
     """The whole app on 127.0.0.1 over the fake vendors (and the offline ones)."""
     server = start_app(tmp_path_factory.mktemp("ui-data"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def keyless_server(tmp_path_factory):
+    """The app with only the shipped vendors and no key at all (a fresh install)."""
+    server = start_app(tmp_path_factory.mktemp("keyless-data"), with_fakes=False)
     yield server
     server.stop()
 

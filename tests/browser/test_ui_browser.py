@@ -2,71 +2,28 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.helpers import (
+    audio_source,
+    open_tab,
+    pick,
+    shoot,
+    statuses,
+    upload,
+    wait_until_done,
+)
 
 expect = pytest.importorskip("playwright.sync_api").expect
-
-FINISHED = ".st-step.st-succeeded, .st-step.st-reused, .st-step.st-skipped"
-
-
-def pick(page, label: str, option: str, typed: str | None = None) -> None:
-    """Open the dropdown called ``label``, optionally type to filter, click ``option``."""
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    if typed:
-        box.fill(typed)
-    page.get_by_role("option", name=option).first.click()
-
-
-def upload(page, path: Path, where: str = "#speech-input") -> None:
-    """Give the audio component a file and wait for its player to appear."""
-    page.locator(f"{where} input[type=file]").set_input_files(str(path))
-    page.locator(f"{where} a.download-link").wait_for(state="attached")
-
-
-def audio_source(scope) -> str:
-    """The URL an audio player plays (Gradio's waveform player links it for download)."""
-    link = scope.locator("a.download-link").first
-    link.wait_for(state="attached")
-    return link.get_attribute("href") or ""
-
-
-def open_tab(page, name: str) -> None:
-    """Switch to the results tab called ``name``."""
-    page.get_by_role("tab", name=name, exact=True).click()
-
-
-def wait_until_done(page, finished: int = 5, timeout_ms: int = 60_000) -> None:
-    """Wait until ``finished`` steps are done (or any step failed)."""
-    page.wait_for_function(
-        """([selector, wanted]) => document.querySelectorAll(selector).length >= wanted
-           || document.querySelector('.st-step.st-failed') !== null""",
-        arg=[FINISHED, finished], timeout=timeout_ms)
-
-
-def statuses(page) -> list[str]:
-    """The CSS status of each of the five steps, in order."""
-    return page.eval_on_selector_all(
-        "#steps .st-step", "items => items.map(i => i.className.replace('st-step st-', ''))")
-
-
-def shoot(page, shots_dir: Path, name: str, full: bool = True) -> Path:
-    """Save a screenshot and return its path."""
-    path = shots_dir / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full)
-    return path
-
 
 def translate_upload(page, speech_wav: Path, target_name: str, target_typed: str) -> None:
     upload(page, speech_wav)
     pick(page, "Target language", target_name, target_typed)
     pick(page, "Voice vendor", "Fake voice · ready")
-    page.locator("#plan").get_by_text("Auto → fake_stt/fake-1").wait_for()
+    page.locator("#plan").get_by_text("Fake STT").wait_for()
     page.locator("#translate-button").click()
     wait_until_done(page)
 
@@ -83,11 +40,12 @@ def test_upload_choose_a_language_translate_and_read_every_tab(page, app_server,
     assert "Hello there." in transcript.inner_text()
     open_tab(page, "Translation")
     assert "[ja] Hello there." in page.locator("#translation-table").inner_text()
-    open_tab(page, "Audio")
     source = audio_source(page.locator("#dubbed-audio"))
     assert source.startswith("http") and source.endswith("output.mp3")
     expect(page.locator("#dubbed-audio #duration")).not_to_have_text("0:00")
-    shoot(page, shots_dir, "03-audio-tab-desktop")
+    open_tab(page, "Timeline")
+    expect(page.locator("#timeline svg")).to_be_visible()
+    shoot(page, shots_dir, "03-timeline-tab-desktop")
     open_tab(page, "Details")
     assert "fake_voice" in page.get_by_text("Vendors and why").locator("xpath=..").inner_text() \
         or "fake_voice" in page.locator("body").inner_text()
@@ -182,37 +140,11 @@ def test_the_keyboard_reaches_translate_and_a_missing_file_gets_a_plain_sentence
         pytest.fail("Tab never reached the Translate button")
     page.keyboard.press("Enter")
     banner = page.locator("#steps .st-banner")
-    expect(banner).to_have_text("Failed: Upload or record some speech first, or paste an "
-                                "audio URL.")
+    expect(banner).to_have_text("⚠️ Upload or record some speech first, or paste an audio URL.")
     assert "Traceback" not in page.locator("body").inner_text()
     shoot(page, shots_dir, "10-missing-file-desktop", full=False)
 
 
-def test_cancel_stops_a_running_translation(page, app_server, speech_wav, shots_dir,
-                                            monkeypatch):
-    spoken_before = len(app_server.voice.spoken)
-    release = threading.Event()
-    original = app_server.voice.speak
-
-    def held(text, voice, language):
-        release.wait(20)
-        return original(text, voice, language)
-
-    monkeypatch.setattr(app_server.voice, "speak", held)
-    upload(page, speech_wav)
-    pick(page, "Voice vendor", "Fake voice · ready")
-    page.locator("#translate-button").click()
-    page.locator("#steps .st-step.st-running").get_by_text("5. Text to speech").wait_for()
-    page.locator("#cancel-button").click()
-    release.set()
-    expect(page.locator("#steps .st-banner")).to_have_text(
-        "Canceled during text to speech; nothing after it ran.", timeout=30_000)
-    assert statuses(page) == ["succeeded"] * 4 + ["failed"]
-    assert len(app_server.voice.spoken) <= spoken_before + 2
-    shoot(page, shots_dir, "11-canceled-desktop", full=False)
-
-
-WIDE = {"width": 1366, "height": 900}
 ADVANCED_CONTROLS = ("#timing", "#glossary-table", "#instructions", "#text-only",
                      "#speech-translation")
 
@@ -231,7 +163,7 @@ def fill_cell(table, row: int, column: int, text: str) -> None:
     editor.press("Enter")
 
 
-@pytest.mark.parametrize("viewport,name", [(WIDE, "desktop"), (PHONE, "phone")])
+@pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
 def test_the_advanced_options_open_and_fit_at_desktop_and_phone_widths(browser, app_server,
                                                                       shots_dir, viewport,
                                                                       name):

@@ -46,7 +46,7 @@ def cli_process(args, tmp_path, extra_env=None):
 
 
 def test_plan_for_japanese_names_fish_and_the_missing_variables():
-    code, out, _ = cli(["plan", "--to", "ja"])
+    code, out, _ = cli(["plan", "--from", "fr", "--to", "ja"])
     assert code == 0
     assert "fish would be used since target ja is not supported by index_tts2" in out
     assert "set FISH_API_KEY" in out
@@ -148,7 +148,7 @@ def test_an_unsupported_output_suffix_is_refused(tmp_path, offline_args):
 
 def test_run_without_keys_says_which_variable_is_missing(tmp_path):
     path = write_tone_wav(tmp_path / "a.wav")
-    code, _, err = cli(["run", str(path), "--to", "ja"], tmp_path=tmp_path)
+    code, _, err = cli(["run", str(path), "--from", "fr", "--to", "ja"], tmp_path=tmp_path)
     assert code == 2
     assert "OPENAI_API_KEY" in err and "ANTHROPIC_API_KEY" in err
 

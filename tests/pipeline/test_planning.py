@@ -42,13 +42,34 @@ def test_chinese_target_uses_index_tts2():
 
 
 def test_with_no_keys_the_plan_names_every_missing_variable():
-    plan = make_plan(REGISTRY, NO_KEYS, target_language="ja")
+    plan = make_plan(REGISTRY, NO_KEYS, target_language="ja", source_language="fr")
     assert plan.missing_variables == ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
     assert plan.voice.fallback_from == "fish"
     assert plan.voice.fallback_missing == "FISH_API_KEY"
     assert not plan.runnable
     with pytest.raises(ConfigurationError, match="OPENAI_API_KEY.*ANTHROPIC_API_KEY"):
         plan.require_runnable()
+
+
+def test_auto_detect_with_only_the_english_recogniser_uses_it_and_takes_the_speech_as_english():
+    plan = make_plan(REGISTRY, NO_KEYS, target_language="ja")
+    assert (plan.transcriber.vendor, plan.transcriber.runnable) == ("sphinx", True)
+    assert plan.source_language == "en"
+    assert "understands English only, so the speech is taken as English" in \
+        plan.transcriber.reason
+    assert plan.missing_variables == ("ANTHROPIC_API_KEY",)
+
+
+def test_auto_detect_without_keys_into_english_runs_offline_end_to_end():
+    plan = make_plan(REGISTRY, NO_KEYS, target_language="en")
+    assert plan.transcriber.vendor == "sphinx" and plan.voice.vendor == "espeak"
+    assert plan.translator is None and plan.runnable
+
+
+def test_auto_detect_still_prefers_a_recogniser_that_hears_many_languages():
+    settings = Settings.from_env({"GROQ_API_KEY": "gsk"})
+    plan = make_plan(REGISTRY, settings, target_language="ja")
+    assert plan.transcriber.vendor == "groq" and plan.source_language == ""
 
 
 def test_one_missing_key_raises_the_error_naming_that_variable():

@@ -1,11 +1,11 @@
-"""Dropdowns and the plan line come from the registry and say why an option cannot run."""
+"""Dropdowns come from the registry, describe each vendor for their role, and say in words
+why an option cannot run."""
 
 from __future__ import annotations
 
 import pytest
 
 from pipeline.languages import LANGUAGES
-from pipeline.options import parse_options
 from pipeline.runner import Pipeline
 from pipeline.settings import Settings
 from pipeline.types import Role
@@ -13,9 +13,9 @@ from pipeline.vendor_api import VendorInfo
 from vendors.registry import default_registry
 from web.ui_choices import (
     key_fields,
+    key_name,
     language_choices,
     model_choices,
-    plan_markdown,
     source_choices,
     speech_translation_choices,
     voice_choices,
@@ -29,10 +29,6 @@ def pipeline(tmp_path):
 
 def labels(choices) -> dict[str, str]:
     return {value: label for label, value in choices}
-
-
-def plan_for(pipeline, keys=None, **values) -> str:
-    return plan_markdown(pipeline, parse_options(values, pipeline.registry), keys or {})
 
 
 def test_languages_show_full_names_sorted_with_auto_detect_first_for_the_source():
@@ -51,7 +47,7 @@ def test_voice_vendors_start_with_auto_and_keep_those_that_cannot_run_with_the_r
     shown = labels(choices)
     assert list(shown)[1:] == [v.id for v in pipeline.registry.voice_vendors()]
     assert shown["index_tts2"].endswith("no Japanese")
-    assert shown["fish"].endswith("needs FISH_API_KEY")
+    assert shown["fish"].endswith("needs a Fish Audio key")
     assert shown["espeak"].endswith("ready")
 
 
@@ -61,11 +57,37 @@ def test_a_key_pasted_for_the_session_makes_its_vendor_ready(pipeline):
 
 def test_model_lists_offer_the_default_first_then_every_vendor_model(pipeline):
     stt = model_choices(pipeline, Role.TRANSCRIBE, {}, "ja")
-    assert stt[0] == ("Default (openai/gpt-4o-transcribe)", "")
+    assert stt[0] == ("Default (OpenAI gpt-4o-transcribe)", "")
     assert labels(stt)["sphinx/en-us"].endswith("no Japanese")
     llms = model_choices(pipeline, Role.TRANSLATE, {})
-    assert llms[0][0] == "Default (anthropic/claude-haiku-4-5-20251001)"
-    assert labels(llms)["anthropic/claude-haiku-4-5-20251001"].endswith("needs ANTHROPIC_API_KEY")
+    assert llms[0][0] == "Default (Anthropic Claude claude-haiku-4-5-20251001)"
+    assert labels(llms)["anthropic/claude-haiku-4-5-20251001"].endswith(
+        "needs an Anthropic Claude key")
+
+
+def test_each_dropdown_describes_a_vendor_for_the_role_it_is_about(pipeline):
+    stt = labels(model_choices(pipeline, Role.TRANSCRIBE, {}))
+    llms = labels(model_choices(pipeline, Role.TRANSLATE, {}))
+    voices = labels(voice_choices(pipeline, {}, "es"))
+    openai_stt = [label for value, label in stt.items() if value.startswith("openai/")]
+    assert openai_stt and all("preset voices" not in label for label in openai_stt)
+    assert all("about 100 languages" in label for label in openai_stt)
+    assert "preset voices" not in llms["openai/gpt-4.1-mini"]
+    assert "preset voices, no cloning" in voices["openai"]
+    sambanova_llms = [label for value, label in llms.items() if value.startswith("sambanova/")]
+    assert sambanova_llms and all("Whisper" not in label for label in sambanova_llms)
+    assert "SambaStack" in stt["sambanova/Whisper-Large-v3"]
+    assert "offline, English only" in stt["sphinx/en-us"]
+
+
+def test_dropdown_labels_speak_in_words_without_variable_names_or_vendor_ids(pipeline):
+    every = [*model_choices(pipeline, Role.TRANSCRIBE, {}),
+             *model_choices(pipeline, Role.TRANSLATE, {}),
+             *voice_choices(pipeline, {}, "es"),
+             *speech_translation_choices(pipeline, {}, "en")]
+    for label, value in every:
+        assert "_API_KEY" not in label and "HF_TOKEN" not in label, label
+        assert "/" not in value or not label.startswith(value.partition("/")[0] + "/"), label
 
 
 def test_there_is_one_key_field_per_variable_naming_the_vendors_that_use_it(pipeline):
@@ -75,27 +97,9 @@ def test_there_is_one_key_field_per_variable_naming_the_vendors_that_use_it(pipe
     assert "Fish Audio" in fields["FISH_API_KEY"].label
 
 
-def test_the_plan_says_auto_picks_fish_for_japanese_and_why(pipeline):
-    text = plan_for(pipeline, {"FISH_API_KEY": "k"}, target_language="ja")
-    assert "- **Voice:** Auto → **fish** (target ja is not supported by index_tts2)" in text
-
-
-def test_a_visitor_without_keys_sees_what_to_set_and_what_runs_offline(pipeline):
-    text = plan_for(pipeline, target_language="es")
-    assert "`OPENAI_API_KEY`" in text and "`ANTHROPIC_API_KEY`" in text
-    assert "Runs here without any key: speech to text: sphinx (English); voice: espeak" in text
-
-
-def test_the_offline_plan_runs_without_any_key(pipeline):
-    text = plan_for(pipeline, source_language="en", target_language="en")
-    assert "sphinx/en-us" in text and "Auto → **espeak**" in text
-    assert "skipped: the speech is already in English" in text
-    assert "⚠️" not in text
-
-
-def test_an_impossible_choice_is_a_sentence_not_an_exception(pipeline):
-    text = plan_for(pipeline, source_language="ja", target_language="en", stt_model="sphinx")
-    assert text.startswith("⚠️") and "Japanese" in text
+def test_a_key_shared_by_several_vendors_is_named_after_the_first_of_them(pipeline):
+    assert key_name(pipeline, "HF_TOKEN") == "a Hugging Face key"
+    assert key_name(pipeline, "OPENAI_API_KEY") == "an OpenAI key"
 
 
 def test_direct_speech_translation_offers_none_first_then_the_registry_models(tmp_path):

@@ -88,8 +88,15 @@ def test_resynthesize_in_the_same_client_session_reuses_the_first_steps(client, 
 def test_plan_explains_the_choice_without_calling_a_vendor(client, server):
     before = len(server.stt.calls)
     text = client.predict("auto", "ja", "", "", "auto", FISH_API_KEY="k", api_name="/plan")
-    assert "Auto → **fish** (target ja is not supported by index_tts2)" in text
+    assert "- **Voice:** Auto → **Fish Audio**" in text
+    assert "fish: target ja is not supported by index_tts2" in text
     assert len(server.stt.calls) == before
+
+
+def test_plan_estimates_the_recording_it_is_given(client, speech):
+    text = client.predict("auto", "ja", "", "", "auto", False, "", handle_file(str(speech)),
+                          api_name="/plan")
+    assert "for 6.0 s of speech" in text
 
 
 def test_compare_returns_a_card_per_voice_vendor(client, speech):

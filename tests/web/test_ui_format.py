@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pipeline.results import CostEstimate, CostLine, StepReport, TaskResult, VendorChoice
 from pipeline.timeline import timeline_for
 from pipeline.types import (
@@ -15,9 +17,12 @@ from pipeline.types import (
     VoiceReference,
 )
 from web.ui_format import (
+    CANCELED_MESSAGE,
     canceled_banner,
     clock,
     details_markdown,
+    language_markdown,
+    result_summary,
     seconds,
     steps_html,
     translation_rows,
@@ -59,7 +64,7 @@ def test_times_read_like_a_player_and_durations_like_people_say_them():
 
 
 def test_the_step_list_names_the_five_steps_in_order_with_status_time_and_note():
-    html = steps_html(_result().steps, banner="Failed: <b>")
+    html = steps_html(_result().steps, banner="<b>", tone="error")
     order = [html.index(name) for name in ("1. Initialization", "2. Speech to text",
                                            "3. Translation", "4. Voice clone",
                                            "5. Text to speech")]
@@ -67,9 +72,49 @@ def test_the_step_list_names_the_five_steps_in_order_with_status_time_and_note()
     assert "succeeded in 0.4 s" in html
     assert "st-reused" in html and ">reused<" in html
     assert "st-skipped" in html and "same language" in html
-    assert "st-failed" in html and "&lt;script&gt;" in html and "<script>" not in html
     assert "st-pending" in html
-    assert "Failed: &lt;b&gt;" in html
+    assert "st-banner-error" in html and "⚠️ &lt;b&gt;" in html
+
+
+def test_a_failed_run_says_its_error_once_in_the_banner_and_the_row_says_failed():
+    result = _result()
+    html = steps_html(result.steps, banner=result.error, tone="error", error=result.error,
+                      ended=True)
+    assert html.count("Fish Audio rejected the key") == 1
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "st-failed" in html and ">failed<" in html
+    assert "st-not-run" in html and ">did not run<" in html
+
+
+def test_a_canceled_step_is_shown_canceled_not_failed_and_the_others_stopped():
+    steps = (
+        StepReport(StepName.INITIALIZATION, StepStatus.SUCCEEDED, 1.0, 2.0),
+        StepReport(StepName.SPEECH_TO_TEXT, StepStatus.FAILED, 2.0, 3.0,
+                   error=CANCELED_MESSAGE),
+        StepReport(StepName.TRANSLATION, StepStatus.FAILED, 2.0, 3.0,
+                   error="Stopped because speech_to_text failed."),
+        StepReport(StepName.VOICE_CLONE), StepReport(StepName.TEXT_TO_SPEECH),
+    )
+    html = steps_html(steps, banner=canceled_banner(steps), tone="canceled",
+                      error=CANCELED_MESSAGE, ended=True)
+    assert "st-failed" not in html and "failed" not in html
+    assert "st-canceled" in html and ">canceled<" in html
+    assert "st-stopped" in html and "st-banner-canceled" in html
+    assert "Canceled at speech to text." in html
+
+
+def test_the_progress_bar_shows_the_runs_fraction():
+    html = steps_html(_result().steps, fraction=0.42)
+    assert 'aria-valuenow="42"' in html and "width: 42%" in html
+    assert "st-progress" not in steps_html(_result().steps)
+
+
+def test_the_running_row_shows_its_own_message_and_no_other():
+    steps = (StepReport(StepName.INITIALIZATION, StepStatus.RUNNING),
+             StepReport(StepName.SPEECH_TO_TEXT, StepStatus.RUNNING))
+    html = steps_html(steps, notes={StepName.SPEECH_TO_TEXT: "Transcribing with sphinx"})
+    first, second = html.split("2. Speech to text")
+    assert "Transcribing with sphinx" not in first and "Transcribing with sphinx" in second
 
 
 def test_an_empty_step_list_shows_all_five_pending():
@@ -101,8 +146,41 @@ def test_the_timeline_picture_has_a_block_and_tooltip_per_segment():
 
 
 def test_a_cancel_says_where_the_run_stopped():
-    assert canceled_banner(_result().steps) == ("Canceled during voice clone; nothing after it "
-                                                "ran.")
+    canceled = tuple(replace(r, error=CANCELED_MESSAGE) if r.status is StepStatus.FAILED else r
+                     for r in _result().steps)
+    assert canceled_banner(canceled) == "Canceled at voice clone."
     between = tuple(StepReport(r.name, StepStatus.PENDING) if r.status is StepStatus.FAILED
                     else r for r in _result().steps)
-    assert canceled_banner(between) == "Canceled after 3 of 5 steps; the rest did not run."
+    assert canceled_banner(between) == "Canceled before voice clone."
+
+
+def test_the_original_column_keeps_the_first_transcript_after_an_edit():
+    heard = Transcript("Hello there. Goodbye.", "en", SEGMENTS, "openai", "whisper-1")
+    edited = Transcript("Hi. Bye.", "en", (Segment(0.0, 2.0, "Hi."), Segment(62.5, 64.0, "Bye.")),
+                        "openai", "whisper-1")
+    rows = translation_rows(_result(transcript=edited, translation=None), heard)
+    assert [row[2] for row in rows] == ["Hello there.", "Goodbye."]
+    assert [row[3] for row in rows] == ["Hi.", "Bye."]
+
+
+def test_the_summary_over_the_dub_gives_language_voice_length_and_cost():
+    from pathlib import Path
+
+    done = _result(status=TaskStatus.SUCCEEDED, error=None, output_path=Path("out.mp3"))
+    assert result_summary(done, "Fish Audio") == (
+        "Your dub: **Spanish** · voice: Fish Audio · 1 min 4 s · cost $0.0000")
+    assert result_summary(_result(), "Fish Audio") == ""
+
+
+def test_one_segment_is_not_one_segments():
+    one = _result(transcript=Transcript("Hi.", "en", SEGMENTS[:1], "openai", "whisper-1"))
+    assert "**1 segment**" in language_markdown(one)
+
+
+def test_the_details_of_a_canceled_run_say_canceled_not_failed():
+    steps = tuple(replace(r, error=CANCELED_MESSAGE) if r.status is StepStatus.FAILED else r
+                  for r in _result().steps)
+    text = details_markdown(_result(status=TaskStatus.CANCELED, steps=steps,
+                                    error=CANCELED_MESSAGE))
+    assert "### Task canceled\nCanceled at voice clone." in text
+    assert "| Voice clone | canceled |" in text and "⚠️" not in text

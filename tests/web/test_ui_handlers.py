@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +21,7 @@ from tests import fakes
 from tests.pipeline.fake_pipeline import install_fakes
 from tests.pipeline.test_runner import write_speechlike_wav
 from vendors.registry import default_registry
+from web.examples import ensure_examples
 from web.ui_handlers import RUN_OUTPUTS, SessionRun, UiHandlers
 
 BASE = dict(audio_url="", clone_audio=None, source_language="auto", target_language="es",
@@ -81,7 +84,27 @@ def test_a_translation_shows_live_steps_then_every_output(handlers, speech):
     assert "Dubbed" in out["timeline"], "the timing report places the dubbed lines"
     assert "Vendors and why" in out["details"] and "fake_voice" in out["details"]
     assert out["report"]["status"] == "succeeded"
+    assert out["summary"].startswith("Your dub: **Spanish** · voice: Fake voice · ")
     assert isinstance(out["session"], SessionRun)
+
+
+def test_the_progress_bar_moves_with_the_runs_fraction(handlers, speech):
+    yields = run_all(translate(handlers, speech, FAKE_LLM_KEY="k"))
+    shown = [int(v) for y in yields for v in re.findall(r'aria-valuenow="(\d+)"', str(y[2]))]
+    assert shown == sorted(shown), "the bar never goes back"
+    assert len(set(shown)) >= 4 and shown[-1] == 100
+
+
+def test_without_the_llm_key_the_error_is_said_once_in_the_step_list(handlers, speech):
+    shown = []
+    with pytest.raises(gr.Error) as caught:
+        for outputs in translate(handlers, speech):
+            shown.append(outputs)
+    assert caught.value.visible is False, "no toast: the step list says it"
+    steps = named(shown[-1])["steps"]
+    message = caught.value.message
+    assert steps.count(html.escape(message)) == 1 and "st-banner-error" in steps
+    assert ">failed<" in steps and named(shown[-1])["summary"] == ""
 
 
 def test_a_key_typed_in_the_page_reaches_the_vendor_but_never_an_output(handlers, speech):
@@ -108,7 +131,8 @@ def test_a_file_that_is_not_audio_gets_a_readable_error_and_a_failed_first_step(
             shown.append(outputs)
     assert "Traceback" not in caught.value.message
     final = named(shown[-1])
-    assert "st-failed" in final["steps"] and "Failed:" in final["steps"]
+    assert "st-failed" in final["steps"] and "st-banner-error" in final["steps"]
+    assert final["steps"].count(html.escape(caught.value.message)) == 1
 
 
 def test_nothing_to_translate_is_said_plainly(handlers):
@@ -146,13 +170,15 @@ def test_cancel_stops_the_running_translation_of_that_session(handlers, fake_ven
     runner = threading.Thread(target=lambda: outputs.extend(generator))
     runner.start()
     assert started.wait(10)
-    assert handlers.cancel(session("someone-else")) == "Nothing is running."
-    assert handlers.cancel(session("mine")) == "Stopping…"
+    assert handlers.cancel(session("someone-else")) == gr.skip(), "nothing of theirs runs"
+    stopping = handlers.cancel(session("mine"))
+    assert "Stopping…" in stopping and "st-banner-canceled" in stopping
     release.set()
     runner.join(20)
     final = named(outputs[-1])
     assert final["report"]["status"] == "canceled"
-    assert "Canceled" in final["steps"]
+    assert "Canceled at text to speech." in final["steps"]
+    assert "st-canceled" in final["steps"] and "st-failed" not in final["steps"]
 
 
 def test_resynthesis_speaks_the_edited_line_and_names_the_reused_steps(handlers, fake_vendors,
@@ -189,15 +215,22 @@ def test_resynthesis_before_any_translation_says_what_to_do_first(handlers):
 
 def test_the_plan_names_auto_and_the_reason_before_the_run(handlers):
     text = handlers.plan("auto", "ja", "", "", "auto", FISH_API_KEY="fish-session-key")
-    assert "Auto → **fish** (target ja is not supported by index_tts2)" in text
+    assert "- **Voice:** Auto → **Fish Audio**" in text
+    assert "fish: target ja is not supported by index_tts2" in text
     assert "fish-session-key" not in text
+
+
+def test_the_plan_estimates_the_chosen_recording_not_a_minute(handlers, tmp_path):
+    clip = write_speechlike_wav(tmp_path / "short.wav", duration_s=11.0)
+    text = handlers.plan("auto", "es", "fake_stt", "fake_llm", "fake_voice", audio=str(clip))
+    assert "for 11.0 s of speech" in text and "1 min" not in text
 
 
 def test_options_say_why_a_vendor_cannot_run_for_the_chosen_language(handlers):
     stt, _llm, voice, direct, _compare_llms, compare_voices = handlers.options("en", "ja")
     labels = {value: label for label, value in voice.constructor_args["choices"]}
     assert labels["index_tts2"].endswith("no Japanese")
-    assert labels["fish"].endswith("needs FISH_API_KEY")
+    assert labels["fish"].endswith("needs a Fish Audio key")
     assert labels["fake_voice"].endswith("ready")
     stt_labels = {value: label for label, value in stt.constructor_args["choices"]}
     assert stt_labels["sphinx/en-us"].endswith("ready")
@@ -211,7 +244,7 @@ def test_the_first_finished_lines_play_before_the_whole_dub_is_ready(handlers, s
     assert previews, "a partial piece reached the player during text_to_speech"
     first = named(previews[0])
     assert first["audio"].endswith(".wav") and Path(first["audio"]).is_file()
-    assert "can be played in the Audio tab while the rest is spoken" in first["steps"]
+    assert "can be played below while the rest is spoken" in first["steps"]
     assert named(yields[-1])["audio"].endswith("output.mp3")
 
 
@@ -267,7 +300,9 @@ def test_a_bad_option_is_said_once_in_the_step_list_naming_its_control(handlers,
             shown.append(outputs)
     assert caught.value.message.startswith("Spoken language: Unknown language 'klingon'")
     assert caught.value.visible is False, "the step list already says it"
-    assert "Failed: Spoken language: Unknown language" in named(shown[-1])["steps"]
+    steps = named(shown[-1])["steps"]
+    assert "⚠️ Spoken language: Unknown language" in steps
+    assert steps.count("Unknown language") == 1
 
 
 def test_the_plan_parses_its_options_like_translate_does(handlers):
@@ -282,3 +317,50 @@ def test_resynthesis_with_an_unknown_voice_names_the_voice_vendor(handlers, spee
     with pytest.raises(gr.Error, match="Unknown voice vendor 'nope'"):
         run_all(handlers.resynthesize(first["translation"], "nope", "mp3", first["session"],
                                       request=session()))
+
+
+def test_after_editing_a_line_the_original_column_still_shows_what_was_said(handlers, speech):
+    first = named(run_all(translate(handlers, speech, source_language="en",
+                                   target_language="en", stt_model="fake_stt"))[-1])
+    assert [row[2] for row in first["translation"]] == ["Hello there.", "Goodbye."]
+    table = [list(row) for row in first["translation"]]
+    table[1][-1] = "See you soon."
+    again = named(run_all(handlers.resynthesize(table, "fake_voice", "mp3", first["session"],
+                                                request=session()))[-1])
+    assert [row[2] for row in again["translation"]] == ["Hello there.", "Goodbye."]
+    assert [row[3] for row in again["translation"]] == ["Hello there.", "See you soon."]
+    assert [row[2] for row in again["transcript"]] == ["Hello there.", "Goodbye."]
+    table = [list(row) for row in again["translation"]]
+    third = named(run_all(handlers.resynthesize(table, "fake_voice", "mp3", again["session"],
+                                                request=session()))[-1])
+    assert [row[2] for row in third["translation"]] == ["Hello there.", "Goodbye."]
+
+
+def test_a_resynthesis_error_keeps_the_results_and_is_said_in_the_step_list(handlers, speech):
+    first = named(run_all(translate(handlers, speech, FAKE_LLM_KEY="k"))[-1])
+    shown = []
+    with pytest.raises(gr.Error) as caught:
+        for outputs in handlers.resynthesize([["1", "", "", ""]], "fake_voice", "mp3",
+                                             first["session"], request=session()):
+            shown.append(outputs)
+    assert caught.value.visible is False
+    out = named(shown[-1])
+    assert "st-banner-error" in out["steps"]
+    assert out["translation"] == gr.skip() and out["audio"] == gr.skip()
+
+
+def test_without_any_key_auto_detect_runs_the_offline_recogniser_and_says_english(tmp_path):
+    pytest.importorskip("pocketsphinx")
+    settings = Settings.from_env({"APP_DATA_DIR": str(tmp_path / "data")})
+    pipeline = Pipeline(default_registry(), settings)
+    offline = next((e for e in ensure_examples(pipeline) if e.stt), None)
+    if offline is None:
+        pytest.skip("no offline voice here to speak the example")
+    handlers = UiHandlers(pipeline)
+    assert "PocketSphinx (offline)**, English only" in handlers.plan("auto", "en")
+    out = named(run_all(handlers.translate(str(offline.audio_path), source_language="auto",
+                                           target_language="en", request=session()))[-1])
+    assert out["report"]["status"] == "succeeded"
+    assert out["report"]["vendors"][0]["vendor"] == "sphinx"
+    assert "English (en)" in out["language"]
+    assert out["audio"].endswith("output.mp3")

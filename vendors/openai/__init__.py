@@ -89,6 +89,13 @@ INFO = VendorInfo(
     ),
     install_hint="pip install openai",
     label="preset voices, no cloning",
+    role_labels={
+        Role.TRANSCRIBE: "hosted, about 100 languages",
+        Role.TRANSLATE: "GPT models",
+        Role.CLONE: "preset voices, no cloning",
+        Role.SPEAK: "preset voices, no cloning",
+        Role.SPEECH_TRANSLATE: "speech to English text in one call",
+    },
     requires=("openai",),
     docs_url="https://platform.openai.com/docs/guides/speech-to-text",
 )
