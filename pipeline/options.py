@@ -56,6 +56,7 @@ class OptionSpec:
         flags: extra command-line flags besides ``--field-name`` (e.g. ``--to``).
         choices: the fixed values it takes (empty when the registry or free text decides).
         advanced: the page shows it inside the "Advanced" accordion.
+        bounds: the smallest and largest value of a whole-number option.
     """
 
     help: str
@@ -63,6 +64,7 @@ class OptionSpec:
     flags: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     advanced: bool = False
+    bounds: tuple[int, int] | None = None
 
 
 def _spec(default: Any = dataclasses.MISSING, **spec: Any) -> Any:
@@ -143,7 +145,7 @@ class TaskOptions:
         advanced=True)
     max_retakes: int = _spec(
         2, help="more takes a weak line may get (0-5; 0: never speak a line again)",
-        label="Retakes of a weak line", advanced=True)
+        label="Retakes of a weak line", advanced=True, bounds=(0, MAX_RETAKES))
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,10 @@ def _field(name: str, spec: OptionSpec, kind: Any, *, form: bool, view: bool) ->
     extra: dict[str, Any] = {"description": spec.help, "title": spec.label}
     if kind is bool:
         annotation: Any = bool
+    elif kind is int:
+        annotation = int
+        if spec.bounds is not None:
+            extra.update(ge=spec.bounds[0], le=spec.bounds[1])
     elif typing.get_origin(kind) is Mapping:
         annotation = str if form else dict[str, str]
         if form:
