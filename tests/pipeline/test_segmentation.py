@@ -77,11 +77,13 @@ def test_long_sentences_are_cut_at_clauses_then_words():
     assert split_text("字" * 50, 20) == ["字" * 20, "字" * 20, "字" * 10]
 
 
-def test_timed_vendor_segments_are_trusted_as_they_are():
+def test_timed_vendor_segments_keep_their_text_and_ends_and_start_on_the_speech():
     segments = (Segment(0.3, 3.0, "And so, my fellow Americans,"),
                 Segment(3.2, 10.6, "ask not what your country can do for you."))
     speech = [(0.35, 2.9), (3.3, 10.5)]
-    assert segment_transcript(segments, speech, [(0.0, 11.0)]) == segments
+    assert segment_transcript(segments, speech, [(0.0, 11.0)]) == (
+        Segment(0.35, 3.0, "And so, my fellow Americans,"),
+        Segment(3.3, 10.6, "ask not what your country can do for you."))
 
 
 def test_an_untimed_transcript_is_cut_into_sentences_at_the_pauses(tmp_path):
@@ -114,7 +116,7 @@ def test_segments_longer_than_20_s_are_split_and_short_fragments_merged():
               Segment(5.5, 7.0, "Right.", "B")]
     merged = segment_transcript(pieces, [])
     assert [(s.start_s, s.end_s, s.text) for s in merged] == [
-        (0.0, 2.6, "Well. Yes."), (5.0, 5.4, "No."), (5.5, 7.0, "Right.")]
+        (0.0, 5.4, "Well. Yes. No."), (5.5, 7.0, "Right.")]  # never across speakers
 
 
 def test_pieces_are_cut_at_pauses_while_the_audio_arrives_and_cover_it_all(tmp_path):
