@@ -23,12 +23,14 @@ returns one segment spanning the whole request) is re-timed from the audio:
 
 Then, for both:
 
-6. Fragments merge into a neighbour: a segment under a second across a pause of at most
-   0.5 s, and one under half a second (a lone word the recogniser cut off) into its nearer
-   neighbour across any pause.
-7. Each line's start moves onto the speaker's own onset: the start of the speech the VAD
-   finds at or near its timestamp (:mod:`pipeline.onsets`), so the dub starts neither in a breath nor late. The line's
-   end stays; the line before it ends no later than the new start.
+6. Each line's start moves onto the speaker's own onset: the start of the speech the VAD
+   finds at or near its timestamp (:mod:`pipeline.onsets`), so the dub starts neither in
+   a breath nor late. The line's end stays; the line before it ends no later than the
+   new start.
+7. Fragments merge into a neighbour: a line under a second across a pause of at most
+   0.5 s, and one under half a second (a lone word the recogniser cut off) into its
+   nearer neighbour across any pause. A line that took a fragment in front of it moves
+   onto the onset again.
 
 Segments never cross a speaker change, and every step keeps the text's order.
 """
@@ -262,7 +264,8 @@ def _word_cuts(sizes: Sequence[int], speech: Sequence[float]) -> list[int]:
     """Where each stretch's words end: the word counts whose characters best follow the
     stretches' shares of the speech (the first stretch gets at least one word)."""
     cumulative = list(accumulate(sizes, initial=0))
-    spoken_s, ends = 0.0, []
+    ends: list[int] = []
+    spoken_s = 0.0
     for length_s in speech[:-1]:
         spoken_s += length_s
         target = cumulative[-1] * spoken_s / sum(speech)
@@ -336,6 +339,8 @@ def segment_transcript(
             refined.extend(distribute(segment, spans))
         else:
             refined.extend(split_at_pauses(segment, spans))
-    merged = _merge(refined)
+    # Lines are put on their onsets before their lengths decide what is a fragment, and
+    # again once fragments have merged into the line after them.
     floor_s = min((a for a, _ in chunks), default=float("-inf"))
+    merged = _merge(snap_to_onsets(refined, speech, floor_s))
     return tuple(snap_to_onsets(merged, speech, floor_s))
