@@ -124,6 +124,11 @@ class SegmentTiming:
         overflow_s: how far the line runs past the time it may use (its slot plus up
             to 1.5 s of the pause after it); 0 when it fits.
         vendor_speed: the speed the voice vendor was asked for (1.0 = its normal pace).
+        onset_s: where the speaker starts the line in the original: the line's start,
+            which transcription puts on the speech onset found near the recogniser's
+            timestamp (:mod:`pipeline.onsets`); None when unknown.
+        starts_on_onset: whether the dubbed line starts within the report's
+            ``onset_tolerance_s`` (150 ms) of ``onset_s``.
     """
 
     index: int
@@ -135,6 +140,8 @@ class SegmentTiming:
     speed_factor: float = 1.0
     overflow_s: float = 0.0
     vendor_speed: float = 1.0
+    onset_s: float | None = None
+    starts_on_onset: bool = False
 
     @property
     def start_offset_s(self) -> float:
@@ -156,6 +163,14 @@ class TimingReport:
     dubbed_duration_s: float
     accept_factor: float = 1.15
     max_overflow_s: float = 0.6
+    onset_tolerance_s: float = 0.15
+
+    @property
+    def share_on_onset(self) -> float:
+        """Share of lines whose dub starts on the speaker's own onset (0..1)."""
+        if not self.segments:
+            return 0.0
+        return sum(1 for s in self.segments if s.starts_on_onset) / len(self.segments)
 
     @property
     def share_above_accept(self) -> float:

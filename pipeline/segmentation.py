@@ -1,10 +1,12 @@
 """Cut a transcript into segments of a few seconds to about 20 s, timed on the speech.
 
 Vendors that time their segments (whisper-1 ``verbose_json``, diarized segments, Hugging
-Face chunks, PocketSphinx's word-pause segments) are trusted: their segments are kept,
-only those longer than 20 s are split, and fragments under a second are merged into a
-neighbour. A vendor that gives no times (``gpt-4o-transcribe`` returns one segment
-spanning the whole request) is re-timed from the audio:
+Face chunks, PocketSphinx's word-pause segments) are trusted for what they say, not to the
+millisecond: their segments are kept, except that one longer than 20 s, or one that runs
+over a pause of 0.6 s or more, is cut (at its sentence ends when its text has several,
+as below; at those pauses when its text has no sentence marks at all, as PocketSphinx's,
+sharing the words by speech time). A vendor that gives no times (``gpt-4o-transcribe``
+returns one segment spanning the whole request) is re-timed from the audio:
 
 1. The energy VAD gives the speech spans inside the untimed segment.
 2. Its text is cut into sentences (and sentences longer than 20 s of speech at clause
@@ -19,6 +21,17 @@ spanning the whole request) is re-timed from the audio:
    shift every boundary after it.
 5. Each piece is tightened to the speech it covers.
 
+Then, for both:
+
+6. Each line's start moves onto the speaker's own onset: the start of the speech the VAD
+   finds at or near its timestamp (:mod:`pipeline.onsets`), so the dub starts neither in
+   a breath nor late. The line's end stays; the line before it ends no later than the
+   new start.
+7. Fragments merge into a neighbour: a line under a second across a pause of at most
+   0.5 s, and one under half a second (a lone word the recogniser cut off) into its
+   nearer neighbour across any pause. A line that took a fragment in front of it moves
+   onto the onset again.
+
 Segments never cross a speaker change, and every step keeps the text's order.
 """
 
@@ -27,23 +40,29 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
+from pipeline.onsets import snap_to_onsets
 from pipeline.types import Segment
 
 __all__ = [
+    "FRAGMENT_S",
     "MAX_SEGMENT_S",
     "MIN_SEGMENT_S",
+    "SPLIT_PAUSE_S",
     "distribute",
     "segment_transcript",
+    "split_at_pauses",
     "split_sentences",
     "split_text",
     "untimed",
 ]
 
-MIN_SEGMENT_S = 1.0  # shorter segments merge into a neighbour
+MIN_SEGMENT_S = 1.0  # shorter segments merge into a neighbour across a short pause
+FRAGMENT_S = 0.5  # shorter segments merge into their nearer neighbour across any pause
 MAX_SEGMENT_S = 20.0  # longer segments are split
 MERGE_GAP_S = 0.5  # a short segment merges only across a pause this short or shorter
+SPLIT_PAUSE_S = 0.6  # a timed segment is cut at a pause in its speech this long or longer
 SNAP_S = 1.0  # a boundary moves to a pause at most this far away (or a quarter sentence)
 EDGE_S = 0.05  # speech edges are kept this much before the first and after the last sound
 _ENDERS = ".!?…。！？"
@@ -195,24 +214,102 @@ def _nearest_pause(pauses: Sequence[Span], target_s: float, reach_s: float, *, a
     return best
 
 
+def _long_pauses(spans: Sequence[Span]) -> list[list[Span]]:
+    """The speech spans grouped between pauses of SPLIT_PAUSE_S or more."""
+    groups: list[list[Span]] = []
+    for span in spans:
+        if groups and span[0] - groups[-1][-1][1] < SPLIT_PAUSE_S:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    return groups
+
+
+def split_at_pauses(segment: Segment, spans: Sequence[Span]) -> list[Segment]:
+    """Cut a timed segment that runs over long pauses in its speech.
+
+    Text with several sentences is cut at its sentence ends (:func:`distribute`); text
+    with no sentence marks at all (PocketSphinx) at each pause of SPLIT_PAUSE_S or more,
+    its words shared among the stretches of speech by their length. One sentence stays
+    whole.
+
+    Args:
+        segment: a timed segment.
+        spans: the speech spans inside it, in order.
+    """
+    groups = _long_pauses(spans)
+    words = segment.text.split()
+    if len(groups) < 2 or len(words) < 2:
+        return [segment]
+    if any(mark in segment.text for mark in _ENDERS):
+        return distribute(segment, spans) if len(split_sentences(segment.text)) > 1 else [segment]
+    ends = _word_cuts([len(w) + 1 for w in words], [sum(b - a for a, b in g) for g in groups])
+    pieces: list[tuple[int, int, int]] = []  # (first stretch, last stretch, end word)
+    for index, end in enumerate(ends):
+        if pieces and end == pieces[-1][2]:  # no words of its own: it ends the piece before
+            pieces[-1] = (pieces[-1][0], index, end)
+        else:
+            pieces.append((index, index, end))
+    out, first_word = [], 0
+    for number, (first, last, end) in enumerate(pieces):
+        start_s = segment.start_s if number == 0 else groups[first][0][0]
+        end_s = segment.end_s if number == len(pieces) - 1 else groups[last][-1][1]
+        out.append(Segment(round(start_s, 3), round(max(start_s, end_s), 3),
+                           " ".join(words[first_word:end]), segment.speaker))
+        first_word = end
+    return out
+
+
+def _word_cuts(sizes: Sequence[int], speech: Sequence[float]) -> list[int]:
+    """Where each stretch's words end: the word counts whose characters best follow the
+    stretches' shares of the speech (the first stretch gets at least one word)."""
+    cumulative = list(accumulate(sizes, initial=0))
+    ends: list[int] = []
+    spoken_s = 0.0
+    for length_s in speech[:-1]:
+        spoken_s += length_s
+        target = cumulative[-1] * spoken_s / sum(speech)
+        low = ends[-1] if ends else 1
+        ends.append(min(range(low, len(sizes) + 1), key=lambda k: abs(cumulative[k] - target)))
+    return [*ends, len(sizes)]
+
+
+def _join(first: Segment, second: Segment) -> Segment:
+    return Segment(first.start_s, max(first.end_s, second.end_s),
+                   f"{first.text.strip()} {second.text.strip()}", first.speaker)
+
+
 def _merge(segments: list[Segment]) -> list[Segment]:
-    """Merge segments under MIN_SEGMENT_S into a neighbour across a short pause."""
+    """Merge segments under MIN_SEGMENT_S into a neighbour across a short pause, then
+    fragments under FRAGMENT_S into their nearer neighbour across any pause."""
     out: list[Segment] = []
     for segment in segments:
         if out and _joinable(out[-1], segment):
-            previous = out[-1]
-            out[-1] = Segment(previous.start_s, max(previous.end_s, segment.end_s),
-                              f"{previous.text.strip()} {segment.text.strip()}", previous.speaker)
+            out[-1] = _join(out[-1], segment)
         else:
             out.append(segment)
+    index = 0
+    while index < len(out):
+        if out[index].duration_s >= FRAGMENT_S:
+            index += 1
+            continue
+        pairs = [p for p in (index - 1, index) if 0 <= p < len(out) - 1 and _fits(*out[p:p + 2])]
+        if not pairs:
+            index += 1
+            continue
+        first = min(pairs, key=lambda p: out[p + 1].start_s - out[p].end_s)  # the nearer one
+        out[first:first + 2] = [_join(out[first], out[first + 1])]
+        index = first
     return out
+
+
+def _fits(first: Segment, second: Segment) -> bool:
+    return first.speaker == second.speaker and second.end_s - first.start_s <= MAX_SEGMENT_S
 
 
 def _joinable(first: Segment, second: Segment) -> bool:
     short = first.duration_s < MIN_SEGMENT_S or second.duration_s < MIN_SEGMENT_S
-    return (short and first.speaker == second.speaker
-            and second.start_s - first.end_s <= MERGE_GAP_S
-            and second.end_s - first.start_s <= MAX_SEGMENT_S)
+    return short and _fits(first, second) and second.start_s - first.end_s <= MERGE_GAP_S
 
 
 def segment_transcript(
@@ -226,10 +323,12 @@ def segment_transcript(
         segments: the transcript's segments, absolute times, in order.
         speech: the speech spans of the whole input (energy VAD), in order.
         chunks: the ``(start_s, end_s)`` of each transcription request, to recognise a
-            vendor that returned one untimed segment per request.
+            vendor that returned one untimed segment per request (and so that no line
+            starts before its request).
 
     Returns:
-        Segments of a few seconds to about 20 s, in order, none empty.
+        Segments of a few seconds to about 20 s, in order, none empty, each starting on
+        the speech onset near it when there is one.
     """
     refined: list[Segment] = []
     for segment in segments:
@@ -239,5 +338,9 @@ def segment_transcript(
         if untimed(segment, chunks) or segment.duration_s > MAX_SEGMENT_S:
             refined.extend(distribute(segment, spans))
         else:
-            refined.append(segment)
-    return tuple(_merge(refined))
+            refined.extend(split_at_pauses(segment, spans))
+    # Lines are put on their onsets before their lengths decide what is a fragment, and
+    # again once fragments have merged into the line after them.
+    floor_s = min((a for a, _ in chunks), default=float("-inf"))
+    merged = _merge(snap_to_onsets(refined, speech, floor_s))
+    return tuple(snap_to_onsets(merged, speech, floor_s))

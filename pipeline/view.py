@@ -146,7 +146,7 @@ def cost_to_dict(cost: CostEstimate) -> Json:
 
 def timing_to_dict(report: TimingReport) -> Json:
     """The timing report: per line the original slot, where the dub landed, its length,
-    speed factor and overflow; and a summary."""
+    speed factor, overflow and whether it starts on the speaker's onset; and a summary."""
     return {
         "mode": report.mode,
         "original_duration_s": round(report.original_duration_s, 3),
@@ -158,6 +158,8 @@ def timing_to_dict(report: TimingReport) -> Json:
             "total_drift_s": round(report.total_drift_s, 3),
             "max_start_offset_s": round(report.max_start_offset_s, 3),
             "overflowing_lines": list(report.overflowing),
+            "share_on_onset": round(report.share_on_onset, 4),
+            "onset_tolerance_s": report.onset_tolerance_s,
         },
         "segments": [
             {
@@ -171,6 +173,8 @@ def timing_to_dict(report: TimingReport) -> Json:
                 "speed_factor": round(s.speed_factor, 3),
                 "vendor_speed": round(s.vendor_speed, 3),
                 "overflow_s": round(s.overflow_s, 3),
+                "onset_s": None if s.onset_s is None else round(s.onset_s, 3),
+                "starts_on_onset": s.starts_on_onset,
             }
             for s in report.segments
         ],

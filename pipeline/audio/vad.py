@@ -6,6 +6,8 @@ in memory: only one block of samples plus one small number per 30 ms frame.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ __all__ = [
     "FrameStats",
     "MIN_SPEECH_DBFS",
     "frame_stats",
+    "onset_near",
     "peak_dbfs",
     "rms_dbfs",
     "sound_bounds",
@@ -175,6 +178,38 @@ def speech_spans(
     mask = speech_mask(stats, min_silence_s=min_silence_s, min_speech_s=min_speech_s)
     duration_s = wav_duration_s(path)
     return [(s, min(e, duration_s)) for s, e in spans_from_mask(mask, frame_s)]
+
+
+def onset_near(spans: Sequence[tuple[float, float]], time_s: float, *, before_s: float,
+               after_s: float, earliest_s: float = float("-inf"),
+               latest_s: float = float("inf")) -> float | None:
+    """The speech onset a line timed at ``time_s`` starts on, when there is one near it.
+
+    An onset is the start of a speech span. When ``time_s`` falls inside speech, the
+    speaker was already talking: the onset is the start of that span, if it began at most
+    ``before_s`` earlier and not before ``earliest_s`` (else the line begins inside speech
+    with no onset of its own). When ``time_s`` falls in a pause, the onset is the next
+    span's start, if it comes at most ``after_s`` later and before ``latest_s``.
+
+    Args:
+        spans: ``(start_s, end_s)`` speech spans in time order (see :func:`speech_spans`).
+        time_s: where the line is timed to start.
+        before_s: how far back an onset may be.
+        after_s: how far ahead an onset may be.
+        earliest_s: no onset before this (the previous line's speech).
+        latest_s: no onset at or after this (the line's own end).
+
+    Returns:
+        The onset in seconds, or None when there is none in the window.
+    """
+    index = bisect_right([start_s for start_s, _ in spans], time_s) - 1
+    if index >= 0 and time_s < spans[index][1]:
+        onset_s = spans[index][0]
+        return onset_s if time_s - onset_s <= before_s and onset_s >= earliest_s else None
+    if index + 1 < len(spans):
+        onset_s = spans[index + 1][0]
+        return onset_s if onset_s - time_s <= after_s and onset_s < latest_s else None
+    return None
 
 
 def sound_bounds(samples: np.ndarray, rate_hz: int, *, below_peak_db: float = 45.0,

@@ -21,6 +21,10 @@ Two modes, chosen per task:
     accumulates.
   * The output is padded to the original's length, so when nothing overflows past the
     end the two are equally long.
+
+Either way the report says, per line, whether the dub starts on the speaker's own onset
+(the line's original start, put on the speech onset by :mod:`pipeline.onsets`): within
+150 ms of it. In ``keep`` timing only a line pushed by an overflow misses it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ __all__ = [
     "MAX_OVERFLOW_S",
     "MAX_SPEED",
     "MIN_SPEED",
+    "ONSET_TOLERANCE_S",
     "SHORTEN_ABOVE",
     "TIMING_MODES",
     "KeepTimeline",
@@ -61,6 +66,7 @@ ACCEPT_SPEED = 1.15  # faster than this is counted as noticeable in the report
 MAX_SPEED = 1.30  # never faster than this
 SHORTEN_ABOVE = 1.30  # estimated need above which the translator is asked for a shorter line
 MAX_OVERFLOW_S = 0.6  # overflow past a line's time above this is flagged
+ONSET_TOLERANCE_S = 0.15  # a dubbed line this close to the speaker's onset starts on it
 SHORTEN_NOTE = (
     "These lines were translated before, but the translations run too long to be spoken in "
     "their time slots. Translate them again as briefly as natural speech allows, within the "
@@ -229,7 +235,8 @@ class _Timeline(ABC):
             index=self._indexes[position], start_s=segment.start_s, end_s=segment.end_s,
             placed_start_s=start_s, natural_s=natural_s, dubbed_s=dubbed_s,
             speed_factor=round(speed, 3), overflow_s=self._overflow_s(position, start_s + dubbed_s),
-            vendor_speed=vendor_speed,
+            vendor_speed=vendor_speed, onset_s=segment.start_s,
+            starts_on_onset=abs(start_s - segment.start_s) <= ONSET_TOLERANCE_S + 1e-9,
         )
         self._cursor_s = start_s + dubbed_s
         self._placed.append(timing)
@@ -244,7 +251,8 @@ class _Timeline(ABC):
 
     def report(self) -> TimingReport:
         """The timing report of every line placed so far."""
-        return TimingReport(self.mode, tuple(self._placed), self.total_s, self.duration_s)
+        return TimingReport(self.mode, tuple(self._placed), self.total_s, self.duration_s,
+                            onset_tolerance_s=ONSET_TOLERANCE_S)
 
     @property
     def duration_s(self) -> float:

@@ -3,7 +3,8 @@
 Pieces come from ``initialization`` as they are decoded and go to the transcriber at once
 (bounded by the vendor's concurrency). Answers come back in any order and are taken in
 order: each piece's segments move to the input's timeline and are cut into lines of a few
-seconds timed on the speech (:mod:`pipeline.segmentation`), then appended to the stream
+seconds timed on the speech, each starting on the speaker's onset found by the VAD in that
+piece (:mod:`pipeline.segmentation`, :mod:`pipeline.onsets`), then appended to the stream
 ``translation`` and ``voice_clone`` read. The spoken language is settled from the first
 piece (the transcriber's label, else the language asked for, else identified from the
 text), so translation can start before the last piece is back.

@@ -228,7 +228,10 @@ def test_whisper_1_answers_in_timed_segments_and_each_segment_is_spoken(server, 
     form = server.requests(TRANSCRIBE)[0].payload
     assert (form["response_format"], form["timestamp_granularities[]"]) == (
         "verbose_json", ["segment"])
-    assert [(s.start_s, s.end_s, s.text) for s in result.transcript.segments] == list(JFK_SEGMENTS)
+    segments = result.transcript.segments
+    assert [(s.end_s, s.text) for s in segments] == [(end, text) for _, end, text in JFK_SEGMENTS]
+    assert [s.start_s for s in segments] == pytest.approx(  # on the speech onsets
+        [start for start, _, _ in JFK_SEGMENTS], abs=0.1)
     spoken = [msgpack.unpackb(r.body, raw=False)["text"] for r in server.requests(TTS)]
     assert sorted(spoken) == sorted(f"ES: {text}" for _, _, text in JFK_SEGMENTS)
 

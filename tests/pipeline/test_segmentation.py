@@ -77,11 +77,13 @@ def test_long_sentences_are_cut_at_clauses_then_words():
     assert split_text("字" * 50, 20) == ["字" * 20, "字" * 20, "字" * 10]
 
 
-def test_timed_vendor_segments_are_trusted_as_they_are():
+def test_timed_vendor_segments_keep_their_text_and_ends_and_start_on_the_speech():
     segments = (Segment(0.3, 3.0, "And so, my fellow Americans,"),
                 Segment(3.2, 10.6, "ask not what your country can do for you."))
     speech = [(0.35, 2.9), (3.3, 10.5)]
-    assert segment_transcript(segments, speech, [(0.0, 11.0)]) == segments
+    assert segment_transcript(segments, speech, [(0.0, 11.0)]) == (
+        Segment(0.35, 3.0, "And so, my fellow Americans,"),
+        Segment(3.3, 10.6, "ask not what your country can do for you."))
 
 
 def test_an_untimed_transcript_is_cut_into_sentences_at_the_pauses(tmp_path):
@@ -114,7 +116,47 @@ def test_segments_longer_than_20_s_are_split_and_short_fragments_merged():
               Segment(5.5, 7.0, "Right.", "B")]
     merged = segment_transcript(pieces, [])
     assert [(s.start_s, s.end_s, s.text) for s in merged] == [
-        (0.0, 2.6, "Well. Yes."), (5.0, 5.4, "No."), (5.5, 7.0, "Right.")]
+        (0.0, 5.4, "Well. Yes. No."), (5.5, 7.0, "Right.")]  # never across speakers
+
+
+def test_a_0_21_s_fragment_merges_into_its_nearer_neighbour_across_any_pause():
+    # The recogniser's first "line" is one word at 0.13-0.34 s, 0.86 s before the next.
+    found = [Segment(0.13, 0.34, "the"), Segment(1.2, 3.0, "cat sat on the mat"),
+             Segment(4.5, 6.0, "and slept"), Segment(6.8, 7.0, "well")]
+    speech = [(0.45, 3.0), (4.5, 6.0), (6.8, 7.0)]
+    lines = segment_transcript(found, speech, [(0.0, 8.0)])
+    assert [(s.start_s, s.end_s, s.text) for s in lines] == [
+        (0.45, 3.0, "the cat sat on the mat"), (4.5, 7.0, "and slept well")]
+
+
+def test_an_unpunctuated_timed_segment_is_cut_at_a_long_pause_with_its_words_shared():
+    # PocketSphinx heard two sentences as one utterance; "the" swallowed the 1.65 s pause.
+    found = [Segment(16.74, 21.32, "oh and the northern and ah there's the little the right to")]
+    speech = [(16.74, 18.27), (19.92, 21.3)]
+    lines = segment_transcript(found, speech, [(0.0, 30.0)])
+    assert [(s.start_s, s.end_s) for s in lines] == [(16.74, 18.27), (19.92, 21.32)]
+    assert [s.text for s in lines] == ["oh and the northern and ah there's",
+                                       "the little the right to"]
+
+
+def test_a_line_timed_late_into_its_speech_is_not_taken_for_a_fragment():
+    # Measured over a telephone line: the recogniser starts a line 0.84 s into its first
+    # sentence and runs it over a 1.77 s pause into the next sentence.
+    found = [Segment(36.87, 38.7, "the lead by and a lawyer"),
+             Segment(41.31, 44.68, "the old but you'll quickly uptight")]
+    speech = [(36.87, 38.7), (40.47, 41.61), (43.38, 44.67)]
+    lines = segment_transcript(found, speech, [(30.0, 50.0)])
+    assert [s.start_s for s in lines] == [36.87, 40.47, 43.38]
+    assert " ".join(s.text for s in lines[1:]) == "the old but you'll quickly uptight"
+
+
+def test_a_timed_sentence_over_a_pause_stays_whole_and_two_sentences_are_cut():
+    one = Segment(0.3, 10.6, "ask not what your country can do for you.")
+    assert segment_transcript([one], [(0.3, 1.2), (2.3, 10.5)]) == (one,)
+    two = Segment(0.0, 6.0, "Thank you all. Now let us begin.")
+    lines = segment_transcript([two], [(0.2, 1.4), (2.4, 5.8)])
+    assert [(s.start_s, s.text) for s in lines] == [(0.2, "Thank you all."),
+                                                   (2.4, "Now let us begin.")]
 
 
 def test_pieces_are_cut_at_pauses_while_the_audio_arrives_and_cover_it_all(tmp_path):

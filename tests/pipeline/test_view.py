@@ -7,10 +7,10 @@ from pathlib import Path
 
 from pipeline.errors import InputError, VendorTimeoutError
 from pipeline.options import TaskRequest, option_fields
-from pipeline.results import StepReport, SubtitleFile, TaskResult
+from pipeline.results import SegmentTiming, StepReport, SubtitleFile, TaskResult, TimingReport
 from pipeline.tasks.store import TaskRecord
 from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus
-from pipeline.view import report_view, result_to_dict, task_summary, task_view
+from pipeline.view import report_view, result_to_dict, task_summary, task_view, timing_to_dict
 
 TASK_ID = "a" * 32
 
@@ -80,3 +80,14 @@ def test_the_task_view_echoes_every_option_normalised_and_links_the_task():
     assert view["target_language"] == "ja" and view["error"] is None
     assert view["links"] == {"self": f"/v1/tasks/{TASK_ID}"}
     assert [s["name"] for s in view["steps"]] == [n.value for n in STEP_ORDER]
+
+
+def test_the_timing_view_says_per_line_whether_the_dub_starts_on_the_speakers_onset():
+    lines = (SegmentTiming(0, 0.5, 2.0, 0.5, 1.4, 1.4, onset_s=0.5, starts_on_onset=True),
+             SegmentTiming(1, 2.1, 4.0, 2.42, 1.5, 1.5, onset_s=2.1, starts_on_onset=False))
+    view = timing_to_dict(TimingReport("keep", lines, 5.0, 5.0))
+    assert [(s["onset_s"], s["starts_on_onset"]) for s in view["segments"]] == [
+        (0.5, True), (2.1, False)]
+    assert view["segments"][1]["start_offset_s"] == 0.32  # the fields before stay
+    assert view["summary"]["share_on_onset"] == 0.5
+    assert view["summary"]["onset_tolerance_s"] == 0.15

@@ -117,3 +117,26 @@ def test_a_file_that_is_not_pcm_wav_is_a_processing_error(tmp_path):
     path.write_bytes(b"not a wav file at all")
     with pytest.raises(ProcessingError, match="fake.wav"):
         wav.read_samples(path)
+
+
+SPANS = [(1.0, 2.5), (3.4, 5.0), (7.0, 8.0)]
+
+
+def test_a_time_inside_speech_has_the_onset_where_that_speech_began():
+    assert vad.onset_near(SPANS, 3.6, before_s=0.5, after_s=1.0) == 3.4
+
+
+def test_speech_that_began_longer_ago_than_the_window_has_no_onset_for_the_line():
+    assert vad.onset_near(SPANS, 4.2, before_s=0.5, after_s=1.0) is None
+
+
+def test_a_time_in_a_pause_has_the_onset_of_the_speech_after_it():
+    assert vad.onset_near(SPANS, 3.0, before_s=0.5, after_s=1.0) == 3.4
+    assert vad.onset_near(SPANS, 5.5, before_s=0.5, after_s=1.0) is None  # 1.5 s ahead
+    assert vad.onset_near(SPANS, 0.0, before_s=0.5, after_s=1.0) == 1.0
+    assert vad.onset_near(SPANS, 9.0, before_s=0.5, after_s=1.0) is None  # no speech after
+
+
+def test_an_onset_outside_the_lines_bounds_is_not_taken():
+    assert vad.onset_near(SPANS, 3.6, before_s=0.5, after_s=1.0, earliest_s=3.5) is None
+    assert vad.onset_near(SPANS, 3.0, before_s=0.5, after_s=1.0, latest_s=3.4) is None

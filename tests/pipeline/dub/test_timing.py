@@ -115,6 +115,19 @@ def test_an_overflowing_line_pushes_only_the_next_line_which_then_catches_up():
     assert long.segments[0].overflow_s == pytest.approx(6.0 / 1.3 - 2.1)
 
 
+def test_each_line_reports_whether_it_starts_on_the_speakers_onset():
+    segments = [Segment(0.0, 2.0, "a"), Segment(2.1, 4.0, "b"), Segment(6.0, 8.0, "c")]
+    report = keep(segments, [2.86, 1.5, 1.5], 9.0)  # a runs 0.1 s into b's time: tolerated
+    assert report.segments[1].placed_start_s == pytest.approx(2.2)
+    assert [t.onset_s for t in report.segments] == [0.0, 2.1, 6.0]
+    assert [t.starts_on_onset for t in report.segments] == [True, True, True]
+    pushed = keep([Segment(0.0, 2.0, "a"), Segment(2.1, 4.0, "b")], [6.0, 1.0], 5.0)
+    assert [t.starts_on_onset for t in pushed.segments] == [True, False]  # b starts 2.5 s late
+    assert pushed.share_on_onset == 0.5 and pushed.onset_tolerance_s == 0.15
+    natural = fit(NaturalTimeline(segments, [0, 1, 2], 9.0), [1.0, 1.0, 1.0])
+    assert [t.starts_on_onset for t in natural.segments] == [True, False, False]
+
+
 def test_the_dub_is_exactly_as_long_as_the_original_when_nothing_overflows():
     segments, total_s = podcast()
     rng = random.Random(5)
