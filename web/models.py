@@ -177,6 +177,9 @@ class TimingLine(_View):
     speed_factor: float
     vendor_speed: float
     overflow_s: float
+    onset_s: float | None = Field(None, description="the speaker's onset the line starts on")
+    starts_on_onset: bool | None = Field(
+        None, description="whether the dubbed line starts within 150 ms of that onset")
 
 
 class TimingView(_View):
