@@ -49,6 +49,7 @@ INFO = VendorInfo(
     install_hint="pip install openai",
     requires=("openai",),
     docs_url="https://console.groq.com/docs/speech-to-text",
+    key_url="https://console.groq.com/keys",
     extra={"base_url": "https://api.groq.com/openai/v1", "base_url_variable": "GROQ_BASE_URL"},
 )
 

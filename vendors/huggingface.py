@@ -44,6 +44,7 @@ INFO = VendorInfo(
     label="billed by the inference provider",
     requires=("huggingface_hub",),
     docs_url="https://huggingface.co/docs/inference-providers",
+    key_url="https://huggingface.co/settings/tokens",
     extra={"any_model": "1"},
 )
 

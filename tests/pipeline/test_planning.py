@@ -53,7 +53,7 @@ def test_with_no_keys_the_plan_names_every_missing_variable():
 
 def test_one_missing_key_raises_the_error_naming_that_variable():
     plan = make_plan(REGISTRY, NO_KEYS, target_language="en", stt="sphinx", voice_vendor="fish")
-    with pytest.raises(MissingKeyError, match="set FISH_API_KEY"):
+    with pytest.raises(MissingKeyError, match="FISH_API_KEY"):
         plan.require_runnable()
 
 

@@ -91,6 +91,7 @@ INFO = VendorInfo(
     label="preset voices, no cloning",
     requires=("openai",),
     docs_url="https://platform.openai.com/docs/guides/speech-to-text",
+    key_url="https://platform.openai.com/api-keys",
 )
 
 def build_adapter(
