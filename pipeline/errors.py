@@ -288,5 +288,6 @@ class QueueFullError(AppError):
     kind = "queue_full"
 
     def __init__(self, size: int, retry_after_s: int = 30) -> None:
-        super().__init__(f"The queue is full ({size} tasks waiting); try again in a minute.")
+        waiting = "1 task is" if size == 1 else f"{size} tasks are"
+        super().__init__(f"The queue is full ({waiting} waiting); try again in a minute.")
         self.retry_after_s = retry_after_s

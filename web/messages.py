@@ -60,13 +60,13 @@ def api_error_text(error: AppError, names: Mapping[str, str] | None = None) -> s
 
 
 def _page_need(need: KeyNeed) -> str:
-    name = f"**{need.display_name}** needs an API key to {role_words(need.roles)}"
     get = f"[get a key]({need.key_url})" if need.key_url else "get a key from the vendor"
     costs = f" ({_costs(need)})" if _costs(need) else ""
-    where = "paste it under **Settings**"
     if need.sign_in_gives_it:
-        where = f"**sign in with Hugging Face**, or {where}"
-    text = f"{name}: {get}{costs}, then {where}."
+        how = f"**sign in with Hugging Face**, or {get}{costs} and paste it under **Settings**"
+    else:
+        how = f"{get}{costs}, then paste it under **Settings**"
+    text = f"**{need.display_name}** needs an API key to {role_words(need.roles)}: {how}."
     if need.alternatives:
         names = " or ".join(option.name for option in need.alternatives)
         text += f" Without a key: {names}."
