@@ -238,7 +238,8 @@ def _vendors(args: argparse.Namespace, registry: Registry, settings: Settings, o
             "models": {r.value: list(m) for r, m in info.models.items()},
             "languages": {r.value: (sorted(codes) if codes is not None else "any")
                           for r, codes in info.languages.items()},
-            "key_variable": info.key_variable, "runnable": state.runnable,
+            "key_variable": info.key_variable, "key_url": info.key_url,
+            "runnable": state.runnable,
             "why_not": state.reason if not state.runnable else "",
         })
     if args.json:

@@ -3,6 +3,7 @@ pipe that is not an error, and counts that agree with their nouns."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -72,3 +73,12 @@ def test_vendors_count_one_language_in_the_singular():
 
 def test_counts_agree_with_their_nouns():
     assert [count(n, "segment") for n in (0, 1, 2)] == ["0 segments", "1 segment", "2 segments"]
+
+
+def test_vendors_as_json_say_where_each_key_is_made():
+    code, out, _ = cli(["vendors", "--json"])
+
+    rows = {row["id"]: row for row in json.loads(out)}
+    assert code == 0
+    assert rows["openai"]["key_url"] == "https://platform.openai.com/api-keys"
+    assert rows["sphinx"]["key_url"] == ""
