@@ -1,7 +1,9 @@
 """Command line: ``python -m pipeline run|plan|vendors|languages``.
 
 Exit codes: 0 ok, 2 bad input or usage (including missing keys), 1 vendor or runtime
-failure. Errors are one line on stderr, never a traceback.
+failure. Errors go to stderr as ``error: ...`` (a missing key adds where to get one and
+what runs without it), never a traceback. Output cut short by its reader (``| head``)
+ends quietly.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from pipeline import audio
+from pipeline.cli_text import count, error_text, option_flags
 from pipeline.errors import AppError, ConfigurationError, InputError
 from pipeline.languages import LANGUAGES, language_name
 from pipeline.options import TaskOptions, TaskRequest, option_fields, parse_options
@@ -44,12 +48,6 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{message} (see --help)")
 
 
-def _option_flags(name: str) -> tuple[str, ...]:
-    """The command-line flags of option ``name``: ``--field-name`` first, then its aliases."""
-    spec = dict(option_fields())[name]
-    return (f"--{name.replace('_', '-')}", *spec.flags)
-
-
 def _option_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per :class:`TaskOptions` field, with the help and choices of its spec."""
     group = parser.add_argument_group("task options (every option of a task)")
@@ -67,7 +65,7 @@ def _option_arguments(parser: argparse.ArgumentParser) -> None:
             how.update(choices=spec.choices, type=str.lower, metavar=None)
         if name == "glossary":
             how["help"] += ", or @FILE to read that JSON from a file"
-        group.add_argument(*_option_flags(name), **how)
+        group.add_argument(*option_flags(name), **how)
 
 
 def _task_arguments(parser: argparse.ArgumentParser, *, input_required: bool) -> None:
@@ -100,16 +98,6 @@ def _exit_code(error: BaseException | None) -> int:
     if isinstance(error, (InputError, ConfigurationError)):
         return EXIT_USAGE
     return EXIT_FAILURE
-
-
-def _message(error: AppError, argv: Sequence[str]) -> str:
-    """The error's sentence, led by the flag it is about (the one typed, when it was)."""
-    names = {name for name, _ in option_fields()}
-    if error.param not in names:
-        return error.message
-    flags = _option_flags(error.param)
-    typed = [f for f in flags if any(a == f or a.startswith(f"{f}=") for a in argv)]
-    return f"{(typed or flags)[0]}: {error.message}"
 
 
 def _glossary_text(value: str | None) -> str | None:
@@ -174,7 +162,8 @@ def _run(args: argparse.Namespace, pipeline: Pipeline, out: TextIO, err: TextIO)
     elif result.status is TaskStatus.SUCCEEDED:
         _print_summary(result, out)
     if result.status is not TaskStatus.SUCCEEDED:
-        err.write(f"error: {result.error}\n")
+        said = error_text(result.failure, ()) if result.failure else result.error
+        err.write(f"error: {said}\n")
         return _exit_code(result.failure)
     for warning in result.warnings:
         err.write(f"warning: {warning}\n")
@@ -251,7 +240,8 @@ def _vendors(args: argparse.Namespace, registry: Registry, settings: Settings, o
             "models": {r.value: list(m) for r, m in info.models.items()},
             "languages": {r.value: (sorted(codes) if codes is not None else "any")
                           for r, codes in info.languages.items()},
-            "key_variable": info.key_variable, "runnable": state.runnable,
+            "key_variable": info.key_variable, "key_url": info.key_url,
+            "runnable": state.runnable,
             "why_not": state.reason if not state.runnable else "",
         })
     if args.json:
@@ -263,8 +253,8 @@ def _vendors(args: argparse.Namespace, registry: Registry, settings: Settings, o
         out.write(f"{row['id']:12} {row['name']}{label} [{readiness}]\n")
         for role, models in row["models"].items():
             langs = row["languages"].get(role)
-            count = "any language" if langs == "any" else f"{len(langs)} languages"
-            out.write(f"{'':12}   {role:10} {', '.join(models)} ({count})\n")
+            reach = "any language" if langs == "any" else count(len(langs), "language")
+            out.write(f"{'':12}   {role:10} {', '.join(models)} ({reach})\n")
     return EXIT_OK
 
 
@@ -278,6 +268,9 @@ def main(
 ) -> int:
     """Run the command line; returns the exit code.
 
+    A reader that stops early (``python -m pipeline languages | head``) is not an error:
+    the command stops quietly with exit code 0.
+
     Args:
         argv: the arguments (default: the process's own).
         registry: the vendors (``python -m pipeline`` passes the ones the app ships with).
@@ -287,6 +280,33 @@ def main(
     """
     out = out or sys.stdout
     err = err or sys.stderr
+    try:
+        code = _main(argv, registry, settings, out, err)
+        out.flush()
+        err.flush()
+    except BrokenPipeError:
+        for stream in (out, err):
+            _silence(stream)
+        return EXIT_OK
+    return code
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a stream whose reader has gone at the null device, so that the interpreter's
+    last flush of what is still buffered does not fail too."""
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file (e.g. a StringIO)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
+
+
+def _main(argv: Sequence[str] | None, registry: Registry, settings: Settings | None,
+          out: TextIO, err: TextIO) -> int:
     try:
         with contextlib.redirect_stdout(out):  # --help prints to ``out`` like every answer
             args = _parser().parse_args(argv)
@@ -308,9 +328,8 @@ def main(
             return _plan(args, pipeline, out)
         return _run(args, pipeline, out, err)
     except AppError as exc:
-        err.write(f"error: {_message(exc, sys.argv[1:] if argv is None else argv)}\n")
+        err.write(f"error: {error_text(exc, sys.argv[1:] if argv is None else argv)}\n")
         return _exit_code(exc)
     except KeyboardInterrupt:
         err.write("error: interrupted\n")
         return EXIT_FAILURE
-

@@ -38,6 +38,8 @@ the same thing again may succeed.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AppError",
     "AudioError",
@@ -157,19 +159,26 @@ class ConfigurationError(AppError):
 class MissingKeyError(ConfigurationError):
     """No API key in the request nor in the environment.
 
+    The error carries the facts (see :mod:`pipeline.key_help`) and each surface words
+    them: the CLI names the variable, the REST API the header, the page its Settings.
+
     Args:
-        vendor: the vendor id.
-        variable: the environment variable that would hold the key.
+        vendor: the vendor id (of the first key missing).
+        variable: the environment variable that would hold that key.
+        needs: per vendor whose key is missing, a ``KeyNeed`` (its name in words, where
+            to get a key, the price per minute of speech, keyless alternatives); empty
+            when only the vendor id and the variable are known.
+        message: the facts in plain words (default: the vendor and the variable).
     """
 
     kind = "missing_key"
 
-    def __init__(self, vendor: str, variable: str) -> None:
-        super().__init__(
-            f"{vendor} needs an API key: set {variable} or paste a key in Settings."
-        )
+    def __init__(self, vendor: str, variable: str, *, needs: tuple[Any, ...] = (),
+                 message: str | None = None) -> None:
+        super().__init__(message or f"{vendor} needs an API key ({variable}).")
         self.vendor = vendor
         self.variable = variable
+        self.needs = needs
 
 
 class VendorUnavailableError(ConfigurationError):
@@ -279,5 +288,6 @@ class QueueFullError(AppError):
     kind = "queue_full"
 
     def __init__(self, size: int, retry_after_s: int = 30) -> None:
-        super().__init__(f"The queue is full ({size} tasks waiting); try again in a minute.")
+        waiting = "1 task is" if size == 1 else f"{size} tasks are"
+        super().__init__(f"The queue is full ({waiting} waiting); try again in a minute.")
         self.retry_after_s = retry_after_s

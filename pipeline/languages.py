@@ -162,9 +162,8 @@ def normalize_language(value: str, *, allow_auto: bool = False) -> str:
     if base in _LOOKUP and base != key:
         return _LOOKUP[base]
     shown = raw or "(empty)"
-    raise UnknownLanguageError(
-        f"Unknown language {shown!r}. Use a code such as 'ja' or a name such as 'Japanese' "
-        "(python -m pipeline plan --help lists them; GET /v1/languages too)."
+    raise UnknownLanguageError(  # each surface adds where its list is
+        f"Unknown language {shown!r}. Use a code such as 'ja' or a name such as 'Japanese'."
     )
 
 

@@ -7,10 +7,11 @@ REST ``/v1/plan`` and the runner's ``initialization`` step all use it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pipeline.errors import AppError, ConfigurationError, MissingKeyError, UnsupportedLanguageError
+from pipeline.key_help import KeyNeed, key_needs, missing_key_error
 from pipeline.languages import AUTO, language_name, normalize_language
 from pipeline.pricing import cost_line, estimate_usage
 from pipeline.quality.checking import QualityPlan
@@ -34,7 +35,8 @@ class Plan:
 
     ``speech_translator`` is set when the speech is translated directly (one call, speech
     in, text out); ``transcriber`` and ``translator`` are then None. ``voice`` is None for
-    a text-only task.
+    a text-only task. ``key_needs`` says, per vendor whose key is missing, where to get
+    one, what it costs and what runs here without it.
     """
 
     target_language: str
@@ -46,6 +48,7 @@ class Plan:
     estimate: CostEstimate
     estimate_duration_s: float
     speech_translator: VendorChoice | None = None
+    key_needs: tuple[KeyNeed, ...] = ()
     quality: QualityPlan | None = None
 
     @property
@@ -71,16 +74,32 @@ class Plan:
         seen = dict.fromkeys(c.missing for c in self.needed if c.missing)
         return tuple(seen)
 
+    def missing_key_error(self, *, first_only: bool = False) -> MissingKeyError | None:
+        """The error for the keys the plan lacks (None when no key is missing).
+
+        Args:
+            first_only: name only the vendor of the first step that lacks a key.
+        """
+        blocked = {(c.vendor, c.role.value) for c in self.choices if not c.runnable}
+        needs = [n for n in self.key_needs if (n.vendor, n.roles[0]) in blocked]
+        if not needs:
+            return None
+        return missing_key_error(needs[:1] if first_only else needs)
+
     def require_runnable(self) -> None:
-        """Raise a clear configuration error when something the plan needs is missing."""
+        """Raise a clear configuration error when something the plan needs is missing.
+
+        Raises:
+            MissingKeyError: only keys are missing; it names every one of them.
+            ConfigurationError: something else is missing (a package, a setting).
+        """
         blocked = [c for c in self.needed if not c.runnable]
         if not blocked:
             return
-        if len(blocked) == 1 and blocked[0].missing:
-            raise MissingKeyError(blocked[0].vendor, blocked[0].missing)
-        if all(c.missing for c in blocked):
-            needs = "; ".join(f"{c.vendor} needs {c.missing}" for c in blocked)
-            raise ConfigurationError(f"Cannot run yet: {needs}. Set them or paste keys in Settings.")
+        keyed = {(n.vendor, n.roles[0]) for n in self.key_needs}
+        error = self.missing_key_error()
+        if error is not None and all((c.vendor, c.role.value) in keyed for c in blocked):
+            raise error
         raise ConfigurationError("Cannot run: " + "; ".join(c.reason for c in blocked))
 
 
@@ -285,8 +304,8 @@ def make_plan(
                 f"{speech_translator.vendor}/{speech_translator.model}")
         seconds = duration_s if duration_s else ESTIMATE_DEFAULT_S
         estimate = _estimate(registry, (speech_translator, voice), seconds, source, target)
-        return Plan(target, source, None, None, voice, note, estimate, seconds,
-                    speech_translator)
+        return _with_needs(Plan(target, source, None, None, voice, note, estimate, seconds,
+                                speech_translator), registry, keys, settings)
     transcriber = _pick(registry, Role.TRANSCRIBE, stt, settings.default_stt,
                         "APP_DEFAULT_STT", source, keys, settings, server_keys)
     if not source:
@@ -303,5 +322,15 @@ def make_plan(
     seconds = duration_s if duration_s else ESTIMATE_DEFAULT_S
     estimate = _estimate(registry, (transcriber, speech_translator, translator, voice),
                          seconds, source, target)
-    return Plan(target, source, transcriber, translator, voice, note, estimate, seconds,
-                speech_translator)
+    return _with_needs(Plan(target, source, transcriber, translator, voice, note, estimate,
+                            seconds, speech_translator), registry, keys, settings)
+
+
+def _with_needs(plan: Plan, registry: Registry, keys: Mapping[str, str],
+                settings: Settings) -> Plan:
+    """``plan`` with what its missing keys would take (nothing when none is missing)."""
+    if plan.runnable:
+        return plan
+    needs = key_needs(registry, plan.choices, source_language=plan.source_language,
+                      target_language=plan.target_language, keys=keys, settings=settings)
+    return replace(plan, key_needs=needs)

@@ -11,7 +11,7 @@ from pipeline.results import CostLine
 from pipeline.types import Role, StepName, Usage
 from pipeline.vendor_api import Price, PriceUnit, VendorInfo
 
-__all__ = ["ROLE_STEP", "cost_line", "estimate_usage"]
+__all__ = ["ROLE_STEP", "cost_line", "estimate_usage", "minute_usd"]
 
 ROLE_STEP: dict[Role, StepName] = {
     Role.TRANSCRIBE: StepName.SPEECH_TO_TEXT,
@@ -79,3 +79,13 @@ def cost_line(info: VendorInfo, role: Role, model: str, usage: Usage) -> CostLin
     units = ", ".join(f"${p.usd:g}/{p.unit.value}" for p in prices)
     sources = sorted({f"{p.source} ({p.checked_on})" for p in prices})
     return CostLine(step, info.id, model, usd, f"{units}; {'; '.join(sources)}")
+
+
+def minute_usd(info: VendorInfo, role: Role, model: str, source_language: str,
+               target_language: str) -> float | None:
+    """What one minute of speech costs with ``info``/``model`` in ``role``, from its list
+    prices (``None`` when it publishes none)."""
+    if not info.prices_for(role, model):
+        return None
+    usage = estimate_usage(role, 60.0, source_language, target_language)
+    return cost_line(info, role, model, usage).usd

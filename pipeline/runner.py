@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.audio import ffmpeg as ff
-from pipeline.errors import AppError, MissingKeyError
+from pipeline.errors import AppError
 from pipeline.limits import VendorLimits
 from pipeline.options import TaskOptions, TaskRequest
 from pipeline.planning import Plan, make_plan
@@ -184,9 +184,9 @@ class Pipeline:
         if not translate:
             plan = dataclasses.replace(plan, translator=None,
                                        translation_note="not asked: transcription only")
-        missing = next((c for c in plan.needed if not c.runnable and c.missing), None)
+        missing = plan.missing_key_error(first_only=True)
         if missing is not None:  # the first step that lacks a key says which one
-            raise MissingKeyError(missing.vendor, missing.missing or "")
+            raise missing
         plan.require_runnable()
         ff.read_header(request.input_path, name=request.input_name)
         return plan

@@ -178,6 +178,7 @@ class VendorInfo:
             (``None`` = every language in :data:`pipeline.languages.LANGUAGES`). For
             direct speech translation these are the target languages.
         key_variable: environment variable holding its key (``None`` = needs no key).
+        key_url: the vendor's page where a visitor signs up and creates that key.
         models: per role, the models offered, default first.
         prices: list prices with source and date.
         install_hint: what to install when it cannot run here.
@@ -223,6 +224,7 @@ class VendorInfo:
     max_concurrency: int = 4
     takes_vary: bool = True
     docs_url: str = ""
+    key_url: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
     model_languages: Mapping[Role, Mapping[str, frozenset[str] | None]] = field(
         default_factory=dict)

@@ -59,6 +59,7 @@ INFO = VendorInfo(
     install_hint="pip install anthropic",
     requires=("anthropic",),
     docs_url="https://platform.claude.com/docs/en/api/messages",
+    key_url="https://platform.claude.com/settings/keys",
 )
 
 # A spend cap or an empty balance: retrying cannot help until the user acts.

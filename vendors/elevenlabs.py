@@ -79,6 +79,7 @@ INFO = VendorInfo(
     label="instant voice clone, deleted after use",
     requires=("httpx",),
     docs_url="https://elevenlabs.io/docs/api-reference/voices/ivc/create",
+    key_url="https://elevenlabs.io/app/settings/api-keys",
 )
 
 log = logging.getLogger(__name__)

@@ -122,14 +122,14 @@ class EspeakVoice:
     """Clones a voice as a measured tone profile and speaks with espeak-ng matched to it.
 
     Args:
-        rate_wpm: speaking rate in words per minute.
+        rate_wpm: speaking rate in words per minute (default: the engine's calm rate).
         synthesize: the engine (``vendors.espeak_engine.synthesize`` unless injected).
     """
 
     def __init__(
         self,
         *,
-        rate_wpm: int = 160,
+        rate_wpm: int | None = None,
         synthesize: Callable[..., tuple[bytes, int]] | None = None,
     ) -> None:
         self._rate_wpm = rate_wpm
@@ -161,9 +161,8 @@ class EspeakVoice:
         profile = self._profile(voice)
         variant, pitch = choose_variant(profile.f0_median_hz)
         synthesize = self._synthesize or espeak_engine.synthesize
-        samples, rate_hz = synthesize(
-            text, f"{name}+{variant}", rate_wpm=self._rate_wpm, pitch=pitch
-        )
+        rate_wpm = self._rate_wpm or espeak_engine.DEFAULT_RATE_WPM
+        samples, rate_hz = synthesize(text, f"{name}+{variant}", rate_wpm=rate_wpm, pitch=pitch)
         data = tone.match_voice(samples, rate_hz, profile)
         return SynthesizedAudio(data=data, format="wav", usage=Usage(characters=len(text)))
 

@@ -74,6 +74,7 @@ INFO = VendorInfo(
     label="inline-reference clone, 80+ languages",
     requires=("httpx", "msgpack"),
     docs_url="https://docs.fish.audio/api-reference/endpoint/openapi-v1/text-to-speech",
+    key_url="https://fish.audio/app/api-keys",
 )
 
 DEFAULT_BASE_URL = "https://api.fish.audio"

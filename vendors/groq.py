@@ -54,6 +54,7 @@ INFO = VendorInfo(
     },
     requires=("openai",),
     docs_url="https://console.groq.com/docs/speech-to-text",
+    key_url="https://console.groq.com/keys",
     extra={"base_url": "https://api.groq.com/openai/v1", "base_url_variable": "GROQ_BASE_URL"},
 )
 

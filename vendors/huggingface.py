@@ -55,6 +55,7 @@ INFO = VendorInfo(
     },
     requires=("huggingface_hub",),
     docs_url="https://huggingface.co/docs/inference-providers",
+    key_url="https://huggingface.co/settings/tokens",
     extra={"any_model": "1"},
 )
 

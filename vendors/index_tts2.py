@@ -57,6 +57,7 @@ INFO = VendorInfo(
     requires=("gradio_client",),
     reference_max_s=15.0,
     docs_url="https://github.com/index-tts/index-tts",
+    key_url="https://huggingface.co/settings/tokens",
     extra={"default_space": "IndexTeam/IndexTTS-2-Demo"},
 )
 

@@ -66,6 +66,7 @@ INFO = VendorInfo(
     },
     requires=("openai",),
     docs_url="https://docs.sambanova.ai",
+    key_url="https://cloud.sambanova.ai/apis",
     extra={"base_url": "https://api.sambanova.ai/v1", "base_url_variable": "SAMBANOVA_BASE_URL"},
 )
 

@@ -13,6 +13,10 @@ A decoder is built for every call: loading the model takes about 0.3 s, small ne
 decoding (roughly half of real time), and PocketSphinx decoders are not thread-safe, so
 a fresh one per call keeps concurrent tasks apart and makes every result independent of
 what was decoded before.
+
+PocketSphinx refuses to pretend: when the speech clearly is not English by its own scores
+(see :mod:`vendors.sphinx_english`), the call stops with a clear
+:class:`~pipeline.errors.InputError` instead of returning English-looking nonsense.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from pipeline.languages import AUTO, language_name, normalize_language
 from pipeline.settings import Secret, Settings
 from pipeline.types import DecodedAudio, Role, Segment, Transcript, Usage
 from pipeline.vendor_api import VendorInfo
+from vendors.sphinx_english import EnglishFit, phone_decoder
 
 __all__ = [
     "INFO",
@@ -107,10 +112,14 @@ class SphinxTranscriber:
     Args:
         decoder_factory: builds a fresh ``pocketsphinx.Decoder`` (or a stand-in for
             tests); called once per :meth:`transcribe`.
+        phone_decoder_factory: builds the English phone-loop decoder that the English
+            check compares the words against (see :mod:`vendors.sphinx_english`).
     """
 
-    def __init__(self, decoder_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(self, decoder_factory: Callable[[], Any] | None = None,
+                 phone_decoder_factory: Callable[[], Any] | None = None) -> None:
         self._decoder_factory = decoder_factory or _default_decoder
+        self._phone_decoder_factory = phone_decoder_factory or phone_decoder
 
     def transcribe(self, audio: DecodedAudio, language: str | None = None) -> Transcript:
         """Transcribe a 16 kHz mono 16-bit WAV file.
@@ -124,13 +133,16 @@ class SphinxTranscriber:
 
         Raises:
             UnsupportedLanguageError: ``language`` is not English.
+            InputError: the speech clearly is not English (by PocketSphinx's own scores).
             ProcessingError: the file is not a 16 kHz mono 16-bit WAV, or decoding failed.
         """
         _check_language(language)
+        fit = EnglishFit(self._phone_decoder_factory)
         with _open_wav(audio) as wav:
             _check_format(wav)
             duration_s = wav.getnframes() / wav.getframerate()
-            words = _decode(self._decoder_factory(), wav)
+            words = _decode(self._decoder_factory(), wav, fit)
+        fit.require_english()
         segments = words_to_segments(words, duration_s=duration_s)
         return Transcript(
             text=" ".join(segment.text for segment in segments),
@@ -233,8 +245,9 @@ def _check_format(wav: wave.Wave_read) -> None:
         )
 
 
-def _decode(decoder: Any, wav: wave.Wave_read) -> list[TimedWord]:
-    """Decode the WAV utterance by utterance, as split by the endpointer, in absolute time."""
+def _decode(decoder: Any, wav: wave.Wave_read, fit: EnglishFit) -> list[TimedWord]:
+    """Decode the WAV utterance by utterance, as split by the endpointer, in absolute time;
+    ``fit`` scores each utterance for the English check."""
     from pocketsphinx import Endpointer
 
     endpointer = Endpointer(
@@ -253,12 +266,12 @@ def _decode(decoder: Any, wav: wave.Wave_read) -> list[TimedWord]:
                 start_s = endpointer.speech_start
             elif speech and len(pcm) + len(speech) > max_bytes:
                 # A long stretch without a pause: decode what we have, go on from there.
-                words += _decode_utterance(decoder, bytes(pcm), start_s)
+                words += _decode_utterance(decoder, bytes(pcm), start_s, fit)
                 start_s += len(pcm) / bytes_per_s
                 pcm.clear()
             pcm += speech or b""
             if pcm and (is_last or not endpointer.in_speech):
-                words += _decode_utterance(decoder, bytes(pcm), start_s)
+                words += _decode_utterance(decoder, bytes(pcm), start_s, fit)
                 pcm.clear()
     except (RuntimeError, OSError, wave.Error) as exc:
         raise ProcessingError(f"PocketSphinx could not decode this audio ({exc}).") from None
@@ -286,12 +299,14 @@ def _frames(wav: wave.Wave_read, frame_bytes: int) -> Iterator[tuple[bytes, bool
         yield held, True
 
 
-def _decode_utterance(decoder: Any, pcm: bytes, start_s: float) -> list[TimedWord]:
+def _decode_utterance(decoder: Any, pcm: bytes, start_s: float,
+                      fit: EnglishFit) -> list[TimedWord]:
     """Decode one utterance with whole-utterance normalisation; times offset by ``start_s``."""
     frames_per_s = float(decoder.config["frate"])
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
     decoder.end_utt()
+    fit.add(decoder, pcm)
     words = []
     for item in decoder.seg():
         text = _spoken_word(item.word)

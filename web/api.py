@@ -3,16 +3,26 @@
 ``install_api`` adds every route and the JSON error handlers to a FastAPI app;
 ``build_api`` makes a standalone app whose lifespan starts and stops the task workers.
 When ``APP_API_KEY`` is set, every ``/v1`` and ``/302`` route needs the bearer token;
-``/healthz`` stays open.
+``/healthz`` stays open. The docs (``/docs``, Swagger UI; ``/redoc``, ReDoc) are served
+with their scripts and styles from an installed package (``fastapi-offline``), so they
+work without internet.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from pipeline.languages import LANGUAGES
 from pipeline.runner import Pipeline
@@ -27,8 +37,16 @@ from web.openai_api import build_openai_router
 from web.submit import TaskSubmitter
 from web.tasks_api import body_limit_bytes, build_tasks_router
 
-__all__ = ["build_api", "build_router", "install_api", "task_lifespan"]
+__all__ = ["DOCS_ASSETS_URL", "build_api", "build_router", "install_api", "install_docs",
+           "task_lifespan"]
 
+DOCS_ASSETS_URL = "/docs-assets"
+"""Where Swagger UI's and ReDoc's scripts, styles and icon are served from."""
+# The docs pages load nothing from elsewhere: ReDoc's sidebar otherwise fetches its maker's
+# logo from a CDN (the page's own inline script and the styles it injects stay allowed).
+_DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+                "worker-src 'self' blob:; connect-src 'self'")
 _FORM_OVERHEAD_BYTES = 1024 * 1024
 TITLE = "Speech translation that keeps your voice"
 DESCRIPTION = ("Transcribe, translate and re-speak audio in the speaker's voice. Tasks run "
@@ -109,6 +127,62 @@ def install_api(app: FastAPI, pipeline: Pipeline, tasks: TaskService, *,
     app.include_router(build_302_router(tasks, submitter), dependencies=guard, responses=refused)
     app.include_router(build_openai_router(pipeline), dependencies=guard, responses=refused)
     _without_unused_validation_errors(app)
+    install_docs(app)
+
+
+def _docs_assets() -> Path:
+    """The folder of Swagger UI's and ReDoc's files in the ``fastapi-offline`` package."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+def install_docs(app: FastAPI) -> None:
+    """Serve ``app``'s docs pages from local files instead of FastAPI's default CDN ones.
+
+    The pages keep their paths (``app.docs_url``, ``app.redoc_url``, default ``/docs`` and
+    ``/redoc``); their scripts, styles and icon are served under :data:`DOCS_ASSETS_URL`,
+    and nothing else is fetched (no Google Fonts, no online spec validator; a
+    Content-Security-Policy keeps the pages to this server).
+    """
+    docs_url, redoc_url = app.docs_url or "/docs", app.redoc_url or "/redoc"
+    oauth_url = app.swagger_ui_oauth2_redirect_url
+    defaults = {docs_url, redoc_url, oauth_url}
+    app.router.routes[:] = [r for r in app.router.routes
+                            if getattr(r, "path", None) not in defaults]
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=_docs_assets()), name="docs-assets")
+
+    def local(request: Request, name: str) -> str:
+        return f"{request.scope.get('root_path', '')}{DOCS_ASSETS_URL}/{name}"
+
+    def spec(request: Request) -> str:
+        return f"{request.scope.get('root_path', '')}{app.openapi_url}"
+
+    @app.get(docs_url, include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        return _kept_here(get_swagger_ui_html(
+            openapi_url=spec(request), title=f"{app.title} - Swagger UI",
+            swagger_js_url=local(request, "swagger-ui-bundle.js"),
+            swagger_css_url=local(request, "swagger-ui.css"),
+            swagger_favicon_url=local(request, "favicon.png"),
+            oauth2_redirect_url=oauth_url, swagger_ui_parameters={"validatorUrl": None}))
+
+    if oauth_url:
+        @app.get(oauth_url, include_in_schema=False)
+        async def swagger_ui_redirect() -> HTMLResponse:
+            return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get(redoc_url, include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        return _kept_here(get_redoc_html(
+            openapi_url=spec(request), title=f"{app.title} - ReDoc",
+            redoc_js_url=local(request, "redoc.standalone.js"),
+            redoc_favicon_url=local(request, "favicon.png"), with_google_fonts=False))
+
+
+def _kept_here(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = _DOCS_POLICY
+    return page
 
 
 def _without_unused_validation_errors(app: FastAPI) -> None:

@@ -19,7 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pipeline.settings import Settings
 from web.errors import ApiError
 
-__all__ = ["KEY_HEADERS", "bearer_guard", "key_header_parameters", "request_keys"]
+__all__ = ["KEY_HEADERS", "bearer_guard", "header_for", "key_header_parameters", "request_keys"]
 
 # Header -> the environment variable whose role it plays for one request.
 KEY_HEADERS: dict[str, str] = {
@@ -63,6 +63,11 @@ def bearer_guard(settings: Settings) -> Callable[..., None]:
 
 def _spelled(header: str) -> str:
     return _SPELLED.get(header) or "-".join(part.capitalize() for part in header.split("-"))
+
+
+def header_for(variable: str) -> str | None:
+    """The request header that carries ``variable``'s key ("X-OpenAI-Api-Key"), if any."""
+    return next((_spelled(h) for h, v in KEY_HEADERS.items() if v == variable), None)
 
 
 def key_header_parameters() -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ field at fault when there is one. No stack trace or key ever reaches a client.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -120,11 +121,25 @@ def retry_after(error: AppError) -> dict[str, str] | None:
     return None if seconds is None else {"Retry-After": str(max(1, round(seconds)))}
 
 
-def message_for(error: AppError) -> str:
-    """The error's message, with the valid values added where the error lacks them."""
+def message_for(error: AppError, names: Mapping[str, str] | None = None) -> str:
+    """The error's message worded for an API client: a missing key names its request
+    header and where to get one; an unknown language lists the valid codes. ``names``
+    maps option names to the field names of the route's clients."""
+    from web.messages import api_error_text  # web.auth, which it reads, imports this module
+
     if isinstance(error, UnknownLanguageError):
-        return f"{error.message} Valid codes: {', '.join(LANGUAGES)}."
-    return error.message
+        return f"{api_error_text(error)} Valid codes: {', '.join(LANGUAGES)}."
+    return api_error_text(error, names)
+
+
+# Routes whose clients name an option otherwise (the OpenAI-shaped ones call stt ``model``).
+_ROUTE_NAMES: tuple[tuple[str, Mapping[str, str]], ...] = (
+    ("/v1/audio/", {"stt_model": "model"}),
+)
+
+
+def _names_for(path: str) -> Mapping[str, str]:
+    return next((names for prefix, names in _ROUTE_NAMES if path.startswith(prefix)), {})
 
 
 def api_error(error: AppError, param: str | None = None) -> ApiError:
@@ -134,9 +149,10 @@ def api_error(error: AppError, param: str | None = None) -> ApiError:
                     code=error.kind, headers=retry_after(error))
 
 
-def _app_error(error: AppError, param: str | None = None) -> JSONResponse:
-    return error_response(status_for(error), message_for(error), param=param, code=error.kind,
-                          headers=retry_after(error))
+def _app_error(error: AppError, param: str | None = None,
+               names: Mapping[str, str] | None = None) -> JSONResponse:
+    return error_response(status_for(error), message_for(error, names), param=param,
+                          code=error.kind, headers=retry_after(error))
 
 
 def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
@@ -159,10 +175,10 @@ def install_error_handlers(app: FastAPI) -> None:
                               headers=exc.headers)
 
     @app.exception_handler(AppError)
-    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
+    async def app_error(request: Request, exc: AppError) -> JSONResponse:
         if status_for(exc) >= 500:
             log.warning("request failed: %s", exc.kind)
-        return _app_error(exc, getattr(exc, "param", None))
+        return _app_error(exc, getattr(exc, "param", None), _names_for(request.url.path))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

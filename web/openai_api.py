@@ -36,7 +36,7 @@ from pipeline.options import TaskRequest
 from pipeline.runner import Pipeline
 from pipeline.subtitles import Cue, to_srt, to_vtt
 from web.auth import key_header_parameters, request_keys
-from web.errors import ApiError, status_for
+from web.errors import ApiError, message_for, status_for
 from web.inputs import store_upload
 from web.models import SPEECH_TEXT_ANSWERS
 from web.speech_text import SpeechText, speech_request, speech_text_of
@@ -98,7 +98,7 @@ def sse_events(result: SpeechText, model: str) -> Iterator[str]:
 
 
 def _error_event(error: AppError) -> str:
-    return _event({"error": {"message": error.message, "type": "server_error"
+    return _event({"error": {"message": message_for(error, {"stt_model": "model"}), "type": "server_error"
                              if status_for(error) >= 500 else "invalid_request_error",
                              "param": None, "code": error.kind}})
 

@@ -18,6 +18,7 @@ so the child lends the server's keys exactly when the caller's process would.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import logging
 import os
 import pickle
@@ -171,13 +172,27 @@ def failure_parts(error: BaseException | None) -> FailureParts | None:
     """An error as plain parts that cross a pipe, whatever its ``__init__`` takes."""
     if error is None:
         return None
-    state = {k: v for k, v in vars(error).items() if isinstance(v, _PLAIN)}
-    args = tuple(a for a in error.args if isinstance(a, _PLAIN))
+    state = {k: v for k, v in vars(error).items() if _plain(v)}
+    args = tuple(a for a in error.args if _plain(a))
     kind: type[BaseException] = type(error)
     if kind.__qualname__ != kind.__name__ or kind.__module__ == "__main__":
         kind = AppError  # a class the other side could not import
         state.setdefault("message", str(error))
     return kind, args, state
+
+
+def _plain(value: object) -> bool:
+    """Whether ``value`` crosses the pipe as it is: a scalar, or a tuple or a frozen
+    dataclass (from an importable module) made of such values, e.g. a missing key's facts."""
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, tuple):
+        return all(_plain(item) for item in value)
+    kind = type(value)
+    if (dataclasses.is_dataclass(value) and kind.__dataclass_params__.frozen  # type: ignore[attr-defined]
+            and kind.__module__ != "__main__" and kind.__qualname__ == kind.__name__):
+        return all(_plain(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
 
 
 def rebuild_failure(parts: FailureParts | None) -> BaseException | None:

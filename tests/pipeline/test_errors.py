@@ -27,9 +27,9 @@ def test_only_transient_vendor_errors_are_retryable():
     assert not InputError("bad file").retryable
 
 
-def test_missing_key_names_the_variable_and_the_fix():
+def test_missing_key_names_the_variable_and_no_surface_of_its_own():
     error = MissingKeyError("fish", "FISH_API_KEY")
-    assert str(error) == "fish needs an API key: set FISH_API_KEY or paste a key in Settings."
+    assert str(error) == "fish needs an API key (FISH_API_KEY)."
     assert error.kind == "missing_key"
 
 

@@ -117,7 +117,7 @@ def test_a_key_typed_in_the_page_reaches_the_vendor_but_never_an_output(handlers
 
 def test_without_the_llm_key_the_run_fails_with_what_to_set(handlers, speech):
     generator = translate(handlers, speech)
-    with pytest.raises(gr.Error, match="set ANTHROPIC_API_KEY or paste a key in Settings"):
+    with pytest.raises(gr.Error, match="Anthropic Claude needs an API key"):
         run_all(generator)
 
 

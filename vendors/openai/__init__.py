@@ -98,6 +98,7 @@ INFO = VendorInfo(
     },
     requires=("openai",),
     docs_url="https://platform.openai.com/docs/guides/speech-to-text",
+    key_url="https://platform.openai.com/api-keys",
 )
 
 def build_adapter(
