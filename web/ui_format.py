@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.errors import AppError, TaskCanceledError
+from pipeline.errors import AppError, MissingKeyError, TaskCanceledError
 from pipeline.languages import language_name
 from pipeline.results import CostEstimate, StepReport, TaskResult
 from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus, Transcript
+from web.messages import page_error_text
 from web.ui_request import page_message
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "details_markdown",
     "error_text",
     "language_markdown",
+    "markup",
+    "plain",
     "result_summary",
     "seconds",
     "span",
@@ -71,9 +75,32 @@ def error_text(error: AppError) -> str:
     """The sentence the page shows for ``error`` (the one way every page error is worded).
 
     The step list's banner, the plan and the Compare summary all show errors through
-    this function, each error once.
+    this function, each error once. A missing key says where to get one, its price and
+    what runs without one (:func:`web.messages.page_error_text`); other errors name the
+    control at fault.
     """
+    if isinstance(error, MissingKeyError):
+        return page_error_text(error)
     return page_message(error)
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+
+
+def plain(text: str) -> str:
+    """The little Markdown page messages use, as plain text ("get a key (https://...)")."""
+    return _BOLD.sub(r"\1", _LINK.sub(r"\1 (\2)", text))
+
+
+def markup(text: str) -> str:
+    """The little Markdown page messages use (bold, links, list items) as safe HTML."""
+    lines = []
+    for line in html.escape(text).split("\n"):
+        line = _LINK.sub(r'<a href="\2" target="_blank" rel="noopener">\1</a>',
+                         _BOLD.sub(r"<b>\1</b>", line))
+        lines.append(f"<br>• {line[2:]}" if line.startswith("- ") else line)
+    return "".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +178,7 @@ def steps_html(reports: Sequence[StepReport] | None = None, *,
     if banner:
         mark = "⚠️ " if tone == "error" else ""
         text += (f'<p class="st-banner st-banner-{tone}" role="status">{mark}'
-                 f"{html.escape(banner)}</p>")
+                 f"{markup(banner)}</p>")
     return text + "</div>"
 
 

@@ -34,6 +34,7 @@ from web.ui_format import (
     details_markdown,
     error_text,
     language_markdown,
+    plain,
     result_summary,
     steps_html,
     transcript_rows,
@@ -99,8 +100,9 @@ class UiHandlers:
         return skip[:_STEPS] + (view,) + skip[_STEPS + 1:]
 
     def _failed(self, message: str) -> gr.Error:
-        """The error for API callers; the page shows ``message`` in the step list only."""
-        return gr.Error(message, visible=False, print_exception=False)
+        """The error for API callers (plain text); the page shows ``message`` in the step
+        list only."""
+        return gr.Error(plain(message), visible=False, print_exception=False)
 
     def _voice_name(self, result: TaskResult) -> str:
         voice = next((c for c in result.choices if c.role is Role.SPEAK), None)

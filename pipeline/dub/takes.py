@@ -22,7 +22,7 @@ import numpy as np
 
 from pipeline.audio import ffmpeg as ff
 from pipeline.audio.wav import read_samples, wav_info
-from pipeline.errors import AppError
+from pipeline.errors import AppError, InputError
 from pipeline.quality.intelligibility import error_rate
 from pipeline.quality.report import LineQuality, QualityReport, QualityThresholds
 from pipeline.quality.similarity import SpeakerEncoder, cosine
@@ -171,6 +171,8 @@ class TakeJudge:
         try:
             transcript = self._call(lambda: checker.transcribe(piece, self.language),
                                     f"{self.checker_name} check of a dubbed line")
+        except InputError:  # the recogniser refuses the line as speech: nothing understood
+            return "", error_rate(text, "", self.language)
         except AppError as exc:
             if exc.retryable:  # a busy checker is no reason to fail the dub
                 return "", None

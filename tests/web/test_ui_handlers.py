@@ -103,7 +103,9 @@ def test_without_the_llm_key_the_error_is_said_once_in_the_step_list(handlers, s
     assert caught.value.visible is False, "no toast: the step list says it"
     steps = named(shown[-1])["steps"]
     message = caught.value.message
-    assert steps.count(html.escape(message)) == 1 and "st-banner-error" in steps
+    assert message.startswith("Anthropic Claude needs an API key")
+    assert steps.count("needs an API key") == 1 and "st-banner-error" in steps
+    assert 'href="https://platform.claude.com/settings/keys"' in steps and "Settings" in steps
     assert ">failed<" in steps and named(shown[-1])["summary"] == ""
 
 
@@ -268,7 +270,8 @@ def test_translate_takes_every_task_option_by_name_and_hands_each_to_the_parser(
     given = {"source_language": "en", "target_language": "fr", "stt_model": "fake_stt",
              "llm_model": "fake_llm", "voice_vendor": "fake_voice", "output_format": "wav",
              "timing": "keep", "glossary": [["Hello", "Salut"]], "instructions": "Warm.",
-             "text_only": True, "speech_translation_model": ""}
+             "text_only": True, "speech_translation_model": "", "quality": "full",
+             "quality_stt_model": "fake_stt", "max_retakes": 1}
     assert set(given) == {name for name, _ in option_fields()}
     seen = []
 

@@ -120,11 +120,11 @@ def test_the_plan_shows_what_the_visitors_own_token_can_run(tmp_path):
     theirs = handlers.plan(target_language="zh")
 
     lines = {line.split(":**")[0]: line for line in mine.splitlines() if line.startswith("- **")}
-    assert "Auto → **huggingface/openai/whisper-large-v3**" in lines["- **Speech to text"]
-    assert "Auto → **huggingface/" in lines["- **Translation"]
-    assert "Auto → **index_tts2**" in lines["- **Voice"]
-    assert "Auto → **openai/gpt-4o-transcribe**" in theirs
-    assert "Auto → **anthropic/" in theirs
+    assert "Auto → **Hugging Face openai/whisper-large-v3**" in lines["- **Speech to text"]
+    assert "Auto → **Hugging Face " in lines["- **Translation"]
+    assert "Auto → **IndexTTS2**" in lines["- **Voice"]
+    assert "Auto → **OpenAI gpt-4o-transcribe**" in theirs
+    assert "Auto → **Anthropic " in theirs
 
 
 def test_a_signed_in_visitor_never_spends_the_servers_llm_key_from_the_page(tmp_path):
@@ -143,7 +143,7 @@ def test_a_signed_in_visitor_never_spends_the_servers_llm_key_from_the_page(tmp_
     finally:
         fakes.INSTANCES.clear()
 
-    assert "FAKE_LLM_KEY" in str(refused.value)
+    assert "Fake LLM needs an API key" in str(refused.value)
     assert done[-1][2].count("st-succeeded") == 5
 
 

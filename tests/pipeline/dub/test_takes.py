@@ -9,6 +9,7 @@ import numpy as np
 
 from pipeline.audio.wav import read_samples, wav_info
 from pipeline.dub.takes import TakeJudge
+from pipeline.errors import InputError
 from pipeline.options import TaskRequest
 from pipeline.quality.report import QualityThresholds
 from pipeline.retry import RetryPolicy
@@ -133,6 +134,22 @@ def test_a_voice_that_never_varies_is_scored_but_not_asked_again(tmp_path):
     report = judge.report(1)
     assert report.lines[0].takes == 1 and report.lines[0].error_rate > 0.35
     assert any("speaks every take the same" in note for note in report.notes)
+
+
+class Refuser:
+    """A recogniser that refuses the speech as not being its language (as PocketSphinx does)."""
+
+    def transcribe(self, audio, language=None):
+        raise InputError("This speech does not sound like English.")
+
+
+def test_a_line_the_checker_refuses_counts_as_not_understood_and_the_dub_goes_on(tmp_path):
+    voice = Mumbler(bad_takes=0)
+    judge = _judge(tmp_path, voice, Refuser(), max_retakes=0)
+    kept = judge.best(0, LINE, _take(tmp_path, voice, LINE, "a"), lambda n: None)
+    line = judge.report(1).lines[0]
+    assert kept.path.is_file() and line.error_rate == 1.0 and line.heard == ""
+    assert judge.report(1).share_understood == 0.0
 
 
 def test_a_dub_retakes_its_weak_line_and_reports_it(tmp_path):
