@@ -56,7 +56,8 @@ CSS = """
 #details th, #details td { min-width: 7rem; vertical-align: top; overflow-wrap: normal;
   word-break: normal; }
 #details td:last-child { min-width: 16rem; }
-#translation-quality table { display: block; overflow-x: auto; max-width: 100%; }
+#translation-quality table, #compare-summary table { display: block; overflow-x: auto;
+  max-width: 100%; }
 #translation-quality td, #details td { font-variant-numeric: tabular-nums; }
 #transcript-table .cell-wrap, #translation-table .cell-wrap { font-family: var(--font); }
 .st-footer { text-align: center; font-size: 0.9rem; opacity: 0.85; margin-top: 1rem; }
