@@ -190,9 +190,13 @@ def _notes(result: TaskResult) -> list[str]:
         found.append(f"Heard back by `{report.checker}`.")
     found += [f"Not measured: {note}." if not note.endswith(".") else f"Not measured: {note}"
               for note in report.notes]
-    if report.retakes_budget:
-        found.append(f"Weak lines may be spoken again up to {report.thresholds.max_retakes} "
-                     f"more times, {report.retakes_budget} retakes in all for this dub.")
+    most = report.thresholds.max_retakes
+    if most == 0:
+        found.append("Weak lines are not spoken again (max retakes 0).")
+    elif report.retakes_budget:
+        found.append(f"A weak line may be spoken again up to {most} more "
+                     f"time{'' if most == 1 else 's'}, {report.retakes_budget} retakes in all "
+                     "for this dub.")
     return found
 
 

@@ -95,3 +95,18 @@ def test_compare_ranks_the_voices_by_measured_quality_next_to_time_and_cost(comp
     first_card = outputs[2]
     assert first_card.startswith(f"#### 1. {ranked[0]['voice_vendor']} · ")
     assert f"voice {medians[0]:.2f}" in first_card
+
+
+def test_a_shared_transcript_of_one_segment_is_one_segment_not_one_segments():
+    from pipeline.compare import Comparison, Variant, VariantOutcome
+    from pipeline.results import TaskResult
+    from pipeline.types import Segment, TaskStatus, Transcript
+    from web.ui_compare import _summary
+
+    transcript = Transcript("Hello.", "en", (Segment(0.0, 2.0, "Hello."),), "fake_stt",
+                            "fake-1")
+    result = TaskResult("t", TaskStatus.SUCCEEDED, (), transcript=transcript)
+    outcomes = tuple(VariantOutcome(Variant("", voice), result, 1.0, 0.0)
+                     for voice in ("fake_voice", "espeak"))
+    shown = _summary(Comparison(outcomes, 0.5, 0.0))
+    assert "English (en), 1 segment, 0.5 s" in shown

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pipeline.quality.report import LineQuality, QualityReport, QualityThresholds
 from pipeline.results import SegmentTiming, TaskResult, TimingReport
 from pipeline.types import TaskStatus
@@ -121,3 +123,14 @@ def test_the_details_version_adds_what_each_line_was_heard_to_say_under_a_headin
     assert shown.startswith("### Quality\nvoice similarity")
     assert "| Heard back |" in shown
     assert _rows(shown)[0][-1] == "hola a todos"
+
+
+@pytest.mark.parametrize("most,said", [
+    (0, "Weak lines are not spoken again (max retakes 0)."),
+    (1, "A weak line may be spoken again up to 1 more time, 2 retakes in all for this dub."),
+    (2, "A weak line may be spoken again up to 2 more times, 4 retakes in all for this dub."),
+])
+def test_the_retake_budget_is_said_in_words_that_fit_its_number(most, said):
+    limits = QualityThresholds(max_retakes=most)
+    report = _report(thresholds=limits, retakes_budget=limits.budget(4))
+    assert said in quality_markdown(_result(report), "auto")
