@@ -112,6 +112,12 @@ def _takes(score: LineQuality | None) -> str:
     return f"{score.takes}, kept {score.kept}{reason}"
 
 
+def _heard(score: LineQuality | None) -> str:
+    if score is None or score.error_rate is None:
+        return "–"
+    return score.heard or "(nothing)"
+
+
 def _row(result: TaskResult, line: _Line, heard: bool) -> str:
     score, report = line.quality, result.quality
     flags = _flags(result, line)
@@ -121,7 +127,7 @@ def _row(result: TaskResult, line: _Line, heard: bool) -> str:
              _understood(report, score), _speed(line.timing), _onset(line.timing, mode),
              _takes(score)]
     if heard:
-        cells.append(score.heard if score is not None and score.heard else "–")
+        cells.append(_heard(score))
     return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
 
 
@@ -165,6 +171,12 @@ def _legend(result: TaskResult) -> str:
     if timing is not None:
         parts.append(f"{_WEAK} **timing**: played faster than {timing.accept_factor:.2f}× or "
                      f"more than {timing.max_overflow_s:.1f} s past its time")
+        if timing.mode == "keep":
+            parts.append(f"Onset: whether the line starts within "
+                         f"{timing.onset_tolerance_s * 1000:.0f} ms of where the speaker starts it")
+        else:
+            parts.append("Onset: – as lines follow each other with natural pauses (timing Keep "
+                         "starts each where the speaker does)")
     parts.append("Voice: cosine similarity of speaker embeddings against the voice reference "
                  "(1 is the same voice; two people score about 0.5); – not measured")
     return " · ".join(parts)
@@ -181,6 +193,11 @@ def _unmeasured(result: TaskResult, mode: str) -> str:
             f"{language_name(result.target_language)} can run on this server.")
 
 
+def _sentence(note: str) -> str:
+    text = note[:1].upper() + note[1:]
+    return text if text.endswith(".") else f"{text}."
+
+
 def _notes(result: TaskResult) -> list[str]:
     report = result.quality
     if report is None:
@@ -188,15 +205,13 @@ def _notes(result: TaskResult) -> list[str]:
     found = []
     if report.checker:
         found.append(f"Heard back by `{report.checker}`.")
-    found += [f"Not measured: {note}." if not note.endswith(".") else f"Not measured: {note}"
-              for note in report.notes]
-    most = report.thresholds.max_retakes
-    if most == 0:
+    found += [_sentence(note) for note in report.notes]
+    used = sum(line.takes - 1 for line in report.retaken)
+    if report.thresholds.max_retakes == 0:
         found.append("Weak lines are not spoken again (max retakes 0).")
-    elif report.retakes_budget:
-        found.append(f"A weak line may be spoken again up to {most} more "
-                     f"time{'' if most == 1 else 's'}, {report.retakes_budget} retakes in all "
-                     "for this dub.")
+    elif used:
+        found.append(f"{used} retake{'' if used == 1 else 's'} made of the "
+                     f"{report.retakes_budget} this dub may make.")
     return found
 
 

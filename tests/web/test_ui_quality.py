@@ -64,6 +64,10 @@ def test_each_line_gets_a_row_with_similarity_understood_speed_onset_and_takes()
     assert rows[1][3] == "**no** · 60% wrong"
     assert rows[1][6] == "3, kept 2: not understood"
     assert rows[3][5] == "no (+0.30 s)"
+    natural = _result(_report(), TimingReport("natural", _timing(1.0).segments, 3.0, 3.0))
+    assert _rows(quality_markdown(natural, "auto"))[0][5] == "–"
+    assert "Onset: – as lines follow each other with natural pauses" in quality_markdown(
+        natural, "auto")
 
 
 def test_weak_lines_are_flagged_for_their_words_voice_or_timing_with_the_reports_thresholds():
@@ -92,7 +96,8 @@ def test_a_dub_whose_words_no_recogniser_could_check_says_so_and_why():
     note = "voice similarity only: no recogniser for Spanish can run here to hear the dub back"
     shown = quality_markdown(_result(_report(lines=lines, checker="", notes=(note,))), "auto")
     assert "words not checked" in shown.splitlines()[0]
-    assert f"Not measured: {note}." in shown
+    assert "Voice similarity only: no recogniser for Spanish can run here to hear the dub " \
+           "back." in shown
     assert all(row[3] == "not checked" for row in _rows(shown))
     assert "Heard back by" not in shown
 
@@ -127,10 +132,20 @@ def test_the_details_version_adds_what_each_line_was_heard_to_say_under_a_headin
 
 @pytest.mark.parametrize("most,said", [
     (0, "Weak lines are not spoken again (max retakes 0)."),
-    (1, "A weak line may be spoken again up to 1 more time, 2 retakes in all for this dub."),
-    (2, "A weak line may be spoken again up to 2 more times, 4 retakes in all for this dub."),
+    (1, "1 retake made of the 2 this dub may make."),
+    (2, "2 retakes made of the 4 this dub may make."),
 ])
-def test_the_retake_budget_is_said_in_words_that_fit_its_number(most, said):
+def test_the_retakes_made_are_said_in_words_that_fit_their_number(most, said):
     limits = QualityThresholds(max_retakes=most)
-    report = _report(thresholds=limits, retakes_budget=limits.budget(4))
+    lines = (LineQuality(0, 0.8, 0.0, "hola", takes=1 + most, kept=1), LineQuality(1, 0.8))
+    report = _report(lines=lines, thresholds=limits, retakes_budget=limits.budget(4))
     assert said in quality_markdown(_result(report), "auto")
+
+
+def test_a_line_heard_as_nothing_says_so_and_notes_read_as_sentences():
+    note = "this voice speaks every take the same, so weak lines are reported but not retaken"
+    lines = (LineQuality(0, 0.9, 1.0, ""), LineQuality(1, 0.9))
+    shown = quality_markdown(_result(_report(lines=lines, notes=(note,))), "auto", heard=True)
+    assert _rows(shown)[0][-1] == "(nothing)" and _rows(shown)[1][-1] == "–"
+    assert "This voice speaks every take the same, so weak lines are reported but not " \
+           "retaken." in shown
