@@ -57,8 +57,10 @@ def _title(rank: int, outcome: VariantOutcome) -> str:
     status = "✓" if outcome.succeeded else f"⚠️ {outcome.result.status.value}"
     scores = ""
     if outcome.succeeded:
-        scores = (f"\n\nvoice {_similarity(outcome)} · {_share(outcome.share_understood)} "
-                  f"understood · {_share(outcome.share_within_bounds)} in time")
+        understood = (f"{outcome.share_understood:.0%} understood"
+                      if outcome.share_understood is not None else "words not checked")
+        scores = (f"\n\nvoice {_similarity(outcome)} · {understood} · "
+                  f"{_share(outcome.share_within_bounds)} in time")
     return (f"#### {rank}. {_name(outcome)}\n"
             f"{status} · {seconds(outcome.duration_s)} · ${outcome.cost_usd:.4f}{scores}")
 
