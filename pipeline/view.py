@@ -159,6 +159,7 @@ def timing_to_dict(report: TimingReport) -> Json:
             "max_start_offset_s": round(report.max_start_offset_s, 3),
             "overflowing_lines": list(report.overflowing),
             "share_on_onset": round(report.share_on_onset, 4),
+            "share_within_bounds": round(report.share_within_bounds, 4),
             "onset_tolerance_s": report.onset_tolerance_s,
         },
         "segments": [

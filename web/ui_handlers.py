@@ -42,6 +42,7 @@ from web.ui_format import (
 )
 from web.ui_live import CancelBoard, LiveRun, StepBoard
 from web.ui_plan import plan_markdown, upload_duration_s
+from web.ui_quality import quality_markdown
 from web.ui_request import RequestReader, publish, session_of, table_rows
 from web.ui_timeline import timeline_svg
 
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 
 # What /translate and /resynthesize return, in order (the session state is not in the API).
 RUN_OUTPUTS = ("audio", "download", "steps", "language", "transcript", "translation", "timeline",
-               "details", "report", "subtitles", "reuse", "summary", "session")
+               "details", "report", "subtitles", "reuse", "summary", "quality", "session")
 _STEPS = RUN_OUTPUTS.index("steps")
 
 
@@ -92,7 +93,7 @@ class UiHandlers:
         return (None, gr.DownloadButton(value=None, visible=False),
                 steps_html(None, banner=banner, tone=tone, ended=tone == "error"), "", [], [],
                 "", "", {},
-                gr.File(value=None, visible=False), "", "", gr.skip())
+                gr.File(value=None, visible=False), "", "", "", gr.skip())
 
     def _steps_only(self, view: str) -> tuple:
         """Outputs that change only the step list (the results on the page stay)."""
@@ -135,11 +136,13 @@ class UiHandlers:
             transcript_rows(heard),
             translation_rows(result, heard),
             timeline_svg(timeline_for(result)),
-            details_markdown(result),
+            details_markdown(result, quality=quality_markdown(
+                result, request.options.quality, heard=True, title="### Quality")),
             page_report(result),
             gr.File(value=subtitles or None, visible=bool(subtitles)),
             reuse,
             result_summary(result, self._voice_name(result)),
+            quality_markdown(result, request.options.quality),
             session,
         )
 
@@ -236,8 +239,9 @@ class UiHandlers:
         Returns:
             The dubbed audio, its download, the step list (HTML), the detected language,
             the transcript rows, the translation rows, the timeline (SVG), the details
-            (Markdown), the full JSON report, subtitle files, a reuse note (empty here) and
-            the one-line summary shown over the dub.
+            (Markdown, with the quality section), the full JSON report, subtitle files, a
+            reuse note (empty here), the one-line summary shown over the dub and the
+            quality (Markdown: summary, legend and one row per line, weak lines flagged).
         """
         yield self._blank(banner="Starting…")
         options = {"source_language": source_language, "target_language": target_language,

@@ -50,7 +50,7 @@ def _run_outputs(page: Page) -> list[Any]:
     res = page.results
     return [res["audio"], res["download"], page.steps, res["language"], res["transcript"],
             res["translation"], res["timeline"], res["details"], res["report"],
-            res["subtitles"], res["reuse"], res["summary"], page.session]
+            res["subtitles"], res["reuse"], res["summary"], res["quality"], page.session]
 
 
 def wire(demo: gr.Blocks, handlers: UiHandlers, comparer: CompareHandler, page: Page) -> None:

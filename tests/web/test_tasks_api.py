@@ -364,3 +364,28 @@ def test_the_rest_answer_is_exactly_the_domain_view_of_the_task(client, speech_w
     task_id = _create(client, speech_wav, "a.wav").json()["task_id"]
     answered = finished(client, task_id)
     assert answered == task_view(client.app.state.tasks.get(task_id))
+
+
+def test_a_finished_task_reports_its_quality_per_line_with_summary_and_thresholds(client,
+                                                                                speech_wav):
+    task_id = _create(client, speech_wav, "a.wav", quality="full",
+                      quality_stt_model="fake_stt").json()["task_id"]
+    view = finished(client, task_id)
+    assert view["status"] == "succeeded"
+    quality = view["quality"]
+    assert quality["checker"] == "fake_stt/fake-1"
+    assert quality["summary"]["median_similarity"] is not None
+    assert quality["summary"]["share_understood"] is not None
+    assert quality["thresholds"]["max_error_rate"] == 0.35
+    assert len(quality["lines"]) == len(view["translation"]["segments"])
+    assert {"similarity", "error_rate", "understood", "heard", "takes", "kept_take",
+            "retake_reason"} <= set(quality["lines"][0])
+    assert 0 <= view["timing"]["summary"]["share_within_bounds"] <= 1
+    assert client.get("/openapi.json").json()["components"]["schemas"]["TaskView"][
+        "properties"]["quality"]
+
+
+def test_a_task_with_the_quality_check_off_reports_no_quality(client, speech_wav):
+    task_id = _create(client, speech_wav, "a.wav", quality="off").json()["task_id"]
+    view = finished(client, task_id)
+    assert view["status"] == "succeeded" and view["quality"] is None

@@ -367,3 +367,20 @@ def test_without_any_key_auto_detect_runs_the_offline_recogniser_and_says_englis
     assert out["report"]["vendors"][0]["vendor"] == "sphinx"
     assert "English (en)" in out["language"]
     assert out["audio"].endswith("output.mp3")
+
+
+def test_the_translation_and_details_tabs_show_the_dubs_quality_line_by_line(handlers, speech):
+    out = named(run_all(translate(handlers, speech, FAKE_LLM_KEY="k", stt_model="fake_stt",
+                                  quality="full", quality_stt_model="fake_stt"))[-1])
+    assert out["quality"].startswith("**Quality:** voice similarity **")
+    assert "of lines understood" in out["quality"] and "within timing bounds" in out["quality"]
+    assert "| # | Check | Voice | Understood | Speed | Onset | Takes |" in out["quality"]
+    assert "### Quality\nvoice similarity" in out["details"]
+    assert "| Heard back |" in out["details"]
+    assert out["report"]["quality"]["checker"] == "fake_stt/fake-1"
+
+
+def test_with_the_quality_check_off_the_page_says_nothing_was_scored(handlers, speech):
+    out = named(run_all(translate(handlers, speech, FAKE_LLM_KEY="k", quality="off"))[-1])
+    assert "the quality check was off for this run" in out["quality"]
+    assert out["report"]["quality"] is None
