@@ -13,7 +13,8 @@ from pipeline.audio.wav import iter_blocks, read_samples, wav_rate_hz
 __all__ = ["has_background_sound", "stem_level_db"]
 
 FRAME_S = 0.05
-SOUND_DB = -50.0  # a gap frame louder than this holds sound (music, effects, a room)
+SOUND_DB = -50.0  # a gap frame louder than this holds sound (music, effects) ...
+BELOW_SPEECH_DB = 24.0  # ... unless it is this far below the speech (a room's hiss)
 SOUND_SHARE = 0.5  # ... and the input has a background when half of its gaps do
 MARGIN_S = 0.15
 MIN_GAP_S = 0.5
@@ -33,7 +34,9 @@ def has_background_sound(path: Path, work_dir: Path) -> bool:
     """Whether the stretches between the speech of ``path`` hold sound (music, effects).
 
     The input is decoded at 16 kHz mono; frames outside the speech spans (with a small
-    margin) are measured; at least half a second of such gaps is needed to say yes.
+    margin) count as sound when louder than -50 dBFS and than the speech's level (its
+    90th percentile frame) less 24 dB, so a room's hiss is not taken for a background; at
+    least half a second of such gaps is needed, and half of them must hold sound.
     """
     probe = Path(work_dir) / "background_probe.wav"
     try:
@@ -50,7 +53,8 @@ def has_background_sound(path: Path, work_dir: Path) -> bool:
         gap &= ~((times >= start_s - MARGIN_S) & (times <= end_s + MARGIN_S))
     if gap.sum() * FRAME_S < MIN_GAP_S:
         return False
-    return float(np.mean(levels[gap] > SOUND_DB)) >= SOUND_SHARE
+    floor_db = max(SOUND_DB, float(np.percentile(levels, 90)) - BELOW_SPEECH_DB)
+    return float(np.mean(levels[gap] > floor_db)) >= SOUND_SHARE
 
 
 def stem_level_db(path: Path) -> float:

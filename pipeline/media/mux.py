@@ -34,6 +34,9 @@ _BURN_ENCODERS = {
              "-cpu-used", "8"),
 }
 _X264 = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p")
+# audio codecs each container takes as they are (the original track is copied when it can be)
+_AUDIO_COPY = {"mp4": {"aac", "mp3", "ac3", "eac3", "alac", "opus"},
+               "webm": {"opus", "vorbis"}, "mkv": None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,8 @@ class MuxRequest:
         subtitles: an SRT or WebVTT file of the translation, or None.
         subtitle_title: the subtitle track's name ("Spanish").
         audio_title: the dubbed track's name.
-        keep_original: also keep the original sound as a second track.
+        keep_original: also keep the original sound as a second track (copied as it
+            is when the container takes its codec, ``original_codec``).
         burn: draw ``subtitles`` into the picture (re-encodes it).
     """
 
@@ -63,6 +67,7 @@ class MuxRequest:
     audio_title: str = "Dubbed"
     keep_original: bool = False
     burn: bool = False
+    original_codec: str = ""
 
 
 def check_container(container: str, video_codec: str, *, burn: bool) -> None:
@@ -110,6 +115,9 @@ def mux(request: MuxRequest, *, timeout_s: float = 3600.0) -> Path:
     args += [*audio_codec, "-metadata:s:a:0", f"title={request.audio_title}",
              "-disposition:a:0", "default"]
     if request.keep_original:
+        takes = _AUDIO_COPY[request.container]
+        if takes is None or request.original_codec in takes:
+            args += ["-c:a:1", "copy"]
         args += ["-metadata:s:a:1", "title=Original", "-disposition:a:1", "0"]
     if muxer == "mp4":
         args += ["-movflags", "+faststart"]

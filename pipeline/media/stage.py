@@ -62,6 +62,7 @@ class MediaSource:
         note: one sentence saying which and why.
         speech_path: what is transcribed and cloned (the separated voice, or the input).
         separation_device: where Demucs ran, when it did.
+        audio_codec: the input's first audio stream's codec.
     """
 
     input_kind: str
@@ -71,6 +72,7 @@ class MediaSource:
     note: str
     speech_path: Path
     separation_device: str | None = None
+    audio_codec: str = ""
 
 
 def mix_levels(settings: Settings) -> MixLevels:
@@ -150,15 +152,17 @@ def _background(ctx: RunContext, info: MediaInfo, container: str | None, folder:
 
     def made(background: str, note: str, speech: Path = path,
              device: str | None = None) -> MediaSource:
-        return MediaSource(kind, container, info.video_codec, background, note, speech, device)
+        return MediaSource(kind, container, info.video_codec, background, note, speech, device,
+                           info.audio_codecs[0])
 
     if options.text_only or options.background == "drop":
         why = "text only" if options.text_only else "background=drop"
         return made("dropped", f"The background sound was left out ({why}).")
+    if options.background == "auto" and not has_background_sound(path, folder):
+        return made("dropped", "No sound besides speech was found (background=auto); the dub "
+                    "stands alone.")
     weights, why_not = _weights(ctx.settings, progress)
     if weights is None:
-        if options.background == "auto" and not has_background_sound(path, folder):
-            return made("dropped", "No sound besides speech was found; the dub stands alone.")
         return made("original_ducked", f"The original sound is kept under the dub, "
                     f"{_ducked(options.ducking)} under each line ({why_not}).")
     separator = _separator(str(weights))
@@ -260,4 +264,5 @@ def _mux_request(ctx: RunContext, source: MediaSource, audio: Path,
         out_path=ctx.folder / MEDIA_DIR / f"{VIDEO_STEM}.{container}", container=container,
         video_codec=source.video_codec or "", subtitles=chosen,
         subtitle_title=language_name(target), audio_title=f"Dubbed ({language_name(target)})",
-        keep_original=options.keep_original_audio, burn=options.burn_subtitles)
+        keep_original=options.keep_original_audio, burn=options.burn_subtitles,
+        original_codec=source.audio_codec)

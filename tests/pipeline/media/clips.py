@@ -12,7 +12,7 @@ from pipeline.audio import ffmpeg as ff
 from vendors.espeak_engine import synthesize
 
 RATE_HZ = 22050
-TONE_HZ = 2500.0
+TONE_HZ = 4000.0
 TONE_AMPLITUDE = 0.05
 LINES = (("The cat sat on the warm mat.", 1.0), ("We walked to the old market.", 5.0),
          ("Please close the kitchen window.", 9.0))
@@ -52,7 +52,8 @@ def write_wav(path: Path, samples: np.ndarray, rate_hz: int = RATE_HZ) -> Path:
 
 
 def make_video(folder: Path, *, name: str = "talk.mp4", with_bed: bool = True,
-               audio: bool = True, codec: tuple[str, ...] = ("-c:v", "libx264")) -> Path:
+               audio: bool = True, codec: tuple[str, ...] = ("-c:v", "libx264"),
+               audio_codec: str = "aac") -> Path:
     """A 13 s ``testsrc`` video (25 fps, 160x120) with speech over the tone bed."""
     folder.mkdir(parents=True, exist_ok=True)
     speech, _ = speech_track()
@@ -61,7 +62,7 @@ def make_video(folder: Path, *, name: str = "talk.mp4", with_bed: bool = True,
     inputs = ["-f", "lavfi", "-i", f"testsrc=size=160x120:rate=25:duration={DURATION_S}"]
     if audio:
         inputs += ["-i", str(sound)]
-    tail = ["-c:a", "aac"] if audio else []
+    tail = ["-c:a", audio_codec] if audio else []
     ff.run(["-loglevel", "error", *inputs, *codec, "-pix_fmt", "yuv420p", *tail, "-y",
             str(out)], timeout_s=120, what="making the test video")
     return out
