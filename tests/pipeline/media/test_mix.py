@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pipeline.errors import ProcessingError
 from pipeline.media.mix import _gain_expression, remix, voice_over
 from tests.pipeline.media.clips import (
     TONE_AMPLITUDE,
@@ -72,7 +73,7 @@ def test_remix_lowers_the_separated_background_under_the_voice(parts):
 
 def test_a_mix_is_written_whole_or_not_at_all(parts):
     folder, dub, bed, spans = parts
-    with pytest.raises(Exception):
+    with pytest.raises(ProcessingError):
         remix(dub, folder / "missing.wav", folder / "broken.mp3", "mp3")
     assert not (folder / "broken.mp3").exists()
     assert not any(p.name.startswith(".broken") for p in folder.iterdir())

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.errors import AudioTooLargeError, EmptyAudioError, NoVideoError, UnsupportedVideoError
+from pipeline.errors import (
+    AudioTooLargeError,
+    EmptyAudioError,
+    InputError,
+    NoVideoError,
+    UnsupportedVideoError,
+)
 from pipeline.media.probe import check_input_size, count_frames, probe_media
 from pipeline.media.stage import check_media
 from pipeline.options import TaskRequest
@@ -72,5 +78,5 @@ def test_a_video_may_be_larger_than_the_audio_cap(video):
 
 
 def test_webm_output_of_h264_is_refused_before_any_work(video):
-    with pytest.raises(Exception, match="video_out webm cannot hold h264"):
+    with pytest.raises(InputError, match="video_out webm cannot hold h264"):
         check_media(TaskRequest.of(video, target_language="es", video_out="webm"), Settings())
