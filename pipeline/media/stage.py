@@ -171,9 +171,12 @@ def _background(ctx: RunContext, info: MediaInfo, container: str | None, folder:
         (folder / BACKGROUND_STEM).unlink(missing_ok=True)
         return made("dropped", "Demucs found no sound besides speech; the dub stands alone.",
                     stems.vocals, stems.device)
-    return made("separated", f"The voice was separated from the music and effects with "
-                f"Demucs htdemucs on the {stems.device.upper()}; the dub is mixed over them.",
-                stems.vocals, stems.device)
+    note = (f"The voice was separated from the music and effects with Demucs htdemucs on the "
+            f"{stems.device.upper()}; the dub is mixed over them.")
+    if stem_level_db(stems.vocals) < QUIET_STEM_DB:
+        return made("separated", f"{note} The separated voice was too quiet to transcribe, so "
+                    "the original sound was transcribed.", path, stems.device)
+    return made("separated", note, stems.vocals, stems.device)
 
 
 def _ducked(ducking: str) -> str:

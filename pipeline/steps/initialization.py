@@ -133,7 +133,7 @@ class Initialization:
         return audio.decode(path, out_path, sample_rate_hz=STT_RATE_HZ,
                             max_duration_s=settings.max_duration_s,
                             max_bytes=None if self.media else settings.max_upload_bytes,
-                            name=self.ctx.request.input_name)
+                            name=self.ctx.request.input_name or self.ctx.request.input_path.name)
 
     def _decode(self) -> DecodedAudio:
         declared_s = self._declared_s(self._speech_path)

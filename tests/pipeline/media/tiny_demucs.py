@@ -14,13 +14,18 @@ SOURCES = ["drums", "bass", "other", "vocals"]
 
 def save_tiny_model(folder: Path, signature: str = "955717e8") -> Path:
     """Build and save a tiny ``HTDemucs`` (about 0.3 M weights) as
-    ``<signature>-<sha256[:8]>.th`` in ``folder``; returns the file."""
+    ``<signature>-<sha256[:8]>.th`` in ``folder``; returns the file. Its last layers are
+    scaled up so that its (random) stems are as loud as speech."""
     torch = pytest.importorskip("torch")
     htdemucs = pytest.importorskip("demucs.htdemucs")
     states = pytest.importorskip("demucs.states")
     torch.manual_seed(0)
     model = htdemucs.HTDemucs(sources=SOURCES, channels=8, depth=4, t_layers=1, segment=4,
                               t_heads=1, t_hidden_scale=1.0)
+    with torch.no_grad():
+        for layer in (model.decoder[-1], model.tdecoder[-1]):
+            for weight in layer.parameters():
+                weight.mul_(10.0)
     args, kwargs = model._init_args_kwargs
     package = {"klass": htdemucs.HTDemucs, "args": args, "kwargs": kwargs,
                "state": states.get_state(model, None)}
