@@ -53,13 +53,14 @@ def write_wav(path: Path, samples: np.ndarray, rate_hz: int = RATE_HZ) -> Path:
 
 def make_video(folder: Path, *, name: str = "talk.mp4", with_bed: bool = True,
                audio: bool = True, codec: tuple[str, ...] = ("-c:v", "libx264"),
-               audio_codec: str = "aac") -> Path:
-    """A 13 s ``testsrc`` video (25 fps, 160x120) with speech over the tone bed."""
+               audio_codec: str = "aac", size: str = "160x120") -> Path:
+    """A 13 s ``testsrc`` video (25 fps, 160x120 unless ``size``) with speech over the
+    tone bed."""
     folder.mkdir(parents=True, exist_ok=True)
     speech, _ = speech_track()
     sound = write_wav(folder / "sound.wav", speech + (tone_bed(DURATION_S) if with_bed else 0))
     out = folder / name
-    inputs = ["-f", "lavfi", "-i", f"testsrc=size=160x120:rate=25:duration={DURATION_S}"]
+    inputs = ["-f", "lavfi", "-i", f"testsrc=size={size}:rate=25:duration={DURATION_S}"]
     if audio:
         inputs += ["-i", str(sound)]
     tail = ["-c:a", audio_codec] if audio else []
