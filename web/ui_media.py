@@ -65,7 +65,7 @@ def media_card() -> dict[str, Any]:
     """The dubbed video's player and the video and background downloads (hidden until a
     run makes them)."""
     with gr.Column(elem_id="video-result", elem_classes="st-result"):
-        player = gr.Video(label="Your dubbed video", interactive=False, visible=False,
+        player = gr.Video(label="Your dubbed video", interactive=False, visible=False, height=360,
                           elem_id="dubbed-video", buttons=["download"])
         files = gr.File(label="Video and background", file_count="multiple",
                         interactive=False, visible=False, elem_id="media-downloads")

@@ -161,7 +161,8 @@ def _background(ctx: RunContext, info: MediaInfo, container: str | None, folder:
     if options.background == "auto" and not has_background_sound(path, folder):
         return made("dropped", "No sound besides speech was found (background=auto); the dub "
                     "stands alone.")
-    weights, why_not = _weights(ctx.settings, progress)
+    fetch = info.is_video or options.background == "keep"
+    weights, why_not = _weights(ctx.settings, progress, fetch=fetch)
     if weights is None:
         return made("original_ducked", f"The original sound is kept under the dub, "
                     f"{_ducked(options.ducking)} under each line ({why_not}).")
@@ -184,8 +185,10 @@ def _ducked(ducking: str) -> str:
     return "muted" if gain_db is None else f"lowered {abs(gain_db):g} dB"
 
 
-def _weights(settings: Settings, progress: Progress) -> tuple[Path | None, str]:
-    """The Demucs checkpoint, fetched on first use when downloads are allowed."""
+def _weights(settings: Settings, progress: Progress, *,
+             fetch: bool) -> tuple[Path | None, str]:
+    """The Demucs checkpoint, fetched on first use when downloads are allowed and ``fetch``
+    (a video, or background=keep: an audio file under "auto" uses cached weights only)."""
     if not demucs_installed():
         return None, "no separation: the demucs package is not installed"
     url = settings.env("APP_DEMUCS_URL", HTDEMUCS_URL)
@@ -195,6 +198,9 @@ def _weights(settings: Settings, progress: Progress) -> tuple[Path | None, str]:
     if not settings.model_downloads:
         return None, ("no separation: the Demucs weights are not in APP_DATA_DIR/models/demucs "
                       "and APP_MODEL_DOWNLOADS is off")
+    if not fetch:
+        return None, ("no separation: the Demucs weights are fetched for a video or "
+                      "background=keep, not for audio under background=auto")
     try:
         return download_weights(settings.data_dir, url, on_progress=progress), ""
     except ProcessingError as exc:

@@ -178,4 +178,5 @@ class TextToSpeech:
             f"{language_name(ctx.plan.target_language)} speech "
             f"({ctx.request.options.output_format}); {mode} timing, fastest line "
             f"{track.timing.max_speed_factor:.2f}x"
-            + (f"; background {self.media.background}" if self.media else ""))
+            + (f"; background: {self.media.background.replace('_', ' ')}" if self.media
+               else ""))
