@@ -31,6 +31,7 @@ class MediaReport:
         background_path: the separated background stem, when there is one.
         burned_subtitles: whether the subtitles were drawn into the picture.
         original_track: whether the original sound was kept as a second track.
+        warnings: what could not be done (a mix or a video ffmpeg could not write).
     """
 
     input_kind: str
@@ -42,6 +43,7 @@ class MediaReport:
     background_path: Path | None = None
     burned_subtitles: bool = False
     original_track: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 def media_to_dict(report: MediaReport | None) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -233,32 +234,53 @@ def timing_for(options: TaskOptions, source: MediaSource | None) -> str:
 
 def finish(ctx: RunContext, output: Path, timing: TimingReport,
            subtitles: tuple[SubtitleFile, ...], progress: Progress) -> MediaReport | None:
-    """Lay the dub at ``output`` over the background (in place), then write the video."""
+    """Lay the dub at ``output`` over the background (in place), then write the video.
+
+    A mix or a video that ffmpeg cannot write leaves the dub as it was (the voice alone)
+    and says so in the report's ``warnings``: the dub itself is never lost to them.
+    """
     source = load_source(ctx.folder)
     if source is None:
         return None
     options, folder = ctx.request.options, ctx.folder / MEDIA_DIR
-    fmt = output.suffix.lstrip(".")
-    if source.background != "dropped":
+    background, note, warnings = source.background, source.note, []
+    if background != "dropped":
         progress(0.0, "Mixing the dub over the background sound")
-        voice = folder / f"dub_voice{output.suffix}"
-        os.replace(output, voice)
+        try:
+            _mix(ctx, source, output, timing)
+        except ProcessingError as exc:
+            background, note = "dropped", "The background could not be mixed in; the dub is alone."
+            warnings.append(f"The background was left out: {exc.message}")
+    video = None
+    if source.container is not None:
+        progress(0.5, f"Dubbed audio ready; writing the {source.container.upper()} video")
+        try:
+            video = mux(_mux_request(ctx, source, output, subtitles), timeout_s=3600.0)
+        except ProcessingError as exc:
+            warnings.append(f"The dubbed video could not be written: {exc.message}")
+    stem = folder / BACKGROUND_STEM
+    return MediaReport(source.input_kind, background, note, source.separation_device, video,
+                       source.container if video else None, stem if stem.is_file() else None,
+                       bool(video and options.burn_subtitles),
+                       bool(video and options.keep_original_audio), tuple(warnings))
+
+
+def _mix(ctx: RunContext, source: MediaSource, output: Path, timing: TimingReport) -> None:
+    """Replace the dub at ``output`` by its mix over the background (the voice alone is
+    kept as ``media/dub_voice.*``, and put back when the mix fails)."""
+    folder, fmt = ctx.folder / MEDIA_DIR, output.suffix.lstrip(".")
+    voice = folder / f"dub_voice{output.suffix}"
+    os.replace(output, voice)
+    try:
         if source.background == "separated":
             remix(voice, folder / BACKGROUND_STEM, output, fmt, mix_levels(ctx.settings))
         else:
             lines = [(s.placed_start_s, s.placed_start_s + s.dubbed_s) for s in timing.segments]
             voice_over(voice, ctx.request.input_path, output, fmt, lines,
-                       ducking_gain_db(options.ducking), mix_levels(ctx.settings))
-    video = None
-    if source.container is not None:
-        progress(0.5, f"Dubbed audio ready; writing the {source.container.upper()} video")
-        video = mux(_mux_request(ctx, source, output, subtitles), timeout_s=3600.0)
-    stem = folder / BACKGROUND_STEM
-    return MediaReport(source.input_kind, source.background, source.note,
-                       source.separation_device, video, source.container,
-                       stem if stem.is_file() else None,
-                       bool(video and options.burn_subtitles),
-                       bool(video and options.keep_original_audio))
+                       ducking_gain_db(ctx.request.options.ducking), mix_levels(ctx.settings))
+    except ProcessingError:
+        shutil.copyfile(voice, output)
+        raise
 
 
 def _mux_request(ctx: RunContext, source: MediaSource, audio: Path,

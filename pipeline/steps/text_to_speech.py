@@ -173,6 +173,7 @@ class TextToSpeech:
         self.warnings.extend(timing.overflow_warnings(track.timing))
         self.media = media.finish(ctx, track.output, track.timing, self.subtitles, lambda done,
                                   message: ctx.tracker.progress(_STEP, 0.95 + 0.05 * done, message))
+        self.warnings.extend(self.media.warnings if self.media else ())
         ctx.tracker.succeed(
             _STEP, f"{track.timing.dubbed_duration_s:.1f} s of "
             f"{language_name(ctx.plan.target_language)} speech "

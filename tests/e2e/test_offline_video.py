@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 
 from pipeline.audio import ffmpeg as ff
+from pipeline.errors import ProcessingError
+from pipeline.media import stage
 from pipeline.media.probe import count_frames, probe_media
 from pipeline.options import TaskRequest
 from pipeline.runner import Pipeline
@@ -141,3 +143,15 @@ def test_a_speech_recording_with_a_room_hiss_is_dubbed_alone_under_background_au
         tmp_path, jfk_flac):
     result, _ = run(tmp_path, jfk_flac)
     assert result.media.background == "dropped" and "No sound besides speech" in result.media.note
+
+
+def test_a_video_ffmpeg_cannot_write_leaves_the_dubbed_audio_and_says_why(video, tmp_path,
+                                                                        monkeypatch):
+    def broken(request, timeout_s):
+        raise ProcessingError("writing the dubbed video failed: Invalid argument.")
+
+    monkeypatch.setattr(stage, "mux", broken)
+    result, _ = run(tmp_path, video, background="keep")
+    assert result.media.video_path is None and result.output_path.is_file()
+    assert any("The dubbed video could not be written" in w for w in result.warnings)
+    assert not list((tmp_path / "data" / "tasks" / "video" / "media").glob("dubbed.*"))
