@@ -23,6 +23,7 @@ from pipeline import audio
 from pipeline.cli_text import count, error_text, option_flags
 from pipeline.errors import AppError, ConfigurationError, InputError
 from pipeline.languages import LANGUAGES, language_name
+from pipeline.media.cli_out import copy_video, split_out
 from pipeline.options import TaskOptions, TaskRequest, option_fields, parse_options
 from pipeline.planning import Plan
 from pipeline.results import TaskResult
@@ -85,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     _task_arguments(run, input_required=True)
     run.add_argument("--out", type=Path, default=None, metavar="FILE",
                      help="output file, .mp3 or .wav; its suffix sets the format "
-                          "(default: INPUT.LANG.mp3 here)")
+                          "(default: INPUT.LANG.mp3 here); .mp4, .mov, .mkv or .webm asks "
+                          "for the dubbed video (the audio goes next to it)")
     plan = commands.add_parser("plan", help="show what would run, why, and the cost; calls nothing")
     _task_arguments(plan, input_required=False)
     vendors = commands.add_parser("vendors", help="list vendors, models, languages, and readiness")
@@ -145,18 +147,23 @@ def _progress_printer(stream: TextIO):
 
 
 def _run(args: argparse.Namespace, pipeline: Pipeline, out: TextIO, err: TextIO) -> int:
+    audio_out, container = split_out(args.out, args.output_format)
+    decided = {"video_out": container} if container else {}
     request = _request(args, pipeline.registry,
-                       output_format=_output_format(args.out, args.output_format))
+                       output_format=_output_format(audio_out, args.output_format), **decided)
     if not args.input.is_file():
         raise InputError(f"{args.input} does not exist or is not a file.")
     show = _progress_printer(err) if (err.isatty() and not args.json) else None
     result = pipeline.run(request, on_progress=show)
     if result.status is TaskStatus.SUCCEEDED:
         fmt = request.options.output_format
-        target_out = args.out or Path(f"{args.input.stem}.{result.target_language}.{fmt}")
+        target_out = audio_out or Path(f"{args.input.stem}.{result.target_language}.{fmt}")
         copied = copy_output(result, target_out) if result.output_path else None
         result = replace(result, output_path=copied,
                          subtitles=copy_subtitles(result, target_out))
+        container = result.media.video_container if result.media else None
+        result = copy_video(result, args.out if args.out and args.out != audio_out
+                            else target_out.with_suffix(f".{container}"))
     if args.json:
         out.write(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2) + "\n")
     elif result.status is TaskStatus.SUCCEEDED:
@@ -184,6 +191,10 @@ def _print_summary(result: TaskResult, out: TextIO) -> None:
               f"(estimated ${result.cost.total_usd:.4f})\n")
     if result.output_path:
         out.write(f"output: {result.output_path}\n")
+    if result.media is not None:
+        out.write(f"background: {result.media.note}\n")
+        if result.media.video_path is not None:
+            out.write(f"video: {result.media.video_path}\n")
     for item in result.subtitles:
         out.write(f"subtitles ({item.kind}, {item.format}): {item.path}\n")
     if result.quality is not None:

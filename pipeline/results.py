@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.media.report import MediaReport
 from pipeline.quality.report import QualityReport
 from pipeline.types import (
     DecodedAudio,
@@ -244,3 +245,4 @@ class TaskResult:
     timing: TimingReport | None = None
     subtitles: tuple[SubtitleFile, ...] = ()
     quality: QualityReport | None = None
+    media: MediaReport | None = None

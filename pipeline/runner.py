@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from pipeline.audio import ffmpeg as ff
 from pipeline.errors import AppError
 from pipeline.limits import VendorLimits
+from pipeline.media.stage import check_media
 from pipeline.options import TaskOptions, TaskRequest
 from pipeline.planning import Plan, make_plan
 from pipeline.quality.checking import plan_quality
@@ -189,6 +190,7 @@ class Pipeline:
             raise missing
         plan.require_runnable()
         ff.read_header(request.input_path, name=request.input_name)
+        check_media(request, self.settings)
         return plan
 
     def say(self, text: str, language: str, voice: Voice) -> SynthesizedAudio:
@@ -273,6 +275,7 @@ def _result(task_id: str, plan: Plan, tracker: StepTracker, outcome: Outcome,
         timing=outcome.timing,
         subtitles=outcome.subtitles,
         quality=outcome.quality,
+        media=outcome.media,
     )
 
 

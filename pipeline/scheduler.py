@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import AppError, TaskCanceledError
+from pipeline.media.report import MediaReport
 from pipeline.quality.report import QualityReport
 from pipeline.quality.similarity import warm_encoder
 from pipeline.results import Checkpoint, CostLine, StepReport, SubtitleFile, TimingReport
@@ -72,6 +73,7 @@ class Outcome:
     failure: AppError | None = None
     canceled: bool = False
     quality: QualityReport | None = None
+    media: MediaReport | None = None
 
 
 @dataclass
@@ -308,7 +310,7 @@ class Scheduler:
         costs = tuple(c for c in (self.stt.cost, self.translation.cost, self.tts.cost,
                                   self.tts.check_cost) if c)
         return Outcome(self.checkpoint(), self.tts.output, self.tts.timing, self.tts.subtitles,
-                       warnings, costs, failure, canceled, self.tts.quality)
+                       warnings, costs, failure, canceled, self.tts.quality, self.tts.media)
 
 
 def _stop_running(tracker: StepTracker, message: str) -> None:

@@ -65,6 +65,9 @@ class Settings:
     ``signed_in_uses_server_keys`` (``APP_SIGNED_IN_USES_SERVER_KEYS``, default off) lets
     the server's own keys serve visitors signed in with Hugging Face too; off, their runs
     use their own Hugging Face token and the keys they paste, never the server's.
+    ``max_video_mb`` (``APP_MAX_VIDEO_MB``, default 1024) caps a video input;
+    ``model_downloads`` (``APP_MODEL_DOWNLOADS``, default on) lets the app fetch model
+    weights (Demucs) on first use.
     """
 
     data_dir: Path = Path("data")
@@ -79,6 +82,8 @@ class Settings:
     queue_size: int = 100
     retention_days: int = 30
     signed_in_uses_server_keys: bool = False
+    max_video_mb: int = 1024
+    model_downloads: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,12 +103,20 @@ class Settings:
             queue_size=_int(env, "APP_QUEUE_SIZE", 100),
             retention_days=_int(env, "APP_RETENTION_DAYS", 30, minimum=0),
             signed_in_uses_server_keys=_flag(env, "APP_SIGNED_IN_USES_SERVER_KEYS"),
+            max_video_mb=_int(env, "APP_MAX_VIDEO_MB", 1024),
+            model_downloads=env.get("APP_MODEL_DOWNLOADS", "").strip().lower()
+            not in {"0", "false", "no", "off"},
         )
 
     @property
     def max_upload_bytes(self) -> int:
         """The upload cap in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_input_bytes(self) -> int:
+        """The largest input accepted before it is probed (a video's cap, when larger)."""
+        return max(self.max_upload_mb, self.max_video_mb) * 1024 * 1024
 
     def env(self, name: str, default: str = "") -> str:
         """Return a vendor variable (base URL, model, ...) or ``default`` when unset."""

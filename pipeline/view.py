@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import AppError
 from pipeline.languages import language_name
+from pipeline.media.report import media_links, media_to_dict
 from pipeline.options import options_to_dict
 from pipeline.quality.report import QualityReport
 from pipeline.results import (
@@ -255,6 +256,7 @@ def result_to_dict(result: TaskResult) -> Json:
         "output_path": str(result.output_path) if result.output_path else None,
         "timing": None if result.timing is None else timing_to_dict(result.timing),
         "quality": None if result.quality is None else quality_to_dict(result.quality),
+        "media": media_to_dict(result.media),
         "subtitles": [_subtitle(item) for item in result.subtitles],
         "warnings": list(result.warnings),
         "cost_estimate": cost_to_dict(result.cost),
@@ -299,6 +301,7 @@ def task_links(record: TaskRecord, prefix: str = TASKS_PREFIX) -> dict[str, str]
         if kind.startswith("subtitles."):
             _, text, fmt = kind.split(".", 2)
             links[f"subtitles_{text}_{fmt}"] = f"{base}/subtitles?kind={text}&format={fmt}"
+    links.update(media_links(record.result or {}, base))
     if record.status is TaskStatus.FAILED:
         links["retry"] = f"{base}/retry"
     return links
@@ -360,6 +363,7 @@ def task_view(record: TaskRecord, prefix: str = TASKS_PREFIX) -> Json:
         "voice_reference": body.get("voice_reference"),
         "timing": body.get("timing"),
         "quality": body.get("quality"),
+        "media": body.get("media"),
         "subtitles": [{**item, "url": f"{prefix}/{record.id}/subtitles?kind={item['kind']}"
                        f"&format={item['format']}"} for item in body.get("subtitles") or ()],
         "warnings": body.get("warnings", []),

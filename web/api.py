@@ -32,6 +32,7 @@ from web.body_limit import BodyLimit
 from web.compat302 import build_302_router
 from web.errors import error_responses, install_error_handlers
 from web.inputs import Fetcher, default_fetcher
+from web.media_api import build_media_router
 from web.models import Health, LanguageList, VendorList
 from web.openai_api import build_openai_router
 from web.submit import TaskSubmitter
@@ -124,6 +125,7 @@ def install_api(app: FastAPI, pipeline: Pipeline, tasks: TaskService, *,
     refused = _refused(pipeline)
     app.include_router(build_tasks_router(tasks, submitter), dependencies=guard,
                        responses=refused)
+    app.include_router(build_media_router(tasks), dependencies=guard, responses=refused)
     app.include_router(build_302_router(tasks, submitter), dependencies=guard, responses=refused)
     app.include_router(build_openai_router(pipeline), dependencies=guard, responses=refused)
     _without_unused_validation_errors(app)

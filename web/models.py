@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.types import Role, StepName, StepStatus, TaskStatus
 from web.errors import error_responses
 from web.fields import TaskOptionsView
+from web.media_models import MediaView
 
 __all__ = [
     "Cost",
@@ -260,12 +261,14 @@ class TaskView(_View):
     voice_reference: VoiceReferenceView | None
     timing: TimingView | None
     quality: QualityView | None = None
+    media: MediaView | None = None
     subtitles: list[SubtitleView]
     warnings: list[str]
     cost_estimate: Cost | None
     cost_actual: Cost | None
     error: TaskError | None
-    links: dict[str, str] = Field(description="self, audio, subtitles_*, retry (relative URLs)")
+    links: dict[str, str] = Field(description="self, audio, video, background, subtitles_*, "
+                                  "retry (relative URLs)")
 
 
 class TaskSummary(_View):

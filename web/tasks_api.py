@@ -32,8 +32,10 @@ _Body = TypeVar("_Body", bound=BaseModel)
 
 
 def body_limit_bytes(service: TaskService) -> int:
-    """Largest request body: two files at the upload cap plus form overhead."""
-    return 2 * service.pipeline.settings.max_upload_bytes + 1024 * 1024
+    """Largest request body: an input at its cap (a video's, when larger), a voice clip at
+    the upload cap, plus form overhead."""
+    settings = service.pipeline.settings
+    return settings.max_input_bytes + settings.max_upload_bytes + 1024 * 1024
 
 
 def _validated(model: type[_Body], data: Any) -> _Body:

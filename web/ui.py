@@ -35,6 +35,7 @@ from web.ui_choices import (
 from web.ui_compare import CompareHandler
 from web.ui_format import steps_html
 from web.ui_handlers import UiHandlers
+from web.ui_media import MEDIA_CONTROLS, media_card, video_input
 from web.ui_plan import reach, welcome_text
 from web.ui_request import GLOSSARY_HEADERS
 from web.ui_results import compare_tab, result_card, result_tabs
@@ -75,7 +76,8 @@ def _inputs(pipeline: Pipeline) -> dict[str, Any]:
                      elem_id="speech-input")
     gr.Markdown(_FORMATS.format(mb=settings.max_upload_mb, minutes=settings.max_duration_s // 60),
                 elem_classes="st-note-small")
-    url = gr.Textbox(label="…or an audio URL", value="", max_lines=1,
+    video = video_input(pipeline)
+    url = gr.Textbox(label="…or an audio or video URL", value="", max_lines=1,
                      placeholder="https://example.com/talk.mp3")
     with gr.Accordion("Clone this voice instead (optional)", open=False):
         clone = gr.Audio(sources=["upload", "microphone"], type="filepath",
@@ -83,7 +85,7 @@ def _inputs(pipeline: Pipeline) -> dict[str, Any]:
         gr.Markdown("The dub speaks with this voice instead of the speaker's. 10–30 s of clean "
                     "speech works best; under 10 s is accepted with a warning.",
                     elem_classes="st-note-small")
-    return {"audio": audio, "url": url, "clone": clone}
+    return {"audio": audio, "video": video, "url": url, "clone": clone}
 
 
 # Every dropdown takes any text (allow_custom_value: API callers may send "Japanese" or
@@ -154,6 +156,7 @@ _CONTROLS: dict[str, _Control] = {
     "max_retakes": lambda pipeline, spec: gr.Slider(
         0, MAX_RETAKES, value=2, step=1, label=spec.label, info=spec.help,
         elem_id="max-retakes"),
+    **MEDIA_CONTROLS,
 }
 
 
@@ -247,6 +250,7 @@ def build_ui(pipeline: Pipeline, *, fetcher: Any = None) -> gr.Blocks:
         _examples(examples, inp, ch)
         steps = gr.HTML(steps_html(), elem_id="steps")
         res = result_card()
+        res.update(media_card())
         with gr.Tabs(elem_id="result-tabs", elem_classes="st-tabs", overflow_behavior="wrap"):
             res.update(result_tabs())
             cmp = compare_tab(pipeline, DEFAULT_TARGET)
@@ -281,5 +285,6 @@ def mount_ui(api: FastAPI, pipeline: Pipeline, *, path: str = "/", fetcher: Any 
         warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a "
                                 "gr.State input")
         return gr.mount_gradio_app(api, blocks, path=path,
-                                   max_file_size=f"{settings.max_upload_mb}mb", css=CSS,
+                                   max_file_size=f"{max(settings.max_upload_mb, settings.max_video_mb)}mb",
+                                   css=CSS,
                                    theme=theme(), mcp_server=mcp_available())

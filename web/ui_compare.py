@@ -161,6 +161,8 @@ class CompareHandler:
                 timing: str = "auto", glossary: Any = None, instructions: str = "",
                 text_only: bool = False, speech_translation_model: str = "",
                 quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
+                background: str = "auto", ducking: str = "-18", video_out: str = "auto",
+                burn_subtitles: bool = False, keep_original_audio: bool = False,
                 compare_llms: Sequence[str] | None = None,
                 compare_voices: Sequence[str] | None = None, request: gr.Request | None = None,
                 progress: gr.Progress = gr.Progress(),
@@ -188,6 +190,11 @@ class CompareHandler:
             quality: "off", "auto" or "full": score each dubbed line and speak weak ones again.
             quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
             max_retakes: more takes a weak line may get (0-5).
+            background: "keep", "drop" or "auto" (keep music and effects when there are some).
+            ducking: the original's level under dubbed lines without separation ("-18", "mute").
+            video_out: "auto", "off", "mp4", "mkv" or "webm".
+            burn_subtitles: draw the translated subtitles into the picture.
+            keep_original_audio: keep the original sound as the video's second track.
             compare_llms: "vendor/model" LLMs to compare.
             compare_voices: voice vendor ids to compare.
 
@@ -205,7 +212,9 @@ class CompareHandler:
                 "output_format": output_format, "timing": timing, "glossary": glossary,
                 "instructions": instructions, "text_only": text_only,
                 "speech_translation_model": speech_translation_model, "quality": quality,
-                "quality_stt_model": quality_stt_model, "max_retakes": max_retakes})
+                "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
+                "background": background, "ducking": ducking, "video_out": video_out,
+                "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio})
             variants = make_variants(compare_llms or [], compare_voices or [],
                                      default_llm=options.llm_model or "",
                                      default_voice=options.voice_vendor)

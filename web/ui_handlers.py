@@ -209,6 +209,9 @@ class UiHandlers:
                   timing: str = "auto", glossary: Any = None, instructions: str = "",
                   text_only: bool = False, speech_translation_model: str = "",
                   quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
+                  background: str = "auto", ducking: str = "-18", video_out: str = "auto",
+                  burn_subtitles: bool = False, keep_original_audio: bool = False,
+                  video: str | None = None,
                   last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(),
                   oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
@@ -235,6 +238,12 @@ class UiHandlers:
             quality: "off", "auto" or "full": score each dubbed line and speak weak ones again.
             quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
             max_retakes: more takes a weak line may get (0-5).
+            background: "keep", "drop" or "auto" (keep music and effects when there are some).
+            ducking: the original's level under dubbed lines without separation ("-18", "mute").
+            video_out: "auto", "off", "mp4", "mkv" or "webm" (the dubbed video's container).
+            burn_subtitles: draw the translated subtitles into the picture.
+            keep_original_audio: keep the original sound as the video's second track.
+            video: a video to dub instead of ``audio`` (its picture comes back dubbed).
 
         Returns:
             The dubbed audio, its download, the step list (HTML), the detected language,
@@ -249,9 +258,11 @@ class UiHandlers:
                    "output_format": output_format, "timing": timing, "glossary": glossary,
                    "instructions": instructions, "text_only": text_only,
                    "speech_translation_model": speech_translation_model, "quality": quality,
-                   "quality_stt_model": quality_stt_model, "max_retakes": max_retakes}
+                   "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
+                   "background": background, "ducking": ducking, "video_out": video_out,
+                   "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio}
         try:
-            task = self.reader.task(audio=audio, audio_url=audio_url, clone_audio=clone_audio,
+            task = self.reader.task(audio=video or audio, audio_url=audio_url, clone_audio=clone_audio,
                                     options=self.reader.options(options), keys=keys,
                                     oauth=oauth_token)
         except AppError as exc:  # said once, in the step list; API callers get the error

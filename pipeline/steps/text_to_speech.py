@@ -18,6 +18,8 @@ from pipeline.dub.clips import OUTPUT_RATE_HZ, speed_range
 from pipeline.dub.dubber import DubbedTrack, Dubber
 from pipeline.dub.takes import TakeJudge
 from pipeline.languages import language_name
+from pipeline.media import stage as media
+from pipeline.media.report import MediaReport
 from pipeline.pricing import cost_line
 from pipeline.quality.report import QualityReport, QualityThresholds
 from pipeline.quality.similarity import SpeakerEncoder
@@ -75,6 +77,7 @@ class TextToSpeech:
         self.subtitles: tuple[SubtitleFile, ...] = ()
         self.warnings: list[str] = []
         self.cost: CostLine | None = None
+        self.media: MediaReport | None = None
 
     def run(self) -> None:
         """Run the step (on its own thread)."""
@@ -168,8 +171,13 @@ class TextToSpeech:
             ctx.folder / "subtitles", track.timing.segments, transcript,
             translation.segments if translation is not None else None, ctx.plan.target_language)
         self.warnings.extend(timing.overflow_warnings(track.timing))
+        self.media = media.finish(ctx, track.output, track.timing, self.subtitles, lambda done,
+                                  message: ctx.tracker.progress(_STEP, 0.95 + 0.05 * done, message))
+        self.warnings.extend(self.media.warnings if self.media else ())
         ctx.tracker.succeed(
             _STEP, f"{track.timing.dubbed_duration_s:.1f} s of "
             f"{language_name(ctx.plan.target_language)} speech "
             f"({ctx.request.options.output_format}); {mode} timing, fastest line "
-            f"{track.timing.max_speed_factor:.2f}x")
+            f"{track.timing.max_speed_factor:.2f}x"
+            + (f"; background: {self.media.background.replace('_', ' ')}" if self.media
+               else ""))

@@ -189,7 +189,7 @@ def test_a_truncated_mp3_fails_its_initialization_step_with_a_clear_reason(clien
 
 
 def test_an_upload_over_the_cap_is_413_json(make_client, vendors, speech_wav):
-    client = make_client(APP_MAX_UPLOAD_MB="1")
+    client = make_client(APP_MAX_UPLOAD_MB="1", APP_MAX_VIDEO_MB="1")
     big = speech_wav + b"\0" * (1024 * 1024)
     response = _create(client, big, "big.wav")
     assert response.status_code == 413
@@ -225,7 +225,7 @@ def test_the_plan_says_what_would_run_why_and_what_is_missing(client):
 
 
 def test_an_upload_without_a_declared_length_is_stopped_at_the_cap(make_client, vendors):
-    client = make_client(APP_MAX_UPLOAD_MB="1")
+    client = make_client(APP_MAX_UPLOAD_MB="1", APP_MAX_VIDEO_MB="1")
     boundary = "cap"
 
     def body():

@@ -153,7 +153,7 @@ def test_an_audio_url_is_fetched_with_the_safe_fetcher_and_translated(tmp_path, 
 
     handlers = UiHandlers(Pipeline(default_registry(fakes.FAKE_VENDORS), settings), fetcher)
     out = named(run_all(translate(handlers, None, audio_url=" https://example.org/a.wav "))[-1])
-    assert asked == [("https://example.org/a.wav", settings.max_upload_bytes, False)]
+    assert asked == [("https://example.org/a.wav", settings.max_input_bytes, False)]
     assert out["report"]["status"] == "succeeded"
 
 
@@ -271,7 +271,9 @@ def test_translate_takes_every_task_option_by_name_and_hands_each_to_the_parser(
              "llm_model": "fake_llm", "voice_vendor": "fake_voice", "output_format": "wav",
              "timing": "keep", "glossary": [["Hello", "Salut"]], "instructions": "Warm.",
              "text_only": True, "speech_translation_model": "", "quality": "full",
-             "quality_stt_model": "fake_stt", "max_retakes": 1}
+             "quality_stt_model": "fake_stt", "max_retakes": 1, "background": "keep",
+             "ducking": "mute", "video_out": "off", "burn_subtitles": True,
+             "keep_original_audio": True}
     assert set(given) == {name for name, _ in option_fields()}
     seen = []
 
