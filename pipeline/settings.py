@@ -65,6 +65,8 @@ class Settings:
     ``signed_in_uses_server_keys`` (``APP_SIGNED_IN_USES_SERVER_KEYS``, default off) lets
     the server's own keys serve visitors signed in with Hugging Face too; off, their runs
     use their own Hugging Face token and the keys they paste, never the server's.
+    ``render_history`` (``APP_RENDER_HISTORY``, default 10, 0 keeps all) is how many
+    earlier renders of each language of a task are kept after its lines are edited.
     """
 
     data_dir: Path = Path("data")
@@ -79,6 +81,7 @@ class Settings:
     queue_size: int = 100
     retention_days: int = 30
     signed_in_uses_server_keys: bool = False
+    render_history: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +101,7 @@ class Settings:
             queue_size=_int(env, "APP_QUEUE_SIZE", 100),
             retention_days=_int(env, "APP_RETENTION_DAYS", 30, minimum=0),
             signed_in_uses_server_keys=_flag(env, "APP_SIGNED_IN_USES_SERVER_KEYS"),
+            render_history=_int(env, "APP_RENDER_HISTORY", 10, minimum=0),
         )
 
     @property

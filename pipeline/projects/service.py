@@ -58,16 +58,18 @@ class ProjectService:
     Args:
         tasks: the task service (its store holds the tasks, its pipeline runs renders).
         store: where projects live (default: ``projects.db`` next to the task store).
-        keep_renders: earlier renders kept per language (0 keeps all).
+        keep_renders: earlier renders kept per language (0 keeps all; default: the
+            ``APP_RENDER_HISTORY`` setting).
     """
 
     def __init__(self, tasks: TaskService, store: ProjectStore | None = None, *,
-                 keep_renders: int = 10) -> None:
+                 keep_renders: int | None = None) -> None:
         self.tasks = tasks
         self.pipeline: Pipeline = tasks.pipeline
         self.store = store or SqliteProjectStore(
             self.pipeline.settings.data_dir / "projects.db")
-        self.keep_renders = keep_renders
+        self.keep_renders = (self.pipeline.settings.render_history if keep_renders is None
+                             else keep_renders)
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
@@ -147,6 +149,7 @@ class ProjectService:
     def expect_languages(self, task_id: str, languages: Collection[str],
                          keys: Mapping[str, str] | None = None) -> None:
         """Add ``languages`` once the new task ``task_id`` has finished its first one."""
+        self.start()
         for code in languages:
             self._jobs.put(_Job(task_id, code, None, dict(keys or {})))
 
@@ -164,6 +167,7 @@ class ProjectService:
                 project.outputs[code], status="queued", error=None) for code in languages))
 
         project = self.store.change(task_id, queued)
+        self.start()
         for code in languages:
             self._jobs.put(_Job(task_id, code, numbers, dict(keys)))
         return project
