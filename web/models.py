@@ -266,6 +266,8 @@ class TaskView(_View):
     cost_actual: Cost | None
     error: TaskError | None
     links: dict[str, str] = Field(description="self, audio, subtitles_*, retry (relative URLs)")
+    project: dict[str, Any] | None = Field(None, description="once finished: the lines' revision, "
+                                           "languages, stale outputs, next render's cost, links")
 
 
 class TaskSummary(_View):

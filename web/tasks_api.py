@@ -146,9 +146,13 @@ def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRou
 
     @router.get("/tasks/{task_id}", response_model=TaskView, response_model_exclude_unset=True,
                 responses=error_responses(404))
-    def get_task(task_id: str) -> dict[str, Any]:
-        """Status, the five steps (status, times, errors), vendors and why, texts, cost, links."""
-        return task_view(service.get(task_id))
+    def get_task(task_id: str, request: Request) -> dict[str, Any]:
+        """Status, the five steps (status, times, errors), vendors and why, texts, cost, links;
+        once finished, ``project``: the lines' revision, stale outputs, next render's cost."""
+        view = task_view(service.get(task_id))
+        projects = getattr(request.app.state, "projects", None)
+        summary = projects.summary(task_id) if projects is not None else None
+        return {**view, "project": summary} if summary is not None else view
 
     @router.get("/tasks/{task_id}/audio", response_class=FileResponse,
                 responses={200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.errors import InputError, TaskConflictError
 from pipeline.languages import normalize_language
@@ -24,6 +25,7 @@ from pipeline.projects.model import Edit, Line, Output, Project, apply_edit
 from pipeline.projects.render import render_language, rendered_output
 from pipeline.projects.retranslate import retranslate_line
 from pipeline.projects.store import ProjectStore, SqliteProjectStore
+from pipeline.projects.view import next_render_cost, project_summary
 from pipeline.runner import Pipeline
 from pipeline.tasks.service import TaskService
 from pipeline.tasks.store import TaskRecord
@@ -87,10 +89,20 @@ class ProjectService:
         if found is not None:
             return found
         checkpoint = record.checkpoint
-        if checkpoint is None or checkpoint.transcript is None or not record.finished:
+        done = record.status is TaskStatus.SUCCEEDED
+        if checkpoint is None or checkpoint.transcript is None or not done:
             raise TaskConflictError(f"Task {task_id} has no lines to edit yet "
                                     f"({record.status.value}).")
         return self.store.create(_first_project(record))
+
+    def summary(self, task_id: str) -> dict[str, Any] | None:
+        """The task JSON's ``project`` part (None until the task has lines to edit)."""
+        try:
+            project = self.open(task_id)
+        except TaskConflictError:
+            return None
+        record = self.tasks.get(task_id)
+        return project_summary(project, next_render_cost(self.pipeline, record.request, project))
 
     def edit(self, task_id: str, n: int, edit: Edit, if_match: int | None = None) -> Project:
         """Change line ``n``; ``if_match`` is the revision the editor saw (None: any).

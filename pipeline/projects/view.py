@@ -12,7 +12,7 @@ from pipeline.projects.model import Line, Project
 from pipeline.runner import Pipeline
 from pipeline.types import Role, Usage
 
-__all__ = ["line_view", "next_render_cost", "project_view"]
+__all__ = ["line_view", "next_render_cost", "project_summary", "project_view"]
 
 
 def line_view(line: Line) -> dict[str, Any]:
@@ -64,3 +64,16 @@ def project_view(project: Project, *, links: str = "") -> dict[str, Any]:
             "languages": list(project.outputs),
             "stale_outputs": list(project.stale_languages()),
             "outputs": outputs, "segments": [line_view(x) for x in project.lines]}
+
+
+def project_summary(project: Project, cost_usd: float | None) -> dict[str, Any]:
+    """What the task JSON says of its project: revision, languages, stale outputs, cost."""
+    base = f"/v1/tasks/{project.task_id}"
+    return {"revision": project.revision, "languages": list(project.outputs),
+            "stale_outputs": list(project.stale_languages()),
+            "outputs": {code: {"status": out.status, "stale": out.is_stale,
+                               "audio_url": f"{base}/languages/{code}/audio" if out.audio
+                               else None} for code, out in project.outputs.items()},
+            "estimated_cost_usd": cost_usd,
+            "links": {"segments": f"{base}/segments", "render": f"{base}/render",
+                      "languages": f"{base}/languages"}}

@@ -95,3 +95,16 @@ def test_bad_edits_are_refused_naming_the_field(client, speech_wav):
     tag = client.patch(f"{base}/1", json={"text": "x"}, headers={"If-Match": "yesterday"})
     assert tag.status_code == 400 and tag.json()["error"]["param"] == "If-Match"
     assert client.get(f"/v1/tasks/{'0' * 32}/segments").status_code == 404
+
+
+def test_the_task_json_shows_revision_stale_outputs_and_the_next_render_cost(client,
+                                                                           speech_wav):
+    task_id = _finished_task(client, speech_wav)
+    project = client.get(f"/v1/tasks/{task_id}").json()["project"]
+    assert (project["revision"], project["stale_outputs"], project["estimated_cost_usd"]) == (
+        1, [], 0.0)
+    client.patch(f"/v1/tasks/{task_id}/segments/2", json={"language": "es", "text": "Chao."})
+    project = client.get(f"/v1/tasks/{task_id}").json()["project"]
+    assert project["revision"] == 2 and project["stale_outputs"] == ["es"]
+    assert project["estimated_cost_usd"] == round(10.0 / 1e6 * len("Chao."), 6)
+    assert project["links"]["segments"] == f"/v1/tasks/{task_id}/segments"
