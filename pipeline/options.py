@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import AppError, InputError, UnknownVendorError
 from pipeline.languages import AUTO, normalize_language
+from pipeline.projects.languages import parse_more_languages, split_language_list
 from pipeline.types import Role
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class TaskOptions:
         quality: "off", "auto" or "full" (see :mod:`pipeline.quality.checking`).
         quality_stt_model: the recogniser that hears the dub back, "vendor/model".
         max_retakes: more takes one weak line may get.
+        target_languages: more languages to dub into after the first, as codes ("ja,de").
     """
 
     target_language: str = _spec(
@@ -146,6 +148,9 @@ class TaskOptions:
     max_retakes: int = _spec(
         2, help="more takes a weak line may get (0-5; 0: never speak a line again)",
         label="Retakes of a weak line", advanced=True, bounds=(0, MAX_RETAKES))
+    target_languages: str = _spec(
+        "", help="more languages to dub the same upload into, e.g. ja,de (one transcript "
+        "and voice shared)", label="More target languages", advanced=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +295,7 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "quality": _choice(QUALITY_MODES),
     "quality_stt_model": _model(Role.TRANSCRIBE),
     "max_retakes": _retakes,
+    "target_languages": parse_more_languages,
 }
 
 
@@ -307,6 +313,7 @@ def parse_options(raw: Mapping[str, Any], registry: Registry | None = None) -> T
             ``param`` names the option.
     """
     names = {name for name, _ in option_fields()}
+    raw = split_language_list(raw)
     unknown = sorted(set(raw) - names)
     if unknown:
         raise InputError(f"Unknown option {unknown[0]!r}. Options: {', '.join(sorted(names))}.",

@@ -13,7 +13,8 @@ runs as ``HF_TOKEN`` and decides whether the server's keys may (see :mod:`web.ui
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -85,6 +86,7 @@ class UiHandlers:
         self.cancels = CancelBoard()
         self.boards: dict[str, StepBoard] = {}  # the live step list of each session's run
         self.reader = RequestReader(pipeline, fetcher)
+        self.on_result: Callable[[TaskRequest, TaskResult, str], None] | None = None
 
     # --- helpers --------------------------------------------------------------------
 
@@ -161,7 +163,7 @@ class UiHandlers:
         preview = ""
         try:
             live = LiveRun(lambda emit: self.pipeline.run(
-                task, cancel=cancel, checkpoint=checkpoint,
+                task, cancel=cancel, checkpoint=checkpoint, task_id=uuid.uuid4().hex,
                 on_progress=lambda event: emit("progress", event),
                 on_checkpoint=lambda _cp, reports: emit("reports", reports),
                 on_partial_audio=lambda path, ready_s: emit("partial", (path, ready_s))))
@@ -193,6 +195,8 @@ class UiHandlers:
             if self.boards.get(session) is board:
                 del self.boards[session]
         assert result is not None  # the events end only with "done" or by raising
+        if self.on_result is not None:
+            self.on_result(task, result, session)
         summary = reuse_summary(result).sentence if reused else ""
         yield self._finished(result, task, summary, original)
         if result.status is TaskStatus.FAILED:
@@ -206,7 +210,7 @@ class UiHandlers:
                   timing: str = "auto", glossary: Any = None, instructions: str = "",
                   text_only: bool = False, speech_translation_model: str = "",
                   quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
-                  last: SessionRun | None = None, request: gr.Request | None = None,
+                  target_languages: Any = None, last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(),
                   oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
         """Translate speech and speak it in the same voice (all five steps).
@@ -232,6 +236,7 @@ class UiHandlers:
             quality: "off", "auto" or "full": score each dubbed line and speak weak ones again.
             quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
             max_retakes: more takes a weak line may get (0-5).
+            target_languages: more languages to dub the same speech into (e.g. ["ja"]).
 
         Returns:
             The dubbed audio, its download, the step list (HTML), the detected language,
@@ -245,7 +250,8 @@ class UiHandlers:
                    "output_format": output_format, "timing": timing, "glossary": glossary,
                    "instructions": instructions, "text_only": text_only,
                    "speech_translation_model": speech_translation_model, "quality": quality,
-                   "quality_stt_model": quality_stt_model, "max_retakes": max_retakes}
+                   "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
+                   "target_languages": target_languages}
         try:
             task = self.reader.task(audio=audio, audio_url=audio_url, clone_audio=clone_audio,
                                     options=self.reader.options(options), keys=keys,
