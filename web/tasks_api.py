@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from pipeline.errors import TaskConflictError
+from pipeline.projects.languages import more_languages
 from pipeline.tasks.service import TaskService
 from pipeline.tasks.store import TaskRecord
 from pipeline.types import TaskStatus
@@ -56,6 +57,8 @@ async def _json_body(request: Request) -> tuple[BaseModel, AudioInput, AudioInpu
         data = await request.json()
     except ValueError:
         raise ApiError(400, "The body is not valid JSON.") from None
+    if isinstance(data, dict) and isinstance(data.get("target_languages"), list):
+        data["target_languages"] = ",".join(str(code) for code in data["target_languages"])
     body = _validated(TaskJson, data)
     clone = AudioInput(url=body.clone_audio_url) if body.clone_audio_url else None
     return body, AudioInput(url=body.audio_url), clone
@@ -132,6 +135,10 @@ def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRou
         body, audio, clone = await read_task_body(request)
         options = read_options(options_in(body), service)
         record = await run_in_threadpool(submitter.submit, options, audio, clone, keys)
+        more = more_languages(options.target_language, options.target_languages)
+        projects = getattr(request.app.state, "projects", None)
+        if more and projects is not None:  # dubbed once the first language is done
+            projects.expect_languages(record.id, more, keys)
         return _accepted(record)
 
     @router.get("/tasks", response_model=TaskPage, responses=error_responses(422))

@@ -108,3 +108,25 @@ def test_the_task_json_shows_revision_stale_outputs_and_the_next_render_cost(cli
     assert project["revision"] == 2 and project["stale_outputs"] == ["es"]
     assert project["estimated_cost_usd"] == round(10.0 / 1e6 * len("Chao."), 6)
     assert project["links"]["segments"] == f"/v1/tasks/{task_id}/segments"
+
+
+def test_two_target_languages_share_one_transcription_and_a_third_adds_one_dub(
+        client, vendors, speech_wav):
+    created = client.post("/v1/tasks", files={"file": ("a.wav", speech_wav, "audio/wav")},
+                          data={**TASK_FIELDS, "target_languages": "es,ja"})
+    task_id = created.json()["task_id"]
+    assert finished(client, task_id)["status"] == "succeeded"
+    view = wait_until(lambda: (v := _settled(client, task_id)) and "ja" in v["outputs"] and v)
+    assert view["outputs"]["ja"]["status"] == "succeeded"
+    assert len(vendors.stt.calls) == 1
+    assert [c[2] for c in vendors.llm.calls] == ["es", "ja"]
+    client.post(f"/v1/tasks/{task_id}/languages", json={"language": "de"})
+    view = _settled(client, task_id)
+    assert len(vendors.stt.calls) == 1
+    assert [c[2] for c in vendors.llm.calls] == ["es", "ja", "de"]
+    assert [lang for _t, lang in vendors.voice.spoken].count("de") == 2
+    assert {code: o["status"] for code, o in view["outputs"].items()} == {
+        "es": "succeeded", "ja": "succeeded", "de": "succeeded"}
+    task = client.get(f"/v1/tasks/{task_id}").json()
+    assert task["request"]["target_languages"] == "es,ja"
+    assert task["project"]["languages"] == ["es", "ja", "de"]
