@@ -184,7 +184,6 @@ def projects_tab() -> dict[str, Any]:
     """The "Edit & render" tab's components."""
     out: dict[str, Any] = {}
     with gr.Tab("Edit & render", id="projects"):
-        out["owner"] = gr.BrowserState("", storage_key="speech-translate-owner")
         with gr.Row():
             out["recent"] = gr.Dropdown(choices=[], label="Your recent tasks", scale=4,
                                         elem_id="recent-tasks")
@@ -212,7 +211,11 @@ def projects_tab() -> dict[str, Any]:
 
 def wire_projects(demo: gr.Blocks, page: ProjectPage, tab: dict[str, Any],
                   finished: Any) -> None:
-    """Connect the tab; ``finished`` is a component that changes when a run ends."""
+    """Connect the tab; ``finished`` is a component that changes when a run ends.
+
+    The browser's id is kept in its storage (outside the tabs, so it loads with the page).
+    """
+    tab["owner"] = gr.BrowserState("", storage_key="speech-translate-owner")
     view = [tab["lines"], tab["language"], tab["revision"], tab["status"], tab["audio"]]
     adopt = [tab["owner"]], [tab["owner"], tab["recent"]]
     demo.load(page.adopt, *adopt, api_name="project_adopt", api_visibility="private")
