@@ -192,6 +192,7 @@ def projects_tab() -> dict[str, Any]:
                                           elem_id="project-language")
         out["lines"] = gr.Dataframe(headers=LINE_HEADERS, value=[], interactive=True, wrap=True,
                                     type="array", static_columns=[0], elem_id="project-lines",
+                                    column_widths=["6%", "11%", "11%", "12%", "30%", "30%"],
                                     label="Edit text, speaker or times, then render")
         out["revision"] = gr.State(0)
         with gr.Row():

@@ -73,7 +73,7 @@ class RenderSummary:
         reused: lines whose stored audio was used as is.
         voice_reused: whether the cloned voice came from an earlier render.
         cost_usd: what the render's speech cost (None: the vendor's price is unknown).
-        respoken_lines: the positions (0-based, among the spoken lines) spoken again.
+        respoken_lines: the numbers (1-based, in the task's order) of the lines spoken.
     """
 
     respoken: int
@@ -84,10 +84,15 @@ class RenderSummary:
 
     @property
     def sentence(self) -> str:
-        """E.g. "3 lines re-spoken, 41 reused, $0.004"."""
+        """E.g. "3 lines re-spoken, 41 reused, $0.004" ("44 lines spoken, ..." when nothing
+        was reused)."""
         said = "line" if self.respoken == 1 else "lines"
-        text = f"{self.respoken} {said} re-spoken, {self.reused} reused"
-        return text + (f", ${self.cost_usd:.3f}" if self.cost_usd is not None else "")
+        text = (f"{self.respoken} {said} re-spoken, {self.reused} reused" if self.reused
+                else f"{self.respoken} {said} spoken")
+        if self.cost_usd is None:
+            return text
+        places = 3 if self.cost_usd == 0 or self.cost_usd >= 0.001 else 4
+        return f"{text}, ${self.cost_usd:.{places}f}"
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready values."""
@@ -269,9 +274,10 @@ class CachingSynthesizer:
 
     def summary(self, lines: Sequence[Segment], cost_usd: float | None) -> RenderSummary:
         """What this render spoke and reused, over the lines it was given (in order)."""
-        texts = [" ".join(s.text.split()) for s in lines if s.text.strip()]
+        texts = [" ".join(s.text.split()) for s in lines]
         with self._lock:
             spoken = set(self._tally.spoken)
-        respoken = tuple(i for i, t in enumerate(texts) if t in spoken)
-        return RenderSummary(len(respoken), len(texts) - len(respoken),
-                             self.cache.clone_reused(), cost_usd, respoken)
+        respoken = tuple(n for n, t in enumerate(texts, start=1) if t and t in spoken)
+        said = sum(1 for t in texts if t)
+        return RenderSummary(len(respoken), said - len(respoken), self.cache.clone_reused(),
+                             cost_usd, respoken)

@@ -43,6 +43,7 @@ def test_a_second_patch_from_the_same_revision_gets_412_and_nothing_is_lost(clie
     assert first.status_code == 200 and first.headers["etag"] == '"2"'
     assert second.status_code == 412 and second.headers["etag"] == '"2"'
     assert second.json()["error"]["param"] == "If-Match"
+    assert second.json()["error"]["type"] == "invalid_request_error"
     body = client.get(f"/v1/tasks/{task_id}/segments").json()
     assert body["revision"] == 2
     assert [s["translations"]["es"] for s in body["segments"]] == ["Hola a todos.",

@@ -62,7 +62,7 @@ def test_editing_one_line_of_twenty_respeaks_only_that_line(runner, fake, speech
     assert not np.array_equal(after[start:end], before[start:end])
     assert _speech_cost(again) == pytest.approx(10.0 / 1e6 * len("Una frase nueva, bastante más larga que antes."))
     summary = last_render(runner.settings.data_dir / "tasks" / "project1" / "lines")
-    assert (summary.respoken, summary.reused, summary.respoken_lines) == (1, 19, (7,))
+    assert (summary.respoken, summary.reused, summary.respoken_lines) == (1, 19, (8,))
     assert summary.sentence.startswith("1 line re-spoken, 19 reused, $0.000")
 
 
