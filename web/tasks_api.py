@@ -197,14 +197,18 @@ def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRou
                    responses={202: {"model": TaskCanceling,
                                     "description": "a queued or running task is canceled"},
                               **error_responses(404, 409)})
-    def delete_task(task_id: str) -> JSONResponse:
-        """Cancel a queued or running task (202), or delete a finished one and its files."""
+    def delete_task(task_id: str, request: Request) -> JSONResponse:
+        """Cancel a queued or running task (202), or delete a finished one and its files
+        (with its edits and every render)."""
         record = service.get(task_id)
         if not record.finished:
             record = service.cancel(task_id)
             return JSONResponse({"task_id": task_id, "status": record.status.value,
                                  "canceling": not record.finished}, status_code=202)
         service.delete(task_id)
+        projects = getattr(request.app.state, "projects", None)
+        if projects is not None:
+            projects.store.delete(task_id)
         return JSONResponse({"task_id": task_id, "deleted": True})
 
     @router.post("/tasks/{task_id}/retry", status_code=202, response_model=TaskAccepted,

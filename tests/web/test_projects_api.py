@@ -131,3 +131,15 @@ def test_two_target_languages_share_one_transcription_and_a_third_adds_one_dub(
     task = client.get(f"/v1/tasks/{task_id}").json()
     assert task["request"]["target_languages"] == "es,ja"
     assert task["project"]["languages"] == ["es", "ja", "de"]
+
+
+def test_deleting_a_task_deletes_its_edits_and_renders(client, speech_wav, data_dir):
+    task_id = _finished_task(client, speech_wav)
+    client.patch(f"/v1/tasks/{task_id}/segments/1", json={"language": "es", "text": "Hola."})
+    client.post(f"/v1/tasks/{task_id}/render", json={})
+    _settled(client, task_id)
+    assert (data_dir / "tasks" / task_id / "renders").is_dir()
+    assert client.delete(f"/v1/tasks/{task_id}").json()["deleted"] is True
+    assert client.app.state.projects.store.get(task_id) is None
+    assert not (data_dir / "tasks" / task_id).exists()
+    assert client.get(f"/v1/tasks/{task_id}/segments").status_code == 404

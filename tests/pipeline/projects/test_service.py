@@ -142,3 +142,15 @@ def test_bad_edits_name_their_field(projects, tmp_path):
         projects.edit(task_id, 1, Edit(start_s=5.0, end_s=1.0))
     with pytest.raises(InputError, match="add the language first"):
         projects.edit(task_id, 1, Edit(text="x", language="fr"))
+
+
+def test_earlier_renders_are_kept_up_to_the_retention_limit(projects, tmp_path):
+    task_id = _done_task(projects, tmp_path)
+    for text in ("Uno.", "Dos.", "Tres."):
+        projects.edit(task_id, 1, Edit(text=text, language="es"))
+        projects.render(task_id)
+        projects.drain()
+    history = projects.open(task_id).outputs["es"].history
+    assert [h["revision"] for h in history] == [3, 4]  # keep_renders=2: revision 2 dropped
+    renders = projects.tasks.folder(task_id) / "renders"
+    assert sorted(p.name for p in renders.iterdir()) == ["es-r3.wav", "es-r4.wav"]
