@@ -250,11 +250,19 @@ class CachingSynthesizer:
         self.inner, self.cache, self.vendor, self.model = inner, cache, vendor, model
         self._lock = threading.Lock()
         self._tally = _Tally()
+        self._voice: tuple[Voice, str] | None = None
+
+    def _key_of(self, voice: Voice) -> str:
+        """The voice's key, worked out once per voice (its reference is read once)."""
+        with self._lock:
+            if self._voice is None or self._voice[0] is not voice:
+                self._voice = (voice, self.cache.key_of(voice))
+            return self._voice[1]
 
     def speak(self, text: str, voice: Voice, language: str, **extra: Any) -> SynthesizedAudio:
         """The stored take, or the vendor's (then stored); stored takes cost nothing."""
         base = " ".join(text.split())
-        who = self.cache.key_of(voice)
+        who = self._key_of(voice)
         first = line_key(base, language, who, self.vendor, self.model, extra)
         with self._lock:
             take = self._tally.takes.get(first, 0)
