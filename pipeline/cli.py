@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline run|plan|vendors|languages``.
+"""Command line: ``python -m pipeline run|plan|vendors|languages|edit|render``.
 
 Exit codes: 0 ok, 2 bad input or usage (including missing keys), 1 vendor or runtime
 failure. Errors go to stderr as ``error: ...`` (a missing key adds where to get one and
@@ -20,6 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from pipeline import audio
+from pipeline.cli_projects import (
+    add_project_commands,
+    dub_more_languages,
+    edit_command,
+    render_command,
+    run_kept,
+)
 from pipeline.cli_text import count, error_text, option_flags
 from pipeline.errors import AppError, ConfigurationError, InputError
 from pipeline.languages import LANGUAGES, language_name
@@ -93,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     vendors = commands.add_parser("vendors", help="list vendors, models, languages, and readiness")
     vendors.add_argument("--json", action="store_true")
     commands.add_parser("languages", help="list language codes")
+    add_project_commands(commands, _Parser)
     return parser
 
 
@@ -154,16 +162,22 @@ def _run(args: argparse.Namespace, pipeline: Pipeline, out: TextIO, err: TextIO)
     if not args.input.is_file():
         raise InputError(f"{args.input} does not exist or is not a file.")
     show = _progress_printer(err) if (err.isatty() and not args.json) else None
-    result = pipeline.run(request, on_progress=show)
+    result = run_kept(pipeline, request, show)
     if result.status is TaskStatus.SUCCEEDED:
         fmt = request.options.output_format
         target_out = audio_out or Path(f"{args.input.stem}.{result.target_language}.{fmt}")
         copied = copy_output(result, target_out) if result.output_path else None
+        more = dub_more_languages(pipeline, request, result, target_out.with_suffix(""), err)
         result = replace(result, output_path=copied,
                          subtitles=copy_subtitles(result, target_out))
         container = result.media.video_container if result.media else None
         result = copy_video(result, args.out if args.out and args.out != audio_out
                             else target_out.with_suffix(f".{container}"))
+        if not args.json:
+            for path in more:
+                out.write(f"Also dubbed: {path}\n")
+            out.write(f"Task {result.task_id}: change a line with `python -m pipeline edit "
+                      f"{result.task_id} --line N --text ...`, then `render` it.\n")
     if args.json:
         out.write(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2) + "\n")
     elif result.status is TaskStatus.SUCCEEDED:
@@ -337,6 +351,10 @@ def _main(argv: Sequence[str] | None, registry: Registry, settings: Settings | N
         pipeline = Pipeline(registry, settings)
         if args.command == "plan":
             return _plan(args, pipeline, out)
+        if args.command == "edit":
+            return edit_command(args, pipeline, out)
+        if args.command == "render":
+            return render_command(args, pipeline, out, err)
         return _run(args, pipeline, out, err)
     except AppError as exc:
         err.write(f"error: {error_text(exc, sys.argv[1:] if argv is None else argv)}\n")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.errors import AppError, InputError, UnknownVendorError
 from pipeline.languages import AUTO, normalize_language
 from pipeline.media.choices import BACKGROUND_MODES, DEFAULT_DUCKING, VIDEO_OUTS, parse_ducking
+from pipeline.projects.languages import parse_more_languages, split_language_list
 from pipeline.types import Role
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class TaskOptions:
             mkv or webm.
         burn_subtitles: draw the translated subtitles into the picture (re-encodes it).
         keep_original_audio: keep the original sound as a second audio track.
+        target_languages: more languages to dub into after the first, as codes ("ja,de").
     """
 
     target_language: str = _spec(
@@ -170,6 +172,9 @@ class TaskOptions:
     keep_original_audio: bool = _spec(
         False, help="keep the original sound as a second audio track of the video",
         label="Keep the original audio track", advanced=True)
+    target_languages: str = _spec(
+        "", help="more languages to dub the same upload into, e.g. ja,de (one transcript "
+        "and voice shared)", label="More target languages", advanced=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +324,7 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "video_out": _choice(VIDEO_OUTS),
     "burn_subtitles": _flag,
     "keep_original_audio": _flag,
+    "target_languages": parse_more_languages,
 }
 
 
@@ -336,6 +342,7 @@ def parse_options(raw: Mapping[str, Any], registry: Registry | None = None) -> T
             ``param`` names the option.
     """
     names = {name for name, _ in option_fields()}
+    raw = split_language_list(raw)
     unknown = sorted(set(raw) - names)
     if unknown:
         raise InputError(f"Unknown option {unknown[0]!r}. Options: {', '.join(sorted(names))}.",

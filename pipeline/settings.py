@@ -68,6 +68,8 @@ class Settings:
     ``max_video_mb`` (``APP_MAX_VIDEO_MB``, default 1024) caps a video input;
     ``model_downloads`` (``APP_MODEL_DOWNLOADS``, default on) lets the app fetch model
     weights (Demucs) on first use.
+    ``render_history`` (``APP_RENDER_HISTORY``, default 10, 0 keeps all) is how many
+    earlier renders of each language of a task are kept after its lines are edited.
     """
 
     data_dir: Path = Path("data")
@@ -84,6 +86,7 @@ class Settings:
     signed_in_uses_server_keys: bool = False
     max_video_mb: int = 1024
     model_downloads: bool = True
+    render_history: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +109,7 @@ class Settings:
             max_video_mb=_int(env, "APP_MAX_VIDEO_MB", 1024),
             model_downloads=env.get("APP_MODEL_DOWNLOADS", "").strip().lower()
             not in {"0", "false", "no", "off"},
+            render_history=_int(env, "APP_RENDER_HISTORY", 10, minimum=0),
         )
 
     @property

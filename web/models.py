@@ -269,6 +269,8 @@ class TaskView(_View):
     error: TaskError | None
     links: dict[str, str] = Field(description="self, audio, video, background, subtitles_*, "
                                   "retry (relative URLs)")
+    project: dict[str, Any] | None = Field(None, description="once finished: the lines' revision, "
+                                           "languages, stale outputs, next render's cost, links")
 
 
 class TaskSummary(_View):

@@ -21,6 +21,7 @@ import gradio as gr
 
 from pipeline.languages import language_name
 from pipeline.options import MAX_RETAKES, OptionSpec, option_fields
+from pipeline.projects.service import ProjectService
 from pipeline.runner import Pipeline
 from pipeline.types import Role
 from web.examples import Example, ensure_examples
@@ -37,6 +38,7 @@ from web.ui_format import steps_html
 from web.ui_handlers import UiHandlers
 from web.ui_media import MEDIA_CONTROLS, media_card, video_input
 from web.ui_plan import reach, welcome_text
+from web.ui_projects import ProjectPage, projects_tab, wire_projects
 from web.ui_request import GLOSSARY_HEADERS
 from web.ui_results import compare_tab, result_card, result_tabs
 from web.ui_signin import login_button, signin_available, signin_note, wire_signin
@@ -157,6 +159,9 @@ _CONTROLS: dict[str, _Control] = {
         0, MAX_RETAKES, value=2, step=1, label=spec.label, info=spec.help,
         elem_id="max-retakes"),
     **MEDIA_CONTROLS,
+    "target_languages": lambda pipeline, spec: gr.Dropdown(
+        language_choices(), value=[], multiselect=True, label=spec.label, info=spec.help,
+        elem_id="more-languages"),
 }
 
 
@@ -227,12 +232,15 @@ def _welcome(pipeline: Pipeline, offline: Example | None) -> dict[str, Any]:
             "signin_note": note}
 
 
-def build_ui(pipeline: Pipeline, *, fetcher: Any = None) -> gr.Blocks:
+def build_ui(pipeline: Pipeline, *, fetcher: Any = None,
+             projects: ProjectService | None = None) -> gr.Blocks:
     """Build the page around ``pipeline`` (nothing runs until a button is pressed).
 
     Args:
         pipeline: the task runner; its registry feeds every dropdown.
         fetcher: downloads audio URLs (tests inject one; default: the safe fetcher).
+        projects: the API's project service: with it, runs are kept as tasks and the
+            "Edit & render" tab edits them.
     """
     handlers = UiHandlers(pipeline, fetcher)
     comparer = CompareHandler(handlers)
@@ -254,9 +262,14 @@ def build_ui(pipeline: Pipeline, *, fetcher: Any = None) -> gr.Blocks:
         with gr.Tabs(elem_id="result-tabs", elem_classes="st-tabs", overflow_behavior="wrap"):
             res.update(result_tabs())
             cmp = compare_tab(pipeline, DEFAULT_TARGET)
+            edits = projects_tab() if projects is not None else None
         gr.Markdown(_FOOTER, elem_classes="st-footer")
         session = gr.State(None)
         wire(demo, handlers, comparer, Page(first, inp, ch, steps, res, cmp, session))
+        if projects is not None and edits is not None:
+            keeper = ProjectPage(projects)
+            handlers.on_result = keeper.keep
+            wire_projects(demo, keeper, edits, res["summary"])
     return demo
 
 
@@ -277,7 +290,7 @@ def mount_ui(api: FastAPI, pipeline: Pipeline, *, path: str = "/", fetcher: Any 
     The MCP server (at ``/gradio_api/mcp/``) is on when the ``mcp`` package is installed.
     """
     settings = pipeline.settings
-    blocks = build_ui(pipeline, fetcher=fetcher)
+    blocks = build_ui(pipeline, fetcher=fetcher, projects=getattr(api.state, "projects", None))
     blocks.queue(default_concurrency_limit=settings.workers)
     with warnings.catch_warnings():
         # The session state only carries a page's last run for re-use; MCP calls start

@@ -163,7 +163,7 @@ class CompareHandler:
                 quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
                 background: str = "auto", ducking: str = "-18", video_out: str = "auto",
                 burn_subtitles: bool = False, keep_original_audio: bool = False,
-                compare_llms: Sequence[str] | None = None,
+                target_languages: Any = None, compare_llms: Sequence[str] | None = None,
                 compare_voices: Sequence[str] | None = None, request: gr.Request | None = None,
                 progress: gr.Progress = gr.Progress(),
                 oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
@@ -195,6 +195,7 @@ class CompareHandler:
             video_out: "auto", "off", "mp4", "mkv" or "webm".
             burn_subtitles: draw the translated subtitles into the picture.
             keep_original_audio: keep the original sound as the video's second track.
+            target_languages: more target languages (a comparison is made in the first).
             compare_llms: "vendor/model" LLMs to compare.
             compare_voices: voice vendor ids to compare.
 
@@ -214,7 +215,8 @@ class CompareHandler:
                 "speech_translation_model": speech_translation_model, "quality": quality,
                 "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
                 "background": background, "ducking": ducking, "video_out": video_out,
-                "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio})
+                "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio,
+                "target_languages": target_languages})
             variants = make_variants(compare_llms or [], compare_voices or [],
                                      default_llm=options.llm_model or "",
                                      default_voice=options.voice_vendor)

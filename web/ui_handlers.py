@@ -13,7 +13,8 @@ runs as ``HF_TOKEN`` and decides whether the server's keys may (see :mod:`web.ui
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -86,6 +87,7 @@ class UiHandlers:
         self.cancels = CancelBoard()
         self.boards: dict[str, StepBoard] = {}  # the live step list of each session's run
         self.reader = RequestReader(pipeline, fetcher)
+        self.on_result: Callable[[TaskRequest, TaskResult, str], None] | None = None
 
     # --- helpers --------------------------------------------------------------------
 
@@ -164,7 +166,7 @@ class UiHandlers:
         preview = ""
         try:
             live = LiveRun(lambda emit: self.pipeline.run(
-                task, cancel=cancel, checkpoint=checkpoint,
+                task, cancel=cancel, checkpoint=checkpoint, task_id=uuid.uuid4().hex,
                 on_progress=lambda event: emit("progress", event),
                 on_checkpoint=lambda _cp, reports: emit("reports", reports),
                 on_partial_audio=lambda path, ready_s: emit("partial", (path, ready_s))))
@@ -196,6 +198,8 @@ class UiHandlers:
             if self.boards.get(session) is board:
                 del self.boards[session]
         assert result is not None  # the events end only with "done" or by raising
+        if self.on_result is not None:
+            self.on_result(task, result, session)
         summary = reuse_summary(result).sentence if reused else ""
         yield self._finished(result, task, summary, original)
         if result.status is TaskStatus.FAILED:
@@ -211,7 +215,7 @@ class UiHandlers:
                   quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
                   background: str = "auto", ducking: str = "-18", video_out: str = "auto",
                   burn_subtitles: bool = False, keep_original_audio: bool = False,
-                  video: str | None = None,
+                  target_languages: Any = None, video: str | None = None,
                   last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(),
                   oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
@@ -243,6 +247,7 @@ class UiHandlers:
             video_out: "auto", "off", "mp4", "mkv" or "webm" (the dubbed video's container).
             burn_subtitles: draw the translated subtitles into the picture.
             keep_original_audio: keep the original sound as the video's second track.
+            target_languages: more languages to dub the same speech into (e.g. ["ja"]).
             video: a video to dub instead of ``audio`` (its picture comes back dubbed).
 
         Returns:
@@ -260,7 +265,8 @@ class UiHandlers:
                    "speech_translation_model": speech_translation_model, "quality": quality,
                    "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
                    "background": background, "ducking": ducking, "video_out": video_out,
-                   "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio}
+                   "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio,
+                   "target_languages": target_languages}
         try:
             task = self.reader.task(audio=video or audio, audio_url=audio_url, clone_audio=clone_audio,
                                     options=self.reader.options(options), keys=keys,

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 
+from pipeline.projects.cache import CachingCloner, LineCache
 from pipeline.steps.channels import Slot, Stream
 from pipeline.steps.context import RunContext
 from pipeline.types import Role, Segment, StepName, Voice, VoiceReference
-from pipeline.vendor_api import VoiceCloner, VoiceReleaser
+from pipeline.vendor_api import VoiceReleaser
 
 __all__ = ["VoiceClone", "words_in"]
 
@@ -44,6 +45,7 @@ class VoiceClone:
         self.ctx, self.reference, self.heard, self.spoken, self.voice = (
             ctx, reference, heard, spoken, voice)
         self._adapter: object | None = None
+        self.reused = False
 
     def run(self) -> None:
         """Run the step (on its own thread)."""
@@ -56,12 +58,16 @@ class VoiceClone:
         choice = self.ctx.voice_choice
         self.ctx.check()
         self.ctx.tracker.start(_STEP, f"Preparing the voice with {choice.vendor}")
-        cloner: VoiceCloner = self.ctx.adapters.get(choice, Role.CLONE)
+        cloner = CachingCloner(self.ctx.adapters.get(choice, Role.CLONE),
+                               LineCache(self.ctx.folder / "lines"), choice.vendor, choice.model)
         self._adapter = cloner
         voice = self.ctx.call(lambda: cloner.clone(reference, said), f"{choice.vendor} voice clone")
+        self.reused = cloner.reused
         self.voice.set(voice)
         name = self.ctx.adapters.info(choice).display_name
-        self.ctx.tracker.succeed(_STEP, f"{name} voice from {reference.duration_s:.1f} s of speech")
+        again = " (kept from the last render)" if cloner.reused else ""
+        self.ctx.tracker.succeed(
+            _STEP, f"{name} voice from {reference.duration_s:.1f} s of speech{again}")
 
     def release(self) -> None:
         """Delete a voice the vendor stored (errors are logged, never raised)."""

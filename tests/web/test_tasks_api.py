@@ -363,7 +363,9 @@ def test_the_rest_answer_is_exactly_the_domain_view_of_the_task(client, speech_w
 
     task_id = _create(client, speech_wav, "a.wav").json()["task_id"]
     answered = finished(client, task_id)
+    project = answered.pop("project")  # the editing part comes from the project service
     assert answered == task_view(client.app.state.tasks.get(task_id))
+    assert project == client.app.state.projects.summary(task_id)
 
 
 def test_a_finished_task_reports_its_quality_per_line_with_summary_and_thresholds(client,
