@@ -65,6 +65,14 @@ class Settings:
     ``signed_in_uses_server_keys`` (``APP_SIGNED_IN_USES_SERVER_KEYS``, default off) lets
     the server's own keys serve visitors signed in with Hugging Face too; off, their runs
     use their own Hugging Face token and the keys they paste, never the server's.
+
+    The distributed mode (see :mod:`pipeline.tasks.distributed`) takes ``APP_QUEUE_URL``
+    (Redis, for Celery), ``APP_DATABASE_URL`` (PostgreSQL) and ``APP_STORAGE_URL`` (a
+    shared directory or ``s3://bucket/prefix``, with ``APP_S3_ENDPOINT_URL``);
+    ``APP_QUEUE_VISIBILITY_S`` (default 6 h) is how long a taken task stays invisible before
+    the broker hands it out again, and workers write a heartbeat every
+    ``APP_WORKER_HEARTBEAT_S`` (default 10 s): a running task silent for six beats lost its
+    worker and is queued again, resuming after its finished steps.
     """
 
     data_dir: Path = Path("data")
@@ -79,6 +87,16 @@ class Settings:
     queue_size: int = 100
     retention_days: int = 30
     signed_in_uses_server_keys: bool = False
+    queue_url: str = field(default="", repr=False)
+    database_url: str = field(default="", repr=False)
+    storage_url: str = ""
+    queue_visibility_s: int = 21600
+    worker_heartbeat_s: int = 10
+
+    @property
+    def distributed(self) -> bool:
+        """Whether tasks run on Celery workers (``APP_QUEUE_URL`` is set)."""
+        return bool(self.queue_url)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +116,11 @@ class Settings:
             queue_size=_int(env, "APP_QUEUE_SIZE", 100),
             retention_days=_int(env, "APP_RETENTION_DAYS", 30, minimum=0),
             signed_in_uses_server_keys=_flag(env, "APP_SIGNED_IN_USES_SERVER_KEYS"),
+            queue_url=env.get("APP_QUEUE_URL", "").strip(),
+            database_url=env.get("APP_DATABASE_URL", "").strip(),
+            storage_url=env.get("APP_STORAGE_URL", "").strip(),
+            queue_visibility_s=_int(env, "APP_QUEUE_VISIBILITY_S", 21600, minimum=60),
+            worker_heartbeat_s=_int(env, "APP_WORKER_HEARTBEAT_S", 10),
         )
 
     @property

@@ -10,6 +10,7 @@ the paths to match.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,27 +33,31 @@ def written_folder(record: TaskRecord) -> Path | None:
     return None
 
 
-def _moved(path: Path, old: Path, new: Path) -> Path:
-    return new / path.relative_to(old) if path.is_relative_to(old) else path
+def _moved(path: Path, task_id: str, new: Path) -> Path:
+    parts = path.parts
+    if task_id not in parts[:-1]:
+        return path
+    return new.joinpath(*parts[len(parts) - parts[::-1].index(task_id):])
 
 
 def relocate(record: TaskRecord, folder: Path) -> TaskRecord:
-    """The record with every path in its old folder moved into ``folder``.
+    """The record with every path in a folder of this task (named by its id, on whichever
+    machine wrote it) moved into ``folder``.
 
     Keys stay as they were (a stored request has none; a caller adds them after).
     """
-    old = written_folder(record)
-    if old is None or old == folder:
+    if written_folder(record) == folder and record.checkpoint is None:
         return record
-    old_text, new_text = json.dumps(str(old))[1:-1], json.dumps(str(folder))[1:-1]
+    pattern = re.compile(r'"[^"]*/' + re.escape(record.id) + "/")
+    into = json.dumps(str(folder) + "/")[:-1]
 
     def move(data: dict) -> dict:
-        return json.loads(json.dumps(data).replace(old_text + "/", new_text + "/"))
+        return json.loads(pattern.sub(lambda _m: into, json.dumps(data)))
 
     request = request_from_dict(move(request_to_dict(record.request)))
     request = replace(request, keys=record.request.keys)
     checkpoint = record.checkpoint
     if checkpoint is not None:
         checkpoint = checkpoint_from_dict(move(checkpoint_to_dict(checkpoint)))
-    artifacts = {kind: _moved(path, old, folder) for kind, path in record.artifacts.items()}
+    artifacts = {kind: _moved(path, record.id, folder) for kind, path in record.artifacts.items()}
     return replace(record, request=request, checkpoint=checkpoint, artifacts=artifacts)

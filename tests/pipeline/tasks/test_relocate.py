@@ -28,3 +28,10 @@ def test_every_path_in_the_old_task_folder_moves_to_the_new_one(tmp_path):
 def test_a_record_already_in_this_folder_is_left_as_it_is():
     record = _record(TASK)
     assert relocate(record, Path("/data/tasks") / TASK) is record
+
+
+def test_a_checkpoint_written_by_another_worker_moves_too(tmp_path):
+    record = _record(TASK, checkpoint=_checkpoint(Path("/worker-a/data/tasks") / TASK))
+    moved = relocate(record, tmp_path / TASK)
+    assert moved.checkpoint.decoded.path == tmp_path / TASK / "input.wav"
+    assert moved.request.input_path == tmp_path / TASK / "source.mp3"
