@@ -5,8 +5,8 @@ vendors; ``VendorInfo.max_concurrency`` must hold for all of them together, not 
 process. A slot is a member of a Redis sorted set scored by its lease's end: taking one is
 a script that drops expired leases and adds ours only while fewer than the limit are held,
 so two processes can never both take the last slot. Held slots are renewed while their
-call runs, and a process that dies stops renewing, so its slots come back after
-``LEASE_S`` at most.
+call runs, and a process that dies stops renewing, so its slots come back after the
+lease (six ``APP_WORKER_HEARTBEAT_S``, like a lost worker's tasks) at most.
 
 :func:`limits_for` gives the plain per-process :class:`~pipeline.limits.VendorLimits`
 when the app runs embedded.
@@ -127,9 +127,9 @@ class _ClusterGated:
 class ClusterVendorLimits(VendorLimits):
     """:class:`~pipeline.limits.VendorLimits` whose slots live in Redis (see the module)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, lease_s: float = LEASE_S) -> None:
         super().__init__()
-        self._url = url
+        self._url, self._lease_s = url, lease_s
         self._client: Any = None
         self._cluster: dict[str, ClusterSlots] = {}
 
@@ -141,7 +141,8 @@ class ClusterVendorLimits(VendorLimits):
 
                 self._client = redis.Redis.from_url(self._url)
             if vendor_id not in self._cluster:
-                self._cluster[vendor_id] = ClusterSlots(self._client, vendor_id, limit)
+                self._cluster[vendor_id] = ClusterSlots(self._client, vendor_id, limit,
+                                                       lease_s=self._lease_s)
             return self._cluster[vendor_id]
 
     def gate(self, vendor_id: str, limit: int, adapter: object) -> object:
@@ -151,4 +152,6 @@ class ClusterVendorLimits(VendorLimits):
 
 def limits_for(settings: Settings) -> VendorLimits:
     """Cluster-wide limits when ``APP_QUEUE_URL`` is set, else per-process ones."""
-    return ClusterVendorLimits(settings.queue_url) if settings.queue_url else VendorLimits()
+    if not settings.queue_url:
+        return VendorLimits()
+    return ClusterVendorLimits(settings.queue_url, lease_s=6.0 * settings.worker_heartbeat_s)

@@ -223,11 +223,14 @@ class FolderSync:
             if not path.is_file() or path.name.endswith(".part"):
                 continue
             relative = path.relative_to(self.folder).as_posix()
-            stat = path.stat()
-            mark = (stat.st_size, stat.st_mtime_ns)
-            if self._sent.get(relative) == mark:
+            try:
+                stat = path.stat()
+                mark = (stat.st_size, stat.st_mtime_ns)
+                if self._sent.get(relative) == mark:
+                    continue
+                self.storage.put(task_prefix(self.task_id) + relative, path)
+            except FileNotFoundError:  # a step's scratch file, removed meanwhile
                 continue
-            self.storage.put(task_prefix(self.task_id) + relative, path)
             self._sent[relative] = mark
             sent += 1
         return sent
