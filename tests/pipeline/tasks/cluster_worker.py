@@ -5,6 +5,7 @@ The same :func:`~pipeline.tasks.worker.run_worker` as ``python -m pipeline worke
 runs on the worker's threads (the fakes need no child process).
 """
 
+import dataclasses
 import sys
 
 from pipeline.settings import Settings
@@ -12,5 +13,14 @@ from pipeline.tasks.worker import run_worker
 from tests.pipeline.tasks.cluster_vendors import CLUSTER_VENDORS
 from vendors.registry import default_registry
 
+
+def registry(settings: Settings):
+    """The shipped vendors plus the cluster fakes, their limit ``CLUSTER_VENDOR_LIMIT`` (2)."""
+    limit = int(settings.env("CLUSTER_VENDOR_LIMIT", "2"))
+    return default_registry(tuple(dataclasses.replace(v, max_concurrency=limit)
+                                  for v in CLUSTER_VENDORS))
+
+
 if __name__ == "__main__":
-    sys.exit(run_worker(default_registry(CLUSTER_VENDORS), Settings.from_env(), isolate=False))
+    settings = Settings.from_env()
+    sys.exit(run_worker(registry(settings), settings, isolate=False))

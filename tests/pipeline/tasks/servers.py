@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+
 def _pg_bin() -> Path:
     """``PG_BIN``, else the newest ``/usr/lib/postgresql/<version>/bin`` with an initdb."""
     if os.environ.get("PG_BIN"):
