@@ -3,7 +3,8 @@
 :func:`task_service` is what the app's composition root calls: with ``APP_QUEUE_URL``
 set it connects Redis, the store (PostgreSQL with ``APP_DATABASE_URL``) and the storage
 (``APP_STORAGE_URL``), checking each at once so a bad setting stops the start with one
-line; without it, the embedded :class:`~pipeline.tasks.service.TaskService`.
+line; without it, the embedded :class:`~pipeline.tasks.service.TaskService` (over
+PostgreSQL when ``APP_DATABASE_URL`` alone is set, else SQLite as always).
 
 :func:`run_worker` serves Celery messages in this process, ``APP_WORKERS`` at a time (a
 thread each; with the shipped vendors each run happens in a child process, see
@@ -43,9 +44,12 @@ def task_service(pipeline: Pipeline) -> TaskService:
     """
     settings = pipeline.settings
     if not settings.distributed:
-        if settings.database_url or settings.storage_url:
-            raise ConfigurationError("APP_DATABASE_URL and APP_STORAGE_URL take effect with "
-                                     "APP_QUEUE_URL (the distributed mode); set it too.")
+        if settings.storage_url:
+            raise ConfigurationError("APP_STORAGE_URL takes effect with APP_QUEUE_URL (the "
+                                     "distributed mode); set it too, or unset it.",
+                                     param="APP_STORAGE_URL")
+        if settings.database_url:  # embedded workers over a PostgreSQL store
+            return TaskService(pipeline, open_store(settings))
         return TaskService(pipeline)
     redis = connect_redis(settings)
     storage = open_storage(settings)

@@ -128,3 +128,45 @@ def test_a_wrong_database_url_stops_the_worker_and_the_app_with_one_line(tmp_pat
                             text=True, timeout=120, env={**os.environ, **environ})
     assert served.returncode == 1 and served.stderr.count("\n") == 1
     assert served.stderr.startswith("error: APP_DATABASE_URL: cannot connect to PostgreSQL")
+
+
+def _first_speak(made, timeout_s: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while not made.vendor.of("speak") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert made.vendor.of("speak"), made.logs()
+    return made.vendor.of("speak")[0]
+
+
+def test_a_stopped_worker_pauses_its_task_and_the_other_worker_finishes_it(
+        tmp_path, redis_url, database_url):
+    with cluster(tmp_path, redis_url, database_url, str(tmp_path / "shared"),
+                 {"speak": 1.0}) as made:
+        first = made.start_worker()
+        with TestClient(_app(made.web_environ())) as client:
+            task_id = submit(client, speech_bytes(tmp_path))
+            _first_speak(made)
+            second = made.start_worker()
+            first.send_signal(signal.SIGTERM)  # a deploy, a scale-down
+            assert first.wait(60) == 0, made.logs()
+            view = wait_finished(client, [task_id], 90, made.logs)[task_id]
+        assert view["status"] == "succeeded", made.logs()
+        assert {s["name"] for s in view["steps"] if s["reused"]} >= {
+            "initialization", "speech_to_text", "translation"}
+        assert made.vendor.of("speak")[-1]["pid"] == second.pid
+        assert len(made.vendor.of("transcribe")) == 1
+
+
+def test_canceling_a_running_task_stops_it_on_its_worker(tmp_path, redis_url, database_url):
+    with cluster(tmp_path, redis_url, database_url, str(tmp_path / "shared"),
+                 {"speak": 1.0}) as made:
+        made.start_worker()
+        with TestClient(_app(made.web_environ())) as client:
+            task_id = submit(client, speech_bytes(tmp_path))
+            _first_speak(made)
+            answer = client.delete(f"/v1/tasks/{task_id}")
+            assert answer.status_code == 202 and answer.json()["canceling"] is True
+            view = wait_finished(client, [task_id], 60, made.logs)[task_id]
+            assert view["status"] == "canceled", made.logs()
+            assert client.delete(f"/v1/tasks/{task_id}").json()["deleted"] is True
+        assert not (tmp_path / "shared" / "tasks" / task_id).exists()
