@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 STALE_BEATS = 6  # heartbeats a running task may miss before its worker counts as lost
 _CANCEL = "speech:cancel:"
 _WATCH_LOCK = "speech:watch-lock"
+_CANCEL_POLL_S = 0.5  # how soon a running task hears that it was canceled
 
 
 class _CeleryQueue:
@@ -248,12 +249,15 @@ class DistributedTaskService(TaskService):
             checkpoint=record.checkpoint or Checkpoint(), on_checkpoint=checkpoint)
 
     def _beat(self, record: TaskRecord, cancel: threading.Event, done: threading.Event) -> None:
-        while not done.wait(self.heartbeat_s):
+        last_beat = time.monotonic()
+        while not done.wait(min(_CANCEL_POLL_S, self.heartbeat_s)):
             try:
-                if self._superseded(record):
-                    cancel.set()  # the watch gave the task to another worker: stop here
-                    return
-                self.store.update(record.id)
+                if time.monotonic() - last_beat >= self.heartbeat_s:
+                    last_beat = time.monotonic()
+                    if self._superseded(record):
+                        cancel.set()  # the watch gave the task to another worker: stop here
+                        return
+                    self.store.update(record.id)
                 if self.redis.exists(_CANCEL + record.id):
                     with self._lock:
                         self._user_canceled.add(record.id)

@@ -159,7 +159,7 @@ def test_a_stopped_worker_pauses_its_task_and_the_other_worker_finishes_it(
 
 def test_canceling_a_running_task_stops_it_on_its_worker(tmp_path, redis_url, database_url):
     with cluster(tmp_path, redis_url, database_url, str(tmp_path / "shared"),
-                 {"speak": 1.0}) as made:
+                 {"speak": 3.0}) as made:
         made.start_worker()
         with TestClient(_app(made.web_environ())) as client:
             task_id = submit(client, speech_bytes(tmp_path))
