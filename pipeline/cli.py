@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline run|plan|vendors|languages|edit|render``.
+"""Command line: ``python -m pipeline run|plan|vendors|languages|edit|render|worker``.
 
 Exit codes: 0 ok, 2 bad input or usage (including missing keys), 1 vendor or runtime
 failure. Errors go to stderr as ``error: ...`` (a missing key adds where to get one and
@@ -101,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     vendors.add_argument("--json", action="store_true")
     commands.add_parser("languages", help="list language codes")
     add_project_commands(commands, _Parser)
+    worker = commands.add_parser("worker", help="run queued tasks (distributed mode: "
+                                 "APP_QUEUE_URL, APP_DATABASE_URL, APP_STORAGE_URL)")
+    worker.add_argument("--concurrency", type=int, default=None, metavar="N",
+                        help="tasks at once in this worker (default: APP_WORKERS)")
     return parser
 
 
@@ -348,6 +352,10 @@ def _main(argv: Sequence[str] | None, registry: Registry, settings: Settings | N
             return EXIT_OK
         if args.command == "vendors":
             return _vendors(args, registry, settings, out)
+        if args.command == "worker":
+            from pipeline.tasks.worker import run_worker
+
+            return run_worker(registry, settings, concurrency=args.concurrency)
         pipeline = Pipeline(registry, settings)
         if args.command == "plan":
             return _plan(args, pipeline, out)

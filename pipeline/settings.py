@@ -70,6 +70,14 @@ class Settings:
     weights (Demucs) on first use.
     ``render_history`` (``APP_RENDER_HISTORY``, default 10, 0 keeps all) is how many
     earlier renders of each language of a task are kept after its lines are edited.
+
+    The distributed mode (see :mod:`pipeline.tasks.distributed`) takes ``APP_QUEUE_URL``
+    (Redis, for Celery), ``APP_DATABASE_URL`` (PostgreSQL) and ``APP_STORAGE_URL`` (a
+    shared directory or ``s3://bucket/prefix``, with ``APP_S3_ENDPOINT_URL``);
+    ``APP_QUEUE_VISIBILITY_S`` (default 6 h) is how long a taken task stays invisible before
+    the broker hands it out again, and workers write a heartbeat every
+    ``APP_WORKER_HEARTBEAT_S`` (default 10 s): a running task silent for six beats lost its
+    worker and is queued again, resuming after its finished steps.
     """
 
     data_dir: Path = Path("data")
@@ -87,6 +95,16 @@ class Settings:
     max_video_mb: int = 1024
     model_downloads: bool = True
     render_history: int = 10
+    queue_url: str = field(default="", repr=False)
+    database_url: str = field(default="", repr=False)
+    storage_url: str = ""
+    queue_visibility_s: int = 21600
+    worker_heartbeat_s: int = 10
+
+    @property
+    def distributed(self) -> bool:
+        """Whether tasks run on Celery workers (``APP_QUEUE_URL`` is set)."""
+        return bool(self.queue_url)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +128,11 @@ class Settings:
             model_downloads=env.get("APP_MODEL_DOWNLOADS", "").strip().lower()
             not in {"0", "false", "no", "off"},
             render_history=_int(env, "APP_RENDER_HISTORY", 10, minimum=0),
+            queue_url=env.get("APP_QUEUE_URL", "").strip(),
+            database_url=env.get("APP_DATABASE_URL", "").strip(),
+            storage_url=env.get("APP_STORAGE_URL", "").strip(),
+            queue_visibility_s=_int(env, "APP_QUEUE_VISIBILITY_S", 21600, minimum=60),
+            worker_heartbeat_s=_int(env, "APP_WORKER_HEARTBEAT_S", 10),
         )
 
     @property
