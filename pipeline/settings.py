@@ -77,7 +77,8 @@ class Settings:
     ``APP_QUEUE_VISIBILITY_S`` (default 6 h) is how long a taken task stays invisible before
     the broker hands it out again, and workers write a heartbeat every
     ``APP_WORKER_HEARTBEAT_S`` (default 10 s): a running task silent for six beats lost its
-    worker and is queued again, resuming after its finished steps.
+    worker and is queued again, resuming after its finished steps. ``APP_QUEUE_SECRET``
+    (the same on every process) seals per-request keys in the queued messages.
     """
 
     data_dir: Path = Path("data")
@@ -96,6 +97,7 @@ class Settings:
     model_downloads: bool = True
     render_history: int = 10
     queue_url: str = field(default="", repr=False)
+    queue_secret: str = field(default="", repr=False)
     database_url: str = field(default="", repr=False)
     storage_url: str = ""
     queue_visibility_s: int = 21600
@@ -129,6 +131,7 @@ class Settings:
             not in {"0", "false", "no", "off"},
             render_history=_int(env, "APP_RENDER_HISTORY", 10, minimum=0),
             queue_url=env.get("APP_QUEUE_URL", "").strip(),
+            queue_secret=env.get("APP_QUEUE_SECRET", "").strip(),
             database_url=env.get("APP_DATABASE_URL", "").strip(),
             storage_url=env.get("APP_STORAGE_URL", "").strip(),
             queue_visibility_s=_int(env, "APP_QUEUE_VISIBILITY_S", 21600, minimum=60),

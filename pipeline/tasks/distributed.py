@@ -58,7 +58,8 @@ class _CeleryQueue:
 
     def put(self, task_id: str) -> None:
         keys = self._service._keys.pop(task_id, {})
-        send_run(self._service.celery, task_id, keys)
+        send_run(self._service.celery, task_id, keys,
+                 self._service.pipeline.settings.queue_secret)
 
     def qsize(self) -> int:
         return self._service.store.page(limit=1, status=TaskStatus.QUEUED)[1]

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from pipeline.errors import ConfigurationError
 from pipeline.settings import Settings
+from pipeline.tasks.sealing import seal_keys
 
 __all__ = ["QUEUE_NAME", "TASK_NAME", "connect_redis", "make_celery", "send_run"]
 
@@ -78,7 +79,10 @@ def make_celery(settings: Settings) -> Any:
     return app
 
 
-def send_run(app: Any, task_id: str, keys: Mapping[str, str]) -> None:
-    """Queue one run of ``task_id``; its keys travel in the message only."""
-    app.send_task(TASK_NAME, args=[task_id], kwargs={"keys": dict(keys)}, queue=QUEUE_NAME,
+def send_run(app: Any, task_id: str, keys: Mapping[str, str], secret: str = "") -> None:
+    """Queue one run of ``task_id``; its keys travel in the message only, sealed with
+    ``secret`` (``APP_QUEUE_SECRET``) when there is one (see :mod:`pipeline.tasks.sealing`)."""
+    kwargs: dict[str, Any] = ({"sealed": seal_keys(keys, secret)} if keys and secret
+                              else {"keys": dict(keys)})
+    app.send_task(TASK_NAME, args=[task_id], kwargs=kwargs, queue=QUEUE_NAME,
                   argsrepr=repr([task_id]), kwargsrepr="{'keys': '<hidden>'}")

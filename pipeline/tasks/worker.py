@@ -78,6 +78,7 @@ def run_worker(registry: Registry, settings: Settings, *, isolate: bool = True,
     from celery.signals import worker_shutting_down
 
     from pipeline.tasks.isolation import IsolatedPipeline
+    from pipeline.tasks.sealing import open_keys
 
     pipeline = (IsolatedPipeline if isolate else Pipeline)(registry, settings)
     service = task_service(pipeline)
@@ -85,7 +86,9 @@ def run_worker(registry: Registry, settings: Settings, *, isolate: bool = True,
     app = service.celery
 
     @app.task(name=TASK_NAME)
-    def run_task(task_id: str, keys: dict[str, str] | None = None) -> str:
+    def run_task(task_id: str, keys: dict[str, str] | None = None, sealed: str = "") -> str:
+        if sealed:
+            keys = open_keys(sealed, settings.queue_secret)
         return service.execute(task_id, keys)
 
     def stopping(**_ignored: object) -> None:

@@ -154,3 +154,33 @@ def test_a_task_whose_worker_stopped_beating_is_queued_again_then_failed_at_the_
     assert final.steps[0].status is StepStatus.FAILED
     assert len(broker.sent) == MAX_ATTEMPTS  # the first message and two requeues
     store.close()
+
+
+def test_with_a_queue_secret_the_message_holds_only_sealed_keys_a_worker_can_open(tmp_path):
+    from pipeline.tasks.queue import send_run
+    from pipeline.tasks.sealing import open_keys
+
+    class Broker:
+        sent: list[dict] = []
+
+        def send_task(self, name, **message):
+            self.sent.append(message)
+
+    broker = Broker()
+    send_run(broker, "task-1", {"FAKE_LLM_KEY": SECRET}, "cluster secret")
+
+    [message] = broker.sent
+    assert SECRET not in repr(message) and set(message["kwargs"]) == {"sealed"}
+    assert open_keys(message["kwargs"]["sealed"], "cluster secret") == {"FAKE_LLM_KEY": SECRET}
+
+
+def test_keys_sealed_with_another_secret_are_refused_naming_the_setting_not_the_key():
+    from pipeline.errors import ConfigurationError
+    from pipeline.tasks.sealing import open_keys, seal_keys
+
+    token = seal_keys({"FAKE_LLM_KEY": SECRET}, "web secret")
+    with pytest.raises(ConfigurationError) as caught:
+        open_keys(token, "worker secret")
+    assert "APP_QUEUE_SECRET" in str(caught.value) and SECRET not in str(caught.value)
+    with pytest.raises(ConfigurationError):
+        open_keys(token, "")
