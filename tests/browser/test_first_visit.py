@@ -144,6 +144,9 @@ def test_cancel_says_stopping_at_once_then_where_it_stopped(open_page, app_serve
     shoot(page, shots_dir, f"25-canceled-{name}", full=False)
 
 
+TABS = ("Translation", "Transcript", "Timeline", "Details", "Compare", "Edit & render")
+
+
 @pytest.mark.parametrize("viewport,name", WIDTHS)
 def test_the_results_fit_the_screen_and_every_tab_is_named(open_page, app_server, speech_wav,
                                                            shots_dir, viewport, name):
@@ -155,12 +158,11 @@ def test_the_results_fit_the_screen_and_every_tab_is_named(open_page, app_server
     wait_until_done(page)
     assert statuses(page) == ["succeeded"] * 5
     tabs = page.locator("#result-tabs [role=tab]")
-    expect(tabs).to_have_count(5)
-    assert [tab.inner_text() for tab in tabs.all()] == [
-        "Translation", "Transcript", "Timeline", "Details", "Compare"]
+    expect(tabs).to_have_count(len(TABS))
+    assert [tab.inner_text() for tab in tabs.all()] == list(TABS)
     assert all(tab.is_visible() for tab in tabs.all())
     expect(page.get_by_role("button", name="More tabs")).to_have_count(0)
-    for tab in ("Translation", "Transcript", "Timeline", "Details", "Compare"):
+    for tab in TABS:
         open_tab(page, tab)
         page.wait_for_timeout(300)
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
