@@ -146,14 +146,15 @@ def test_a_stopped_worker_pauses_its_task_and_the_other_worker_finishes_it(
         with TestClient(_app(made.web_environ())) as client:
             task_id = submit(client, speech_bytes(tmp_path))
             _first_speak(made)
-            second = made.start_worker()
+            made.start_worker()  # the other worker
             first.send_signal(signal.SIGTERM)  # a deploy, a scale-down
             assert first.wait(60) == 0, made.logs()
             view = wait_finished(client, [task_id], 90, made.logs)[task_id]
         assert view["status"] == "succeeded", made.logs()
         assert {s["name"] for s in view["steps"] if s["reused"]} >= {
-            "initialization", "speech_to_text", "translation"}
-        assert made.vendor.of("speak")[-1]["pid"] == second.pid
+            "initialization", "speech_to_text", "translation"}  # resumed, not redone
+        # The lines the first worker finished are in the shared line cache: the second
+        # worker speaks only what is left (possibly nothing), and never transcribes again.
         assert len(made.vendor.of("transcribe")) == 1
 
 
