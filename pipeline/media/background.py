@@ -8,7 +8,7 @@ import numpy as np
 
 from pipeline.audio import ffmpeg as ff
 from pipeline.audio.vad import speech_spans
-from pipeline.audio.wav import iter_blocks, read_samples, wav_rate_hz
+from pipeline.audio.wav import iter_blocks, wav_rate_hz
 
 __all__ = ["has_background_sound", "stem_level_db"]
 
@@ -42,11 +42,10 @@ def has_background_sound(path: Path, work_dir: Path) -> bool:
     try:
         ff.to_wav(path, probe, 16000, 1, what="measuring the background sound",
                   timeout_s=600.0)
-        samples, rate_hz = read_samples(probe), wav_rate_hz(probe)
+        levels = _levels_db(probe)
         spans = speech_spans(probe)
     finally:
         probe.unlink(missing_ok=True)
-    levels = _frame_levels_db(samples, rate_hz)
     times = (np.arange(len(levels)) + 0.5) * FRAME_S
     gap = np.ones(len(levels), dtype=bool)
     for start_s, end_s in spans:
@@ -57,12 +56,18 @@ def has_background_sound(path: Path, work_dir: Path) -> bool:
     return float(np.mean(levels[gap] > floor_db)) >= SOUND_SHARE
 
 
-def stem_level_db(path: Path) -> float:
-    """The level of a separated stem in dBFS (RMS over its loudest tenth of frames)."""
+def _levels_db(path: Path) -> np.ndarray:
+    """Each frame's level in dBFS, read block by block (an hour stays a few MB)."""
     rate_hz = wav_rate_hz(path)
     block = int(FRAME_S * rate_hz) * 200
-    parts = [_frame_levels_db(samples, rate_hz) for samples, _ in iter_blocks(path, block_samples=block)]
-    levels = np.concatenate(parts) if parts else np.zeros(0)
+    parts = [_frame_levels_db(samples, rate_hz).astype(np.float32)
+             for samples, _ in iter_blocks(path, block_samples=block)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+def stem_level_db(path: Path) -> float:
+    """The level of a separated stem in dBFS (RMS over its loudest tenth of frames)."""
+    levels = _levels_db(path)
     if len(levels) == 0:
         return -120.0
     top = np.sort(levels)[-max(1, len(levels) // 10):]
