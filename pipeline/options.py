@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import AppError, InputError, UnknownVendorError
 from pipeline.languages import AUTO, normalize_language
+from pipeline.speakers.choice import parse_speakers
 from pipeline.types import Role
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class TaskOptions:
         quality: "off", "auto" or "full" (see :mod:`pipeline.quality.checking`).
         quality_stt_model: the recogniser that hears the dub back, "vendor/model".
         max_retakes: more takes one weak line may get.
+        speakers: "auto" (diarize offline), "1" (one voice) or a count of speakers.
     """
 
     target_language: str = _spec(
@@ -146,6 +148,10 @@ class TaskOptions:
     max_retakes: int = _spec(
         2, help="more takes a weak line may get (0-5; 0: never speak a line again)",
         label="Retakes of a weak line", advanced=True, bounds=(0, MAX_RETAKES))
+    speakers: str = _spec(
+        "auto", help="how many people speak: auto (found offline), 1 (one voice for all) or "
+        "a number up to 8; each speaker gets a voice of their own", label="Speakers",
+        advanced=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +296,7 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "quality": _choice(QUALITY_MODES),
     "quality_stt_model": _model(Role.TRANSCRIBE),
     "max_retakes": _retakes,
+    "speakers": parse_speakers,
 }
 
 

@@ -101,6 +101,7 @@ class CompareHandler:
                 timing: str = "auto", glossary: Any = None, instructions: str = "",
                 text_only: bool = False, speech_translation_model: str = "",
                 quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
+                speakers: str = "auto",
                 compare_llms: Sequence[str] | None = None,
                 compare_voices: Sequence[str] | None = None, request: gr.Request | None = None,
                 progress: gr.Progress = gr.Progress(),
@@ -128,6 +129,7 @@ class CompareHandler:
             quality: "off", "auto" or "full": score each dubbed line and speak weak ones again.
             quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
             max_retakes: more takes a weak line may get (0-5).
+            speakers: "auto" (found offline), "1" (one voice) or a number of speakers.
             compare_llms: "vendor/model" LLMs to compare.
             compare_voices: voice vendor ids to compare.
 
@@ -143,7 +145,8 @@ class CompareHandler:
                 "output_format": output_format, "timing": timing, "glossary": glossary,
                 "instructions": instructions, "text_only": text_only,
                 "speech_translation_model": speech_translation_model, "quality": quality,
-                "quality_stt_model": quality_stt_model, "max_retakes": max_retakes})
+                "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
+                   "speakers": speakers})
             variants = make_variants(compare_llms or [], compare_voices or [],
                                      default_llm=options.llm_model or "",
                                      default_voice=options.voice_vendor)

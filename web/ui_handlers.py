@@ -206,6 +206,7 @@ class UiHandlers:
                   timing: str = "auto", glossary: Any = None, instructions: str = "",
                   text_only: bool = False, speech_translation_model: str = "",
                   quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
+                  speakers: str = "auto",
                   last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(),
                   oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
@@ -232,6 +233,7 @@ class UiHandlers:
             quality: "off", "auto" or "full": score each dubbed line and speak weak ones again.
             quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
             max_retakes: more takes a weak line may get (0-5).
+            speakers: "auto" (found offline), "1" (one voice) or a number of speakers.
 
         Returns:
             The dubbed audio, its download, the step list (HTML), the detected language,
@@ -245,7 +247,8 @@ class UiHandlers:
                    "output_format": output_format, "timing": timing, "glossary": glossary,
                    "instructions": instructions, "text_only": text_only,
                    "speech_translation_model": speech_translation_model, "quality": quality,
-                   "quality_stt_model": quality_stt_model, "max_retakes": max_retakes}
+                   "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
+                   "speakers": speakers}
         try:
             task = self.reader.task(audio=audio, audio_url=audio_url, clone_audio=clone_audio,
                                     options=self.reader.options(options), keys=keys,

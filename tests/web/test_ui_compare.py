@@ -39,7 +39,7 @@ def test_compare_takes_every_task_option_by_name_and_hands_each_to_the_parser(co
              "llm_model": "fake_llm", "voice_vendor": "fake_voice", "output_format": "wav",
              "timing": "natural", "glossary": [["Hello", "Salut"]], "instructions": "Warm.",
              "text_only": False, "speech_translation_model": "", "quality": "full",
-             "quality_stt_model": "fake_stt", "max_retakes": 1}
+             "quality_stt_model": "fake_stt", "max_retakes": 1, "speakers": "2"}
     assert set(given) == {name for name, _ in option_fields()}
     seen = []
 

@@ -34,7 +34,7 @@ def test_every_option_has_a_control_labelled_from_its_spec(controls):
     assert list(controls) == ["source_language", "target_language", "voice_vendor",
                               "stt_model", "llm_model", "output_format", "timing", "glossary",
                               "instructions", "text_only", "speech_translation_model",
-                              "quality", "quality_stt_model", "max_retakes"]
+                              "quality", "quality_stt_model", "max_retakes", "speakers"]
     assert set(controls) == set(SPECS)
     assert {name: c.label for name, c in controls.items()} == {
         name: spec.label for name, spec in SPECS.items()}
