@@ -1,7 +1,7 @@
 """Offline diarization: who speaks when, from speaker embeddings of short windows of speech.
 
 The energy VAD (:mod:`pipeline.audio.vad`) finds the stretches of speech; inside each one
-the Resemblyzer encoder the quality report uses embeds a 1.6 s window every 0.4 s. The
+the Resemblyzer encoder the quality report uses embeds a 1.6 s window every 0.8 s. The
 windows are clustered (average linkage on cosine distance): the tree is cut where the
 clusters stop sounding like one voice, or at the count the user gives. Clusters with too
 little speech to be a voice of their own join the closest one, and every window is then
@@ -13,7 +13,7 @@ download, no cost; about 1 s of CPU per minute of speech once the encoder is loa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from pipeline.quality.similarity import SpeakerEncoder
 __all__ = ["Diarization", "SAME_VOICE_DISTANCE", "Turn", "diarize", "speaker_name"]
 
 WINDOW_S = 1.6
-HOP_S = 0.4
+HOP_S = 0.8
 STEP_S = 0.1  # resolution of the turns
 MIN_TURN_S = 0.5  # a shorter turn joins its neighbours
 MIN_SPEAKER_S = 1.5  # a cluster with less speech than this is no speaker of its own
@@ -81,13 +81,15 @@ def speaker_name(index: int) -> str:
 
 
 def diarize(path: Path, *, speakers: int | None = None,
-            encoder: SpeakerEncoder | None = None) -> Diarization:
+            encoder: SpeakerEncoder | None = None,
+            check: Callable[[], None] | None = None) -> Diarization:
     """Find who speaks when in a decoded WAV file.
 
     Args:
         path: a decoded PCM WAV (mono).
         speakers: how many speakers there are, or None to estimate it.
         encoder: the speaker encoder (default: the shared Resemblyzer one).
+        check: called before each stretch of speech is embedded (raises to stop early).
 
     Returns:
         The turns; one speaker when ``speakers`` is 1 or there is too little speech.
@@ -97,7 +99,7 @@ def diarize(path: Path, *, speakers: int | None = None,
         return Diarization((), (), {})
     if speakers == 1:
         return _single(spans)
-    embeds, windows = _windows(path, spans, encoder or SpeakerEncoder())
+    embeds, windows = _windows(path, spans, encoder or SpeakerEncoder(), check)
     if len(embeds) < 2:
         return _single(spans)
     labels = _cluster(embeds, windows, speakers)
@@ -109,12 +111,14 @@ def _single(spans: list[tuple[float, float]]) -> Diarization:
     return Diarization(tuple(Turn(a, b, name) for a, b in spans), (name,), {})
 
 
-def _windows(path: Path, spans: list[tuple[float, float]],
-             encoder: SpeakerEncoder) -> tuple[np.ndarray, np.ndarray]:
+def _windows(path: Path, spans: list[tuple[float, float]], encoder: SpeakerEncoder,
+             check: Callable[[], None] | None) -> tuple[np.ndarray, np.ndarray]:
     """Embeddings of the windows inside each span, and each window's ``(start_s, end_s)``."""
     rate_hz = wav_rate_hz(path)
     rows, times = [], []
     for start_s, end_s in spans:
+        if check is not None:
+            check()
         samples = read_samples(path, start_s=start_s, duration_s=end_s - start_s)
         embeds, starts = encoder.embed_windows(samples, rate_hz, hop_s=HOP_S)
         for embed, offset_s in zip(embeds, starts, strict=True):
