@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.quality.report import QualityReport
+from pipeline.speakers.summary import SpeakerSummary
 from pipeline.types import (
     DecodedAudio,
     Role,
@@ -234,3 +235,4 @@ class TaskResult:
     timing: TimingReport | None = None
     subtitles: tuple[SubtitleFile, ...] = ()
     quality: QualityReport | None = None
+    speakers: tuple[SpeakerSummary, ...] = ()  # one per speaker when each has a voice

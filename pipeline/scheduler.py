@@ -32,6 +32,7 @@ from pipeline.quality.report import QualityReport
 from pipeline.quality.similarity import warm_encoder
 from pipeline.results import Checkpoint, CostLine, StepReport, SubtitleFile, TimingReport
 from pipeline.speakers.run import RunSpeakers
+from pipeline.speakers.summary import SpeakerSummary
 from pipeline.steps.channels import RunStopped, Slot, Stream
 from pipeline.steps.context import RunContext
 from pipeline.steps.initialization import Initialization, Piece
@@ -73,6 +74,7 @@ class Outcome:
     failure: AppError | None = None
     canceled: bool = False
     quality: QualityReport | None = None
+    speakers: tuple[SpeakerSummary, ...] = ()
 
 
 @dataclass
@@ -311,7 +313,12 @@ class Scheduler:
         costs = tuple(c for c in (self.stt.cost, self.translation.cost, self.tts.cost,
                                   self.tts.check_cost) if c)
         return Outcome(self.checkpoint(), self.tts.output, self.tts.timing, self.tts.subtitles,
-                       warnings, costs, failure, canceled, self.tts.quality)
+                       warnings, costs, failure, canceled, self.tts.quality,
+                       self._speakers())
+
+    def _speakers(self) -> tuple[SpeakerSummary, ...]:
+        voice = self.ctx.plan.voice
+        return self.speakers.summaries(voice.vendor) if voice is not None else ()
 
 
 def _stop_running(tracker: StepTracker, message: str) -> None:

@@ -32,6 +32,7 @@ from pipeline.speakers.diarization import (
     speaker_name,
 )
 from pipeline.speakers.references import SpeakerReferences, speaker_references, speakers_of
+from pipeline.speakers.summary import SpeakerSummary
 from pipeline.types import DecodedAudio, Segment, Voice, VoiceReference
 
 if TYPE_CHECKING:
@@ -176,6 +177,12 @@ class RunSpeakers:
                                   refs.voice_owner(name) or name, refs.references.get(name),
                                   self.voice_for(name))
                      for name in refs.seconds)
+
+    def summaries(self, vendor: str) -> tuple[SpeakerSummary, ...]:
+        """The result's view of every speaker (empty with one voice for everyone)."""
+        return tuple(SpeakerSummary(
+            s.speaker, s.seconds, s.owner, s.reference.duration_s if s.reference else 0.0,
+            vendor, str(s.reference.path) if s.reference else None) for s in self.summary())
 
     def similarity(self, speaker: str, clip: Path, encoder: SpeakerEncoder) -> float | None:
         """How alike ``clip`` sounds to ``speaker``'s own reference (None: cannot tell)."""

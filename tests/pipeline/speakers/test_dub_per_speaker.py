@@ -43,6 +43,10 @@ def test_each_line_of_a_dialogue_is_dubbed_within_a_tenth_of_its_own_speakers_pi
     for line, (_, _, who, _) in zip(lines, truth, strict=True):
         dubbed = median_pitch_hz(result.output_path, line.start_s, line.end_s)
         assert abs(dubbed - own[who]) <= 0.1 * own[who], (line, dubbed, own[who])
+    listed = {s.name: s for s in result.speakers}
+    assert set(listed) == {"Speaker 1", "Speaker 2"}
+    assert all(s.voice_of == s.name and 5 < s.reference_s <= 30 and s.vendor == "espeak"
+               for s in listed.values())
     clone = next(s for s in result.steps if s.name is StepName.VOICE_CLONE)
     assert clone.status is StepStatus.SUCCEEDED and "2 voices for 2 speakers" in clone.detail
 
@@ -52,3 +56,16 @@ def test_one_speaker_asked_for_keeps_one_voice_and_no_labels(runner, dialogue):
     result = runner.run(fake_request(wav, voice_vendor="espeak", speakers="1"))
     assert result.status.value == "succeeded", result.error
     assert {s.speaker for s in result.translation.segments} == {None}
+
+
+def test_fake_cloning_vendor_clones_once_per_speaker_and_releases_every_voice(runner, dialogue,
+                                                                               fake):
+    wav, _ = dialogue
+    result = runner.run(fake_request(wav))
+    assert result.status.value == "succeeded", result.error
+    voice = fake[2]
+    assert len(voice.cloned) == 2
+    assert len({v.reference_path for v in voice.released}) == 2
+    first, second = (said for _, said in voice.cloned)
+    assert "mountains" in first and "Saturday" not in first
+    assert "Saturday" in second and "mountains" not in second
