@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pipeline.errors import AppError
-from pipeline.quality.similarity import SpeakerEncoder, available, cosine
+from pipeline.quality.similarity import available, cosine
 from pipeline.speakers.assign import assign_speakers
 from pipeline.speakers.choice import MAX_SPEAKERS, speaker_count
 from pipeline.speakers.diarization import (
@@ -183,17 +183,6 @@ class RunSpeakers:
         return tuple(SpeakerSummary(
             s.speaker, s.seconds, s.owner, s.reference.duration_s if s.reference else 0.0,
             vendor, str(s.reference.path) if s.reference else None) for s in self.summary())
-
-    def similarity(self, speaker: str, clip: Path, encoder: SpeakerEncoder) -> float | None:
-        """How alike ``clip`` sounds to ``speaker``'s own reference (None: cannot tell)."""
-        refs = self.references
-        owner = refs.voice_owner(speaker) if refs is not None else None
-        if refs is None or owner is None:
-            return None
-        mine, theirs = encoder.embed(refs.references[owner].path), encoder.embed(clip)
-        if mine is None or theirs is None:
-            return None
-        return round(cosine(np.asarray(mine), np.asarray(theirs)), 3)
 
 
 class _Voices(Mapping[str, Voice]):
