@@ -42,7 +42,7 @@ def create_app(environ: Mapping[str, str] | None = None, *,
     from pipeline.runner import Pipeline
     from pipeline.settings import Settings
     from pipeline.tasks.isolation import IsolatedPipeline
-    from pipeline.tasks.service import TaskService
+    from pipeline.tasks.worker import task_service
     from vendors.registry import default_registry
     from web.api import DESCRIPTION, TITLE, install_api
     from web.ui import mount_ui
@@ -52,7 +52,7 @@ def create_app(environ: Mapping[str, str] | None = None, *,
         isolate = registry is None
     engine = IsolatedPipeline if isolate else Pipeline
     pipeline = engine(registry or default_registry(), settings)
-    tasks = TaskService(pipeline)
+    tasks = task_service(pipeline)  # embedded, or Celery workers with APP_QUEUE_URL
     api = FastAPI(title=TITLE, description=DESCRIPTION, lifespan=_lifespan(tasks, pipeline))
     api.state.tasks = tasks
     install_api(api, pipeline, tasks)
@@ -94,7 +94,13 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     host, port = _server_address(os.environ)
-    uvicorn.run(create_app(), host=host, port=port)
+    from pipeline.errors import AppError
+
+    try:
+        api = create_app()
+    except AppError as exc:  # a bad setting: one line, no traceback
+        raise SystemExit(f"error: {exc}") from None
+    uvicorn.run(api, host=host, port=port)
 
 
 if __name__ == "__main__":

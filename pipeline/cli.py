@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline run|plan|vendors|languages``.
+"""Command line: ``python -m pipeline run|plan|vendors|languages|edit|render|worker``.
 
 Exit codes: 0 ok, 2 bad input or usage (including missing keys), 1 vendor or runtime
 failure. Errors go to stderr as ``error: ...`` (a missing key adds where to get one and
@@ -20,9 +20,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from pipeline import audio
+from pipeline.cli_projects import (
+    add_project_commands,
+    dub_more_languages,
+    edit_command,
+    render_command,
+    run_kept,
+)
 from pipeline.cli_text import count, error_text, option_flags
 from pipeline.errors import AppError, ConfigurationError, InputError
 from pipeline.languages import LANGUAGES, language_name
+from pipeline.media.cli_out import copy_video, split_out
 from pipeline.options import TaskOptions, TaskRequest, option_fields, parse_options
 from pipeline.planning import Plan
 from pipeline.results import TaskResult
@@ -85,12 +93,18 @@ def _parser() -> argparse.ArgumentParser:
     _task_arguments(run, input_required=True)
     run.add_argument("--out", type=Path, default=None, metavar="FILE",
                      help="output file, .mp3 or .wav; its suffix sets the format "
-                          "(default: INPUT.LANG.mp3 here)")
+                          "(default: INPUT.LANG.mp3 here); .mp4, .mov, .mkv or .webm asks "
+                          "for the dubbed video (the audio goes next to it)")
     plan = commands.add_parser("plan", help="show what would run, why, and the cost; calls nothing")
     _task_arguments(plan, input_required=False)
     vendors = commands.add_parser("vendors", help="list vendors, models, languages, and readiness")
     vendors.add_argument("--json", action="store_true")
     commands.add_parser("languages", help="list language codes")
+    add_project_commands(commands, _Parser)
+    worker = commands.add_parser("worker", help="run queued tasks (distributed mode: "
+                                 "APP_QUEUE_URL, APP_DATABASE_URL, APP_STORAGE_URL)")
+    worker.add_argument("--concurrency", type=int, default=None, metavar="N",
+                        help="tasks at once in this worker (default: APP_WORKERS)")
     return parser
 
 
@@ -145,18 +159,29 @@ def _progress_printer(stream: TextIO):
 
 
 def _run(args: argparse.Namespace, pipeline: Pipeline, out: TextIO, err: TextIO) -> int:
+    audio_out, container = split_out(args.out, args.output_format)
+    decided = {"video_out": container} if container else {}
     request = _request(args, pipeline.registry,
-                       output_format=_output_format(args.out, args.output_format))
+                       output_format=_output_format(audio_out, args.output_format), **decided)
     if not args.input.is_file():
         raise InputError(f"{args.input} does not exist or is not a file.")
     show = _progress_printer(err) if (err.isatty() and not args.json) else None
-    result = pipeline.run(request, on_progress=show)
+    result = run_kept(pipeline, request, show)
     if result.status is TaskStatus.SUCCEEDED:
         fmt = request.options.output_format
-        target_out = args.out or Path(f"{args.input.stem}.{result.target_language}.{fmt}")
+        target_out = audio_out or Path(f"{args.input.stem}.{result.target_language}.{fmt}")
         copied = copy_output(result, target_out) if result.output_path else None
+        more = dub_more_languages(pipeline, request, result, target_out.with_suffix(""), err)
         result = replace(result, output_path=copied,
                          subtitles=copy_subtitles(result, target_out))
+        container = result.media.video_container if result.media else None
+        result = copy_video(result, args.out if args.out and args.out != audio_out
+                            else target_out.with_suffix(f".{container}"))
+        if not args.json:
+            for path in more:
+                out.write(f"Also dubbed: {path}\n")
+            out.write(f"Task {result.task_id}: change a line with `python -m pipeline edit "
+                      f"{result.task_id} --line N --text ...`, then `render` it.\n")
     if args.json:
         out.write(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2) + "\n")
     elif result.status is TaskStatus.SUCCEEDED:
@@ -184,6 +209,10 @@ def _print_summary(result: TaskResult, out: TextIO) -> None:
               f"(estimated ${result.cost.total_usd:.4f})\n")
     if result.output_path:
         out.write(f"output: {result.output_path}\n")
+    if result.media is not None:
+        out.write(f"background: {result.media.note}\n")
+        if result.media.video_path is not None:
+            out.write(f"video: {result.media.video_path}\n")
     for item in result.subtitles:
         out.write(f"subtitles ({item.kind}, {item.format}): {item.path}\n")
     if result.quality is not None:
@@ -323,9 +352,17 @@ def _main(argv: Sequence[str] | None, registry: Registry, settings: Settings | N
             return EXIT_OK
         if args.command == "vendors":
             return _vendors(args, registry, settings, out)
+        if args.command == "worker":
+            from pipeline.tasks.worker import run_worker
+
+            return run_worker(registry, settings, concurrency=args.concurrency)
         pipeline = Pipeline(registry, settings)
         if args.command == "plan":
             return _plan(args, pipeline, out)
+        if args.command == "edit":
+            return edit_command(args, pipeline, out)
+        if args.command == "render":
+            return render_command(args, pipeline, out, err)
         return _run(args, pipeline, out, err)
     except AppError as exc:
         err.write(f"error: {error_text(exc, sys.argv[1:] if argv is None else argv)}\n")

@@ -4,7 +4,8 @@ The first variant runs all five steps. Its checkpoint (checked audio, voice refe
 transcript) is then handed to every other variant, which runs in parallel and re-does only
 what differs: translation when its LLM differs (once per LLM), and always voice_clone and
 text_to_speech. Each outcome carries the time and cost of the work that variant needs on
-top of the shared transcription.
+top of the shared transcription. :attr:`Comparison.ranked` orders the outcomes by the
+quality each dub measured (see :data:`RANKING`), next to their time and cost.
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ from pipeline.types import ProgressEvent, StepName, StepStatus, TaskStatus
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline
 
-__all__ = ["MAX_VARIANTS", "Comparison", "Variant", "VariantOutcome", "compare", "make_variants"]
+__all__ = ["MAX_VARIANTS", "RANKING", "Comparison", "Variant", "VariantOutcome", "compare",
+           "make_variants"]
 
 MAX_VARIANTS = 6
+RANKING = ("runs that produced a dub first, then by median voice similarity, share of lines "
+           "understood and share of lines within the timing bounds (higher first, unmeasured "
+           "last); lower cost, then shorter time, break ties")
 _SHARED_STEPS = (StepName.INITIALIZATION, StepName.SPEECH_TO_TEXT)
 _VOICE_STEPS = (StepName.VOICE_CLONE, StepName.TEXT_TO_SPEECH)
 
@@ -83,6 +88,34 @@ class VariantOutcome:
         """Whether the variant produced audio."""
         return self.result.status is TaskStatus.SUCCEEDED
 
+    @property
+    def median_similarity(self) -> float | None:
+        """The dub's median line voice similarity (None: not measured)."""
+        quality = self.result.quality
+        return quality.median_similarity if quality is not None else None
+
+    @property
+    def share_understood(self) -> float | None:
+        """The share of checked lines understood when heard back (None: not checked)."""
+        quality = self.result.quality
+        return quality.share_understood if quality is not None else None
+
+    @property
+    def share_within_bounds(self) -> float | None:
+        """The share of lines within the timing bounds (None: no dub was placed)."""
+        timing = self.result.timing
+        return timing.share_within_bounds if timing is not None else None
+
+
+def _higher_first(value: float | None) -> tuple[bool, float]:
+    return value is None, -(value or 0.0)
+
+
+def _rank_key(outcome: VariantOutcome) -> tuple:
+    return (not outcome.succeeded, _higher_first(outcome.median_similarity),
+            _higher_first(outcome.share_understood), _higher_first(outcome.share_within_bounds),
+            outcome.cost_usd, outcome.duration_s)
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -96,6 +129,11 @@ class Comparison:
     def first(self) -> TaskResult:
         """The run that produced the shared transcript."""
         return self.outcomes[0].result
+
+    @property
+    def ranked(self) -> tuple[VariantOutcome, ...]:
+        """The outcomes best first, as :data:`RANKING` says."""
+        return tuple(sorted(self.outcomes, key=_rank_key))
 
 
 def _step_time(result: TaskResult, names: Sequence[StepName]) -> float:

@@ -15,7 +15,9 @@ the same thing again may succeed.
     │   │   ├── TruncatedAudioError     the file ends early or is damaged
     │   │   ├── SilentAudioError        decodes, but holds no speech-level signal
     │   │   ├── AudioTooLongError       longer than APP_MAX_DURATION_S
-    │   │   └── AudioTooLargeError      bigger than APP_MAX_UPLOAD_MB
+    │   │   ├── AudioTooLargeError      bigger than APP_MAX_UPLOAD_MB (APP_MAX_VIDEO_MB)
+    │   │   ├── UnsupportedVideoError   a video codec we cannot put back into a video
+    │   │   └── NoVideoError            a video output asked of an audio-only input
     │   ├── UnknownLanguageError        a language code or name we do not know
     │   ├── UnknownVendorError          a vendor or model id that is not in the registry
     │   ├── UnsupportedLanguageError    the vendor does not handle that language
@@ -49,6 +51,7 @@ __all__ = [
     "EmptyAudioError",
     "InputError",
     "MissingKeyError",
+    "NoVideoError",
     "NotAudioError",
     "ProcessingError",
     "QueueFullError",
@@ -60,6 +63,7 @@ __all__ = [
     "UnknownLanguageError",
     "UnknownVendorError",
     "UnsupportedLanguageError",
+    "UnsupportedVideoError",
     "VendorAuthError",
     "VendorError",
     "VendorQuotaError",
@@ -130,6 +134,14 @@ class AudioTooLargeError(AudioError):
     """The file is bigger than the configured upload limit."""
 
     kind = "file_too_large"
+
+
+class UnsupportedVideoError(NotAudioError):
+    """The video stream's codec cannot be copied into a dubbed video."""
+
+
+class NoVideoError(AudioError):
+    """A video output was asked of an input that has no picture."""
 
 
 class UnknownLanguageError(InputError):

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import AppError, InputError, UnknownVendorError
 from pipeline.languages import AUTO, normalize_language
+from pipeline.media.choices import BACKGROUND_MODES, DEFAULT_DUCKING, VIDEO_OUTS, parse_ducking
+from pipeline.projects.languages import parse_more_languages, split_language_list
 from pipeline.speakers.choice import parse_speakers
 from pipeline.types import Role
 
@@ -99,6 +101,14 @@ class TaskOptions:
         quality: "off", "auto" or "full" (see :mod:`pipeline.quality.checking`).
         quality_stt_model: the recogniser that hears the dub back, "vendor/model".
         max_retakes: more takes one weak line may get.
+        background: keep, drop or auto (keep the music and effects when there are some).
+        ducking: the original sound's level under dubbed lines when it cannot be
+            separated, in dB ("-18") or "mute".
+        video_out: the dubbed video's container: auto (a video input's own), off, mp4,
+            mkv or webm.
+        burn_subtitles: draw the translated subtitles into the picture (re-encodes it).
+        keep_original_audio: keep the original sound as a second audio track.
+        target_languages: more languages to dub into after the first, as codes ("ja,de").
         speakers: "auto" (diarize offline), "1" (one voice) or a count of speakers.
     """
 
@@ -148,6 +158,25 @@ class TaskOptions:
     max_retakes: int = _spec(
         2, help="more takes a weak line may get (0-5; 0: never speak a line again)",
         label="Retakes of a weak line", advanced=True, bounds=(0, MAX_RETAKES))
+    background: str = _spec(
+        "auto", help="music and effects under the dub: keep, drop, or auto (keep them when "
+        "the input has sound besides speech)", label="Background sound", choices=BACKGROUND_MODES)
+    ducking: str = _spec(
+        DEFAULT_DUCKING, help="level in dB of the original sound under dubbed lines when the "
+        "voice cannot be separated (e.g. -18), or mute", label="Original under the dub",
+        advanced=True)
+    video_out: str = _spec(
+        "auto", help="dubbed video container: auto (a video input's own), off, mp4, mkv or "
+        "webm", label="Video output", choices=VIDEO_OUTS, advanced=True)
+    burn_subtitles: bool = _spec(
+        False, help="draw the translated subtitles into the picture (re-encodes the video)",
+        label="Burn in subtitles", advanced=True)
+    keep_original_audio: bool = _spec(
+        False, help="keep the original sound as a second audio track of the video",
+        label="Keep the original audio track", advanced=True)
+    target_languages: str = _spec(
+        "", help="more languages to dub the same upload into, e.g. ja,de (one transcript "
+        "and voice shared)", label="More target languages", advanced=True)
     speakers: str = _spec(
         "auto", help="how many people speak: auto (found offline), 1 (one voice for all) or "
         "a number up to 8; each speaker gets a voice of their own", label="Speakers",
@@ -296,6 +325,12 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "quality": _choice(QUALITY_MODES),
     "quality_stt_model": _model(Role.TRANSCRIBE),
     "max_retakes": _retakes,
+    "background": _choice(BACKGROUND_MODES),
+    "ducking": parse_ducking,
+    "video_out": _choice(VIDEO_OUTS),
+    "burn_subtitles": _flag,
+    "keep_original_audio": _flag,
+    "target_languages": parse_more_languages,
     "speakers": parse_speakers,
 }
 
@@ -314,6 +349,7 @@ def parse_options(raw: Mapping[str, Any], registry: Registry | None = None) -> T
             ``param`` names the option.
     """
     names = {name for name, _ in option_fields()}
+    raw = split_language_list(raw)
     unknown = sorted(set(raw) - names)
     if unknown:
         raise InputError(f"Unknown option {unknown[0]!r}. Options: {', '.join(sorted(names))}.",

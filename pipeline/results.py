@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.media.report import MediaReport
 from pipeline.quality.report import QualityReport
 from pipeline.speakers.summary import SpeakerSummary
 from pipeline.types import (
@@ -182,6 +183,16 @@ class TimingReport:
         return fast / len(self.segments)
 
     @property
+    def share_within_bounds(self) -> float:
+        """Share of lines neither sped up past ``accept_factor`` nor running more than
+        ``max_overflow_s`` past their time (0..1)."""
+        if not self.segments:
+            return 0.0
+        fitting = sum(1 for s in self.segments if s.speed_factor <= self.accept_factor + 1e-9
+                      and s.overflow_s <= self.max_overflow_s)
+        return fitting / len(self.segments)
+
+    @property
     def max_speed_factor(self) -> float:
         """The largest speed factor applied to any line."""
         return max((s.speed_factor for s in self.segments), default=1.0)
@@ -236,3 +247,4 @@ class TaskResult:
     subtitles: tuple[SubtitleFile, ...] = ()
     quality: QualityReport | None = None
     speakers: tuple[SpeakerSummary, ...] = ()  # one per speaker when each has a voice
+    media: MediaReport | None = None

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.audio import ffmpeg as ff
+from pipeline.cluster_limits import limits_for
 from pipeline.errors import AppError
-from pipeline.limits import VendorLimits
+from pipeline.media.stage import check_media
 from pipeline.options import TaskOptions, TaskRequest
 from pipeline.planning import Plan, make_plan
 from pipeline.quality.checking import plan_quality
@@ -61,7 +62,7 @@ class Pipeline:
         self.retry = retry or RetryPolicy()
         self.tts_concurrency = tts_concurrency
         self.audio_workers = audio_workers or max(1, min(4, os.cpu_count() or 1))
-        self.limits = VendorLimits()
+        self.limits = limits_for(settings)
 
     def plan(self, options: TaskOptions, keys: Mapping[str, str] | None = None,
              duration_s: float | None = None, *, server_keys: bool = True) -> Plan:
@@ -189,6 +190,7 @@ class Pipeline:
             raise missing
         plan.require_runnable()
         ff.read_header(request.input_path, name=request.input_name)
+        check_media(request, self.settings)
         return plan
 
     def say(self, text: str, language: str, voice: Voice) -> SynthesizedAudio:
@@ -274,6 +276,7 @@ def _result(task_id: str, plan: Plan, tracker: StepTracker, outcome: Outcome,
         subtitles=outcome.subtitles,
         quality=outcome.quality,
         speakers=outcome.speakers,
+        media=outcome.media,
     )
 
 

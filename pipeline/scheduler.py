@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import AppError, TaskCanceledError
+from pipeline.media.report import MediaReport
 from pipeline.quality.report import QualityReport
 from pipeline.quality.similarity import warm_encoder
 from pipeline.results import Checkpoint, CostLine, StepReport, SubtitleFile, TimingReport
@@ -75,6 +76,7 @@ class Outcome:
     canceled: bool = False
     quality: QualityReport | None = None
     speakers: tuple[SpeakerSummary, ...] = ()
+    media: MediaReport | None = None
 
 
 @dataclass
@@ -314,7 +316,7 @@ class Scheduler:
                                   self.tts.check_cost) if c)
         return Outcome(self.checkpoint(), self.tts.output, self.tts.timing, self.tts.subtitles,
                        warnings, costs, failure, canceled, self.tts.quality,
-                       self._speakers())
+                       self._speakers(), self.tts.media)
 
     def _speakers(self) -> tuple[SpeakerSummary, ...]:
         voice = self.ctx.plan.voice

@@ -65,6 +65,20 @@ class Settings:
     ``signed_in_uses_server_keys`` (``APP_SIGNED_IN_USES_SERVER_KEYS``, default off) lets
     the server's own keys serve visitors signed in with Hugging Face too; off, their runs
     use their own Hugging Face token and the keys they paste, never the server's.
+    ``max_video_mb`` (``APP_MAX_VIDEO_MB``, default 1024) caps a video input;
+    ``model_downloads`` (``APP_MODEL_DOWNLOADS``, default on) lets the app fetch model
+    weights (Demucs) on first use.
+    ``render_history`` (``APP_RENDER_HISTORY``, default 10, 0 keeps all) is how many
+    earlier renders of each language of a task are kept after its lines are edited.
+
+    The distributed mode (see :mod:`pipeline.tasks.distributed`) takes ``APP_QUEUE_URL``
+    (Redis, for Celery), ``APP_DATABASE_URL`` (PostgreSQL) and ``APP_STORAGE_URL`` (a
+    shared directory or ``s3://bucket/prefix``, with ``APP_S3_ENDPOINT_URL``);
+    ``APP_QUEUE_VISIBILITY_S`` (default 6 h) is how long a taken task stays invisible before
+    the broker hands it out again, and workers write a heartbeat every
+    ``APP_WORKER_HEARTBEAT_S`` (default 10 s): a running task silent for six beats lost its
+    worker and is queued again, resuming after its finished steps. ``APP_QUEUE_SECRET``
+    (the same on every process) seals per-request keys in the queued messages.
     """
 
     data_dir: Path = Path("data")
@@ -79,6 +93,20 @@ class Settings:
     queue_size: int = 100
     retention_days: int = 30
     signed_in_uses_server_keys: bool = False
+    max_video_mb: int = 1024
+    model_downloads: bool = True
+    render_history: int = 10
+    queue_url: str = field(default="", repr=False)
+    queue_secret: str = field(default="", repr=False)
+    database_url: str = field(default="", repr=False)
+    storage_url: str = ""
+    queue_visibility_s: int = 21600
+    worker_heartbeat_s: int = 10
+
+    @property
+    def distributed(self) -> bool:
+        """Whether tasks run on Celery workers (``APP_QUEUE_URL`` is set)."""
+        return bool(self.queue_url)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,12 +126,27 @@ class Settings:
             queue_size=_int(env, "APP_QUEUE_SIZE", 100),
             retention_days=_int(env, "APP_RETENTION_DAYS", 30, minimum=0),
             signed_in_uses_server_keys=_flag(env, "APP_SIGNED_IN_USES_SERVER_KEYS"),
+            max_video_mb=_int(env, "APP_MAX_VIDEO_MB", 1024),
+            model_downloads=env.get("APP_MODEL_DOWNLOADS", "").strip().lower()
+            not in {"0", "false", "no", "off"},
+            render_history=_int(env, "APP_RENDER_HISTORY", 10, minimum=0),
+            queue_url=env.get("APP_QUEUE_URL", "").strip(),
+            queue_secret=env.get("APP_QUEUE_SECRET", "").strip(),
+            database_url=env.get("APP_DATABASE_URL", "").strip(),
+            storage_url=env.get("APP_STORAGE_URL", "").strip(),
+            queue_visibility_s=_int(env, "APP_QUEUE_VISIBILITY_S", 21600, minimum=60),
+            worker_heartbeat_s=_int(env, "APP_WORKER_HEARTBEAT_S", 10),
         )
 
     @property
     def max_upload_bytes(self) -> int:
         """The upload cap in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_input_bytes(self) -> int:
+        """The largest input accepted before it is probed (a video's cap, when larger)."""
+        return max(self.max_upload_mb, self.max_video_mb) * 1024 * 1024
 
     def env(self, name: str, default: str = "") -> str:
         """Return a vendor variable (base URL, model, ...) or ``default`` when unset."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import AppError
 from pipeline.languages import language_name
+from pipeline.media.report import media_links, media_to_dict
 from pipeline.options import options_to_dict
 from pipeline.quality.report import QualityReport
 from pipeline.results import (
@@ -160,6 +161,7 @@ def timing_to_dict(report: TimingReport) -> Json:
             "max_start_offset_s": round(report.max_start_offset_s, 3),
             "overflowing_lines": list(report.overflowing),
             "share_on_onset": round(report.share_on_onset, 4),
+            "share_within_bounds": round(report.share_within_bounds, 4),
             "onset_tolerance_s": report.onset_tolerance_s,
         },
         "segments": [
@@ -256,6 +258,7 @@ def result_to_dict(result: TaskResult) -> Json:
         "timing": None if result.timing is None else timing_to_dict(result.timing),
         "quality": None if result.quality is None else quality_to_dict(result.quality),
         "speakers": speakers_to_dict(result.speakers),
+        "media": media_to_dict(result.media),
         "subtitles": [_subtitle(item) for item in result.subtitles],
         "warnings": list(result.warnings),
         "cost_estimate": cost_to_dict(result.cost),
@@ -300,6 +303,7 @@ def task_links(record: TaskRecord, prefix: str = TASKS_PREFIX) -> dict[str, str]
         if kind.startswith("subtitles."):
             _, text, fmt = kind.split(".", 2)
             links[f"subtitles_{text}_{fmt}"] = f"{base}/subtitles?kind={text}&format={fmt}"
+    links.update(media_links(record.result or {}, base))
     if record.status is TaskStatus.FAILED:
         links["retry"] = f"{base}/retry"
     return links
@@ -363,6 +367,7 @@ def task_view(record: TaskRecord, prefix: str = TASKS_PREFIX) -> Json:
         "quality": body.get("quality"),
         "speakers": [{k: v for k, v in s.items() if k != "reference_path"}
                      for s in body.get("speakers") or ()],
+        "media": body.get("media"),
         "subtitles": [{**item, "url": f"{prefix}/{record.id}/subtitles?kind={item['kind']}"
                        f"&format={item['format']}"} for item in body.get("subtitles") or ()],
         "warnings": body.get("warnings", []),

@@ -64,6 +64,7 @@ INFO = VendorInfo(
     languages={Role.CLONE: LANGUAGES, Role.SPEAK: LANGUAGES},
     key_variable="HF_TOKEN",
     self_hosted_variable="CHATTERBOX_URL",
+    key_url="https://huggingface.co/settings/tokens",
     models={Role.CLONE: (MODEL,), Role.SPEAK: (MODEL,)},
     factory="vendors.chatterbox:create",
     prices=(Price(Role.SPEAK, 0.0, PriceUnit.GENERATED_SECOND,

@@ -126,14 +126,16 @@ class SphinxTranscriber:
 
         Args:
             audio: the decoded WAV to read (streamed, never loaded whole).
-            language: ``None``, ``"auto"`` or English; anything else is refused.
+            language: ``None``, ``"auto"`` or English; anything else is refused. Unless
+                English is stated, speech that clearly is not English is refused.
 
         Returns:
             The transcript; no segments at all when no word was recognised.
 
         Raises:
             UnsupportedLanguageError: ``language`` is not English.
-            InputError: the speech clearly is not English (by PocketSphinx's own scores).
+            InputError: the language was not stated and the speech clearly is not English
+                (by PocketSphinx's own scores).
             ProcessingError: the file is not a 16 kHz mono 16-bit WAV, or decoding failed.
         """
         _check_language(language)
@@ -142,7 +144,8 @@ class SphinxTranscriber:
             _check_format(wav)
             duration_s = wav.getnframes() / wav.getframerate()
             words = _decode(self._decoder_factory(), wav, fit)
-        fit.require_english()
+        if not _stated_english(language):
+            fit.require_english()
         segments = words_to_segments(words, duration_s=duration_s)
         return Transcript(
             text=" ".join(segment.text for segment in segments),
@@ -207,6 +210,12 @@ def _default_decoder() -> Any:
         raise VendorUnavailableError(
             f"PocketSphinx could not load its {MODEL} model ({exc}); reinstall pocketsphinx."
         ) from None
+
+
+def _stated_english(language: str | None) -> bool:
+    """Whether the caller said the speech is English (then its word is taken, since the
+    English check cannot tell noisy, band-limited or synthetic English from other tongues)."""
+    return language is not None and normalize_language(language, allow_auto=True) == "en"
 
 
 def _check_language(language: str | None) -> None:

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from pipeline.languages import LANGUAGES
+from pipeline.projects.service import ProjectService
 from pipeline.runner import Pipeline
 from pipeline.tasks.service import TaskService
 from web.auth import bearer_guard
@@ -32,8 +33,10 @@ from web.body_limit import BodyLimit
 from web.compat302 import build_302_router
 from web.errors import error_responses, install_error_handlers
 from web.inputs import Fetcher, default_fetcher
+from web.media_api import build_media_router
 from web.models import Health, LanguageList, VendorList
 from web.openai_api import build_openai_router
+from web.projects_api import build_projects_router
 from web.submit import TaskSubmitter
 from web.tasks_api import body_limit_bytes, build_tasks_router
 
@@ -124,7 +127,11 @@ def install_api(app: FastAPI, pipeline: Pipeline, tasks: TaskService, *,
     refused = _refused(pipeline)
     app.include_router(build_tasks_router(tasks, submitter), dependencies=guard,
                        responses=refused)
+    app.include_router(build_media_router(tasks), dependencies=guard, responses=refused)
     app.include_router(build_302_router(tasks, submitter), dependencies=guard, responses=refused)
+    app.state.projects = ProjectService(tasks)
+    app.include_router(build_projects_router(app.state.projects), dependencies=guard,
+                       responses=refused)
     app.include_router(build_openai_router(pipeline), dependencies=guard, responses=refused)
     _without_unused_validation_errors(app)
     install_docs(app)

@@ -66,6 +66,8 @@ class Result302(BaseModel):
                                               "the task was text only)")
     transcript: str
     translation: str
+    video_url: str | None = Field(None, description="absolute URL of the dubbed video (when "
+                                  "the input was a video)")
 
 
 class Task302View(BaseModel):
@@ -113,9 +115,10 @@ def view_302(record: TaskRecord, base_url: str) -> dict[str, Any]:
         "result": None,
     }
     if record.status is TaskStatus.SUCCEEDED:
-        audio = view["links"].get("audio")
+        audio, video = view["links"].get("audio"), view["links"].get("video")
         body["result"] = {
             "audio_url": f"{base_url.rstrip('/')}{audio}" if audio else None,
+            "video_url": f"{base_url.rstrip('/')}{video}" if video else None,
             "transcript": transcript.get("text", ""),
             "translation": translation.get("text") or transcript.get("text", ""),
         }

@@ -41,7 +41,7 @@ __all__ = ["ApiError", "ErrorBody", "ErrorDetail", "api_error", "error_response"
 log = logging.getLogger(__name__)
 
 _TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
-          405: "invalid_request_error", 409: "invalid_request_error",
+          405: "invalid_request_error", 409: "invalid_request_error", 412: "invalid_request_error",
           413: "invalid_request_error", 415: "invalid_request_error",
           422: "invalid_request_error", 429: "rate_limit_error", 502: "upstream_error",
           503: "server_error", 504: "upstream_error"}

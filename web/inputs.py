@@ -23,6 +23,10 @@ def default_fetcher(url: str, destination: Path, *, max_bytes: int, allow_privat
 
 
 def _too_large(settings: Settings, what: str) -> AudioTooLargeError:
+    if settings.max_video_mb > settings.max_upload_mb:
+        return AudioTooLargeError(
+            f"The {what} is larger than the {settings.max_video_mb} MB limit for a video "
+            f"(APP_MAX_VIDEO_MB; {settings.max_upload_mb} MB for audio, APP_MAX_UPLOAD_MB).")
     return AudioTooLargeError(
         f"The {what} is larger than the {settings.max_upload_mb} MB limit (APP_MAX_UPLOAD_MB).")
 
@@ -50,12 +54,12 @@ def store_upload(source: BinaryIO, folder: Path, stem: str, settings: Settings,
         out.write(head)
         while chunk := source.read(_CHUNK_BYTES):
             size += len(chunk)
-            if size > settings.max_upload_bytes:
+            if size > settings.max_input_bytes:
                 out.close()
                 path.unlink(missing_ok=True)
                 raise _too_large(settings, what)
             out.write(chunk)
-    if size > settings.max_upload_bytes:
+    if size > settings.max_input_bytes:
         path.unlink(missing_ok=True)
         raise _too_large(settings, what)
     return path
@@ -69,7 +73,7 @@ def fetch_input(url: str, folder: Path, stem: str, settings: Settings, fetcher: 
     """
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f"{stem}.download"
-    download = fetcher(url, partial, max_bytes=settings.max_upload_bytes,
+    download = fetcher(url, partial, max_bytes=settings.max_input_bytes,
                        allow_private=settings.allow_private_urls)
     path = folder / f"{stem}.{download.format}"
     shutil.move(str(download.path), path)

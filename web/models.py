@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.types import Role, StepName, StepStatus, TaskStatus
 from web.errors import error_responses
 from web.fields import TaskOptionsView
+from web.media_models import MediaView
 
 __all__ = [
     "Cost",
@@ -271,12 +272,16 @@ class TaskView(_View):
     timing: TimingView | None
     quality: QualityView | None = None
     speakers: list[SpeakerView] = []
+    media: MediaView | None = None
     subtitles: list[SubtitleView]
     warnings: list[str]
     cost_estimate: Cost | None
     cost_actual: Cost | None
     error: TaskError | None
-    links: dict[str, str] = Field(description="self, audio, subtitles_*, retry (relative URLs)")
+    links: dict[str, str] = Field(description="self, audio, video, background, subtitles_*, "
+                                  "retry (relative URLs)")
+    project: dict[str, Any] | None = Field(None, description="once finished: the lines' revision, "
+                                           "languages, stale outputs, next render's cost, links")
 
 
 class TaskSummary(_View):

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import AppError, QueueFullError
+from pipeline.media.stage import check_media
 from pipeline.options import TaskOptions, TaskRequest, parse_options
 from pipeline.planning import Plan
 from pipeline.tasks.service import TaskService
@@ -24,7 +25,7 @@ from pipeline.view import plan_to_dict
 from web.errors import api_error
 from web.inputs import Fetcher, fetch_input, store_upload
 
-__all__ = ["AudioInput", "TaskSubmitter", "plan_options", "read_options"]
+__all__ = ["AudioInput", "TaskSubmitter", "check_input", "plan_options", "read_options"]
 
 _NAME_CHARS = 200
 _FIELD_OF_ROLE = {Role.TRANSCRIBE: "stt_model", Role.TRANSLATE: "llm_model",
@@ -98,6 +99,19 @@ def plan_options(service: TaskService, options: TaskOptions, keys: Mapping[str, 
     return plan
 
 
+def check_input(request: TaskRequest, settings: Any, param: str) -> None:
+    """Refuse an input that cannot be dubbed as asked (a video without sound, over its
+    cap, in a codec we cannot copy, or audio asked for a video) before it is queued.
+
+    Raises:
+        ApiError: 400, 413 or 415 naming ``param`` (or ``video_out``).
+    """
+    try:
+        check_media(request, settings)
+    except AppError as exc:
+        raise api_error(exc, exc.param if exc.param == "video_out" else param) from None
+
+
 @dataclass
 class TaskSubmitter:
     """Takes a checked request's audio in and hands the task to the service."""
@@ -126,6 +140,7 @@ class TaskSubmitter:
             clone_path = self._take(clone, folder, "clone", "clone_audio_url",
                                     "clone_file") if clone else None
             request = TaskRequest(input_path, options, clone_path, dict(keys), audio.name)
+            check_input(request, self._settings, "audio_url" if audio.url else "file")
             source = {"audio": audio.describe()}
             if clone:
                 source["clone"] = clone.describe()

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from pipeline.errors import TaskConflictError
+from pipeline.projects.languages import more_languages
 from pipeline.tasks.service import TaskService
 from pipeline.tasks.store import TaskRecord
 from pipeline.types import TaskStatus
@@ -32,8 +33,10 @@ _Body = TypeVar("_Body", bound=BaseModel)
 
 
 def body_limit_bytes(service: TaskService) -> int:
-    """Largest request body: two files at the upload cap plus form overhead."""
-    return 2 * service.pipeline.settings.max_upload_bytes + 1024 * 1024
+    """Largest request body: an input at its cap (a video's, when larger), a voice clip at
+    the upload cap, plus form overhead."""
+    settings = service.pipeline.settings
+    return settings.max_input_bytes + settings.max_upload_bytes + 1024 * 1024
 
 
 def _validated(model: type[_Body], data: Any) -> _Body:
@@ -56,6 +59,8 @@ async def _json_body(request: Request) -> tuple[BaseModel, AudioInput, AudioInpu
         data = await request.json()
     except ValueError:
         raise ApiError(400, "The body is not valid JSON.") from None
+    if isinstance(data, dict) and isinstance(data.get("target_languages"), list):
+        data["target_languages"] = ",".join(str(code) for code in data["target_languages"])
     body = _validated(TaskJson, data)
     clone = AudioInput(url=body.clone_audio_url) if body.clone_audio_url else None
     return body, AudioInput(url=body.audio_url), clone
@@ -132,6 +137,10 @@ def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRou
         body, audio, clone = await read_task_body(request)
         options = read_options(options_in(body), service)
         record = await run_in_threadpool(submitter.submit, options, audio, clone, keys)
+        more = more_languages(options.target_language, options.target_languages)
+        projects = getattr(request.app.state, "projects", None)
+        if more and projects is not None:  # dubbed once the first language is done
+            projects.expect_languages(record.id, more, keys)
         return _accepted(record)
 
     @router.get("/tasks", response_model=TaskPage, responses=error_responses(422))
@@ -146,9 +155,13 @@ def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRou
 
     @router.get("/tasks/{task_id}", response_model=TaskView, response_model_exclude_unset=True,
                 responses=error_responses(404))
-    def get_task(task_id: str) -> dict[str, Any]:
-        """Status, the five steps (status, times, errors), vendors and why, texts, cost, links."""
-        return task_view(service.get(task_id))
+    def get_task(task_id: str, request: Request) -> dict[str, Any]:
+        """Status, the five steps (status, times, errors), vendors and why, texts, cost, links;
+        once finished, ``project``: the lines' revision, stale outputs, next render's cost."""
+        view = task_view(service.get(task_id))
+        projects = getattr(request.app.state, "projects", None)
+        summary = projects.summary(task_id) if projects is not None else None
+        return {**view, "project": summary} if summary is not None else view
 
     @router.get("/tasks/{task_id}/audio", response_class=FileResponse,
                 responses={200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}
@@ -186,14 +199,18 @@ def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRou
                    responses={202: {"model": TaskCanceling,
                                     "description": "a queued or running task is canceled"},
                               **error_responses(404, 409)})
-    def delete_task(task_id: str) -> JSONResponse:
-        """Cancel a queued or running task (202), or delete a finished one and its files."""
+    def delete_task(task_id: str, request: Request) -> JSONResponse:
+        """Cancel a queued or running task (202), or delete a finished one and its files
+        (with its edits and every render)."""
         record = service.get(task_id)
         if not record.finished:
             record = service.cancel(task_id)
             return JSONResponse({"task_id": task_id, "status": record.status.value,
                                  "canceling": not record.finished}, status_code=202)
         service.delete(task_id)
+        projects = getattr(request.app.state, "projects", None)
+        if projects is not None:
+            projects.store.delete(task_id)
         return JSONResponse({"task_id": task_id, "deleted": True})
 
     @router.post("/tasks/{task_id}/retry", status_code=202, response_model=TaskAccepted,

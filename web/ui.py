@@ -21,6 +21,7 @@ import gradio as gr
 
 from pipeline.languages import language_name
 from pipeline.options import MAX_RETAKES, OptionSpec, option_fields
+from pipeline.projects.service import ProjectService
 from pipeline.runner import Pipeline
 from pipeline.types import Role
 from web.examples import Example, ensure_examples
@@ -35,7 +36,9 @@ from web.ui_choices import (
 from web.ui_compare import CompareHandler
 from web.ui_format import steps_html
 from web.ui_handlers import UiHandlers
+from web.ui_media import MEDIA_CONTROLS, media_card, video_input
 from web.ui_plan import reach, welcome_text
+from web.ui_projects import ProjectPage, projects_tab, wire_projects
 from web.ui_request import GLOSSARY_HEADERS
 from web.ui_results import compare_tab, result_card, result_tabs
 from web.ui_signin import login_button, signin_available, signin_note, wire_signin
@@ -75,7 +78,8 @@ def _inputs(pipeline: Pipeline) -> dict[str, Any]:
                      elem_id="speech-input")
     gr.Markdown(_FORMATS.format(mb=settings.max_upload_mb, minutes=settings.max_duration_s // 60),
                 elem_classes="st-note-small")
-    url = gr.Textbox(label="…or an audio URL", value="", max_lines=1,
+    video = video_input(pipeline)
+    url = gr.Textbox(label="…or an audio or video URL", value="", max_lines=1,
                      placeholder="https://example.com/talk.mp3")
     with gr.Accordion("Clone this voice instead (optional)", open=False):
         clone = gr.Audio(sources=["upload", "microphone"], type="filepath",
@@ -83,7 +87,7 @@ def _inputs(pipeline: Pipeline) -> dict[str, Any]:
         gr.Markdown("The dub speaks with this voice instead of the speaker's. 10–30 s of clean "
                     "speech works best; under 10 s is accepted with a warning.",
                     elem_classes="st-note-small")
-    return {"audio": audio, "url": url, "clone": clone}
+    return {"audio": audio, "video": video, "url": url, "clone": clone}
 
 
 # Every dropdown takes any text (allow_custom_value: API callers may send "Japanese" or
@@ -157,6 +161,10 @@ _CONTROLS: dict[str, _Control] = {
     "speakers": lambda pipeline, spec: gr.Dropdown(
         ["auto", *map(str, range(1, 9))], value="auto", label=spec.label, info=spec.help,
         elem_id="speakers-count", allow_custom_value=True),
+    **MEDIA_CONTROLS,
+    "target_languages": lambda pipeline, spec: gr.Dropdown(
+        language_choices(), value=[], multiselect=True, label=spec.label, info=spec.help,
+        elem_id="more-languages"),
 }
 
 
@@ -227,12 +235,15 @@ def _welcome(pipeline: Pipeline, offline: Example | None) -> dict[str, Any]:
             "signin_note": note}
 
 
-def build_ui(pipeline: Pipeline, *, fetcher: Any = None) -> gr.Blocks:
+def build_ui(pipeline: Pipeline, *, fetcher: Any = None,
+             projects: ProjectService | None = None) -> gr.Blocks:
     """Build the page around ``pipeline`` (nothing runs until a button is pressed).
 
     Args:
         pipeline: the task runner; its registry feeds every dropdown.
         fetcher: downloads audio URLs (tests inject one; default: the safe fetcher).
+        projects: the API's project service: with it, runs are kept as tasks and the
+            "Edit & render" tab edits them.
     """
     handlers = UiHandlers(pipeline, fetcher)
     comparer = CompareHandler(handlers)
@@ -250,12 +261,18 @@ def build_ui(pipeline: Pipeline, *, fetcher: Any = None) -> gr.Blocks:
         _examples(examples, inp, ch)
         steps = gr.HTML(steps_html(), elem_id="steps")
         res = result_card()
+        res.update(media_card())
         with gr.Tabs(elem_id="result-tabs", elem_classes="st-tabs", overflow_behavior="wrap"):
             res.update(result_tabs())
             cmp = compare_tab(pipeline, DEFAULT_TARGET)
+            edits = projects_tab() if projects is not None else None
         gr.Markdown(_FOOTER, elem_classes="st-footer")
         session = gr.State(None)
         wire(demo, handlers, comparer, Page(first, inp, ch, steps, res, cmp, session))
+        if projects is not None and edits is not None:
+            keeper = ProjectPage(projects)
+            handlers.on_result = keeper.keep
+            wire_projects(demo, keeper, edits, res["summary"])
     return demo
 
 
@@ -276,7 +293,7 @@ def mount_ui(api: FastAPI, pipeline: Pipeline, *, path: str = "/", fetcher: Any 
     The MCP server (at ``/gradio_api/mcp/``) is on when the ``mcp`` package is installed.
     """
     settings = pipeline.settings
-    blocks = build_ui(pipeline, fetcher=fetcher)
+    blocks = build_ui(pipeline, fetcher=fetcher, projects=getattr(api.state, "projects", None))
     blocks.queue(default_concurrency_limit=settings.workers)
     with warnings.catch_warnings():
         # The session state only carries a page's last run for re-use; MCP calls start
@@ -284,5 +301,6 @@ def mount_ui(api: FastAPI, pipeline: Pipeline, *, path: str = "/", fetcher: Any 
         warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a "
                                 "gr.State input")
         return gr.mount_gradio_app(api, blocks, path=path,
-                                   max_file_size=f"{settings.max_upload_mb}mb", css=CSS,
+                                   max_file_size=f"{max(settings.max_upload_mb, settings.max_video_mb)}mb",
+                                   css=CSS,
                                    theme=theme(), mcp_server=mcp_available())

@@ -9,7 +9,14 @@ from typing import Any
 
 import gradio as gr
 
-from pipeline.compare import MAX_VARIANTS, Comparison, VariantOutcome, compare, make_variants
+from pipeline.compare import (
+    MAX_VARIANTS,
+    RANKING,
+    Comparison,
+    VariantOutcome,
+    compare,
+    make_variants,
+)
 from pipeline.errors import AppError
 from pipeline.languages import AUTO, language_name
 from pipeline.types import Role, TaskStatus
@@ -26,15 +33,64 @@ log = logging.getLogger(__name__)
 SLOT_OUTPUTS = ("column", "title", "translation", "audio")
 
 
-def _title(number: int, outcome: VariantOutcome) -> str:
+def _name(outcome: VariantOutcome) -> str:
     result = outcome.result
     voice = next((c for c in result.choices if c.role is Role.SPEAK), None)
     llm = next((c for c in result.choices if c.role is Role.TRANSLATE), None)
-    status = "✓" if outcome.succeeded else f"⚠️ {result.status.value}"
     llm_name = f"{llm.vendor}/{llm.model}" if llm else "no translation needed"
     voice_name = voice.vendor if voice else outcome.variant.voice_vendor
-    return (f"#### {number}. {voice_name} · {llm_name}\n"
-            f"{status} · {seconds(outcome.duration_s)} · ${outcome.cost_usd:.4f}")
+    return f"{voice_name} · {llm_name}"
+
+
+def _share(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "–"
+
+
+def _similarity(outcome: VariantOutcome) -> str:
+    quality = outcome.result.quality
+    if quality is None or quality.median_similarity is None:
+        return "–"
+    return f"{quality.median_similarity:.2f} ({quality.worst_similarity:.2f} worst)"
+
+
+def _title(rank: int, outcome: VariantOutcome) -> str:
+    status = "✓" if outcome.succeeded else f"⚠️ {outcome.result.status.value}"
+    scores = ""
+    if outcome.succeeded:
+        understood = (f"{outcome.share_understood:.0%} understood"
+                      if outcome.share_understood is not None else "words not checked")
+        scores = (f"\n\nvoice {_similarity(outcome)} · {understood} · "
+                  f"{_share(outcome.share_within_bounds)} in time")
+    return (f"#### {rank}. {_name(outcome)}\n"
+            f"{status} · {seconds(outcome.duration_s)} · ${outcome.cost_usd:.4f}{scores}")
+
+
+def _ranking(comparison: Comparison) -> str:
+    """The variants best first, their quality next to their time and cost (Markdown)."""
+    rows = ["| Rank | Voice · LLM | Voice similarity | Understood | In time | Time | Cost |",
+            "|---|---|---|---|---|---|---|"]
+    for rank, outcome in enumerate(comparison.ranked, start=1):
+        status = "" if outcome.succeeded else f" ⚠️ {outcome.result.status.value}"
+        rows.append(f"| {rank} | {_name(outcome)}{status} | {_similarity(outcome)} | "
+                    f"{_share(outcome.share_understood)} | "
+                    f"{_share(outcome.share_within_bounds)} | {seconds(outcome.duration_s)} | "
+                    f"${outcome.cost_usd:.4f} |")
+    return "\n".join(rows) + f"\n\n<sub>Ranked {RANKING}; – not measured.</sub>"
+
+
+def _scores(outcome: VariantOutcome) -> dict[str, Any]:
+    quality = outcome.result.quality
+
+    def rounded(value: float | None, digits: int = 3) -> float | None:
+        return round(value, digits) if value is not None else None
+
+    return {
+        "median_similarity": rounded(outcome.median_similarity),
+        "worst_similarity": rounded(quality.worst_similarity if quality else None),
+        "share_understood": rounded(outcome.share_understood, 4),
+        "share_within_bounds": rounded(outcome.share_within_bounds, 4),
+        "lines_retaken": len(quality.retaken) if quality else 0,
+    }
 
 
 def _text(outcome: VariantOutcome) -> str:
@@ -49,17 +105,21 @@ def _text(outcome: VariantOutcome) -> str:
 
 def _report(comparison: Comparison) -> dict[str, Any]:
     first = comparison.first
+    ranks = {id(outcome): rank for rank, outcome in enumerate(comparison.ranked, start=1)}
     return {
         "transcript": first.transcript.text if first.transcript else None,
         "source_language": first.transcript.language if first.transcript else None,
         "shared_duration_s": round(comparison.shared_duration_s, 3),
         "shared_cost_usd": round(comparison.shared_cost_usd, 6),
+        "ranking": RANKING,
         "variants": [{
+            "rank": ranks[id(o)],
             "llm": o.variant.llm or "default", "voice_vendor": o.variant.voice_vendor,
             "status": o.result.status.value, "error": o.result.error,
             "vendors": {c.role.value: f"{c.vendor}/{c.model}" for c in o.result.choices},
             "translation": _text(o) if o.succeeded else None,
             "duration_s": round(o.duration_s, 3), "cost_usd": round(o.cost_usd, 6),
+            "quality": _scores(o),
         } for o in comparison.outcomes],
     }
 
@@ -73,8 +133,8 @@ def _summary(comparison: Comparison) -> str:
     lines = f"{count} segment{'' if count == 1 else 's'}"
     return (f"**One transcription shared by all:** {language_name(language)} ({language}), "
             f"{lines}, {seconds(comparison.shared_duration_s)}, "
-            f"${comparison.shared_cost_usd:.4f}. Each card shows the time and cost of its own "
-            "translation and voice.")
+            f"${comparison.shared_cost_usd:.4f}. Best first, each with the time and cost of its "
+            f"own translation and voice:\n\n{_ranking(comparison)}")
 
 
 class CompareHandler:
@@ -85,7 +145,7 @@ class CompareHandler:
 
     def _slots(self, comparison: Comparison | None) -> list[Any]:
         values: list[Any] = []
-        outcomes = comparison.outcomes if comparison else ()
+        outcomes = comparison.ranked if comparison else ()
         for index in range(MAX_VARIANTS):
             if index < len(outcomes):
                 outcome = outcomes[index]
@@ -101,7 +161,9 @@ class CompareHandler:
                 timing: str = "auto", glossary: Any = None, instructions: str = "",
                 text_only: bool = False, speech_translation_model: str = "",
                 quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
-                speakers: str = "auto",
+                background: str = "auto", ducking: str = "-18", video_out: str = "auto",
+                burn_subtitles: bool = False, keep_original_audio: bool = False,
+                target_languages: Any = None, speakers: str = "auto",
                 compare_llms: Sequence[str] | None = None,
                 compare_voices: Sequence[str] | None = None, request: gr.Request | None = None,
                 progress: gr.Progress = gr.Progress(),
@@ -129,13 +191,21 @@ class CompareHandler:
             quality: "off", "auto" or "full": score each dubbed line and speak weak ones again.
             quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
             max_retakes: more takes a weak line may get (0-5).
+            background: "keep", "drop" or "auto" (keep music and effects when there are some).
+            ducking: the original's level under dubbed lines without separation ("-18", "mute").
+            video_out: "auto", "off", "mp4", "mkv" or "webm".
+            burn_subtitles: draw the translated subtitles into the picture.
+            keep_original_audio: keep the original sound as the video's second track.
+            target_languages: more target languages (a comparison is made in the first).
             speakers: "auto" (found offline), "1" (one voice) or a number of speakers.
             compare_llms: "vendor/model" LLMs to compare.
             compare_voices: voice vendor ids to compare.
 
         Returns:
-            A summary (Markdown), then per card a title, the translation and the audio
-            (six cards; unused ones are empty), then the JSON report.
+            A summary (Markdown, with the variants ranked by quality next to time and
+            cost), then per card, best first, a title, the translation and the audio (six
+            cards; unused ones are empty), then the JSON report (each variant's rank and
+            quality scores).
         """
         handlers = self.handlers
         try:
@@ -146,7 +216,9 @@ class CompareHandler:
                 "instructions": instructions, "text_only": text_only,
                 "speech_translation_model": speech_translation_model, "quality": quality,
                 "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
-                   "speakers": speakers})
+                "background": background, "ducking": ducking, "video_out": video_out,
+                "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio,
+                "target_languages": target_languages, "speakers": speakers})
             variants = make_variants(compare_llms or [], compare_voices or [],
                                      default_llm=options.llm_model or "",
                                      default_voice=options.voice_vendor)

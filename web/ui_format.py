@@ -265,8 +265,9 @@ def _cost_rows(estimate: CostEstimate, actual: CostEstimate) -> list[str]:
     return rows
 
 
-def details_markdown(result: TaskResult) -> str:
-    """Vendors chosen and why, per-step times, cost estimate vs actual, warnings."""
+def details_markdown(result: TaskResult, quality: str = "") -> str:
+    """Vendors chosen and why, per-step times, cost estimate vs actual, the dub's
+    ``quality`` section (Markdown, see :mod:`web.ui_quality`), warnings."""
     parts = []
     if result.status is TaskStatus.CANCELED:
         parts.append(f"### Task canceled\n{canceled_banner(result.steps)}")
@@ -295,6 +296,8 @@ def details_markdown(result: TaskResult) -> str:
         where = "your separate clip" if reference.source == "clone_clip" else "the input"
         parts.append(f"\n**Voice reference:** {seconds(reference.duration_s)} from {where} "
                      f"({clock(reference.start_s)}–{clock(reference.end_s)}).")
+    if quality:
+        parts.append(f"\n{quality}")
     if result.warnings:
         parts.append("\n### Warnings\n" + "\n".join(f"- {_cell(w)}" for w in result.warnings))
     parts.append(f"\n<sub>Task id `{result.task_id}`</sub>")

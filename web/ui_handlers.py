@@ -13,7 +13,8 @@ runs as ``HF_TOKEN`` and decides whether the server's keys may (see :mod:`web.ui
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,6 +43,7 @@ from web.ui_format import (
 )
 from web.ui_live import CancelBoard, LiveRun, StepBoard
 from web.ui_plan import plan_markdown, upload_duration_s
+from web.ui_quality import quality_markdown
 from web.ui_request import RequestReader, publish, session_of, table_rows
 from web.ui_timeline import timeline_svg
 
@@ -51,7 +53,7 @@ log = logging.getLogger(__name__)
 
 # What /translate and /resynthesize return, in order (the session state is not in the API).
 RUN_OUTPUTS = ("audio", "download", "steps", "language", "transcript", "translation", "timeline",
-               "details", "report", "subtitles", "reuse", "summary", "session")
+               "details", "report", "subtitles", "reuse", "summary", "quality", "session")
 _STEPS = RUN_OUTPUTS.index("steps")
 
 
@@ -85,6 +87,7 @@ class UiHandlers:
         self.cancels = CancelBoard()
         self.boards: dict[str, StepBoard] = {}  # the live step list of each session's run
         self.reader = RequestReader(pipeline, fetcher)
+        self.on_result: Callable[[TaskRequest, TaskResult, str], None] | None = None
 
     # --- helpers --------------------------------------------------------------------
 
@@ -92,7 +95,7 @@ class UiHandlers:
         return (None, gr.DownloadButton(value=None, visible=False),
                 steps_html(None, banner=banner, tone=tone, ended=tone == "error"), "", [], [],
                 "", "", {},
-                gr.File(value=None, visible=False), "", "", gr.skip())
+                gr.File(value=None, visible=False), "", "", "", gr.skip())
 
     def _steps_only(self, view: str) -> tuple:
         """Outputs that change only the step list (the results on the page stay)."""
@@ -135,11 +138,13 @@ class UiHandlers:
             transcript_rows(heard),
             translation_rows(result, heard),
             timeline_svg(timeline_for(result)),
-            details_markdown(result),
+            details_markdown(result, quality=quality_markdown(
+                result, request.options.quality, heard=True, title="### Quality")),
             page_report(result),
             gr.File(value=subtitles or None, visible=bool(subtitles)),
             reuse,
             result_summary(result, self._voice_name(result)),
+            quality_markdown(result, request.options.quality),
             session,
         )
 
@@ -161,7 +166,7 @@ class UiHandlers:
         preview = ""
         try:
             live = LiveRun(lambda emit: self.pipeline.run(
-                task, cancel=cancel, checkpoint=checkpoint,
+                task, cancel=cancel, checkpoint=checkpoint, task_id=uuid.uuid4().hex,
                 on_progress=lambda event: emit("progress", event),
                 on_checkpoint=lambda _cp, reports: emit("reports", reports),
                 on_partial_audio=lambda path, ready_s: emit("partial", (path, ready_s))))
@@ -193,6 +198,8 @@ class UiHandlers:
             if self.boards.get(session) is board:
                 del self.boards[session]
         assert result is not None  # the events end only with "done" or by raising
+        if self.on_result is not None:
+            self.on_result(task, result, session)
         summary = reuse_summary(result).sentence if reused else ""
         yield self._finished(result, task, summary, original)
         if result.status is TaskStatus.FAILED:
@@ -206,7 +213,10 @@ class UiHandlers:
                   timing: str = "auto", glossary: Any = None, instructions: str = "",
                   text_only: bool = False, speech_translation_model: str = "",
                   quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
-                  speakers: str = "auto",
+                  background: str = "auto", ducking: str = "-18", video_out: str = "auto",
+                  burn_subtitles: bool = False, keep_original_audio: bool = False,
+                  target_languages: Any = None, speakers: str = "auto",
+                  video: str | None = None,
                   last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(),
                   oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
@@ -233,13 +243,21 @@ class UiHandlers:
             quality: "off", "auto" or "full": score each dubbed line and speak weak ones again.
             quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
             max_retakes: more takes a weak line may get (0-5).
+            background: "keep", "drop" or "auto" (keep music and effects when there are some).
+            ducking: the original's level under dubbed lines without separation ("-18", "mute").
+            video_out: "auto", "off", "mp4", "mkv" or "webm" (the dubbed video's container).
+            burn_subtitles: draw the translated subtitles into the picture.
+            keep_original_audio: keep the original sound as the video's second track.
+            target_languages: more languages to dub the same speech into (e.g. ["ja"]).
             speakers: "auto" (found offline), "1" (one voice) or a number of speakers.
+            video: a video to dub instead of ``audio`` (its picture comes back dubbed).
 
         Returns:
             The dubbed audio, its download, the step list (HTML), the detected language,
             the transcript rows, the translation rows, the timeline (SVG), the details
-            (Markdown), the full JSON report, subtitle files, a reuse note (empty here) and
-            the one-line summary shown over the dub.
+            (Markdown, with the quality section), the full JSON report, subtitle files, a
+            reuse note (empty here), the one-line summary shown over the dub and the
+            quality (Markdown: summary, legend and one row per line, weak lines flagged).
         """
         yield self._blank(banner="Starting…")
         options = {"source_language": source_language, "target_language": target_language,
@@ -248,9 +266,11 @@ class UiHandlers:
                    "instructions": instructions, "text_only": text_only,
                    "speech_translation_model": speech_translation_model, "quality": quality,
                    "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
-                   "speakers": speakers}
+                   "background": background, "ducking": ducking, "video_out": video_out,
+                   "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio,
+                   "target_languages": target_languages, "speakers": speakers}
         try:
-            task = self.reader.task(audio=audio, audio_url=audio_url, clone_audio=clone_audio,
+            task = self.reader.task(audio=video or audio, audio_url=audio_url, clone_audio=clone_audio,
                                     options=self.reader.options(options), keys=keys,
                                     oauth=oauth_token)
         except AppError as exc:  # said once, in the step list; API callers get the error

@@ -48,6 +48,7 @@ def result_tabs() -> dict[str, Any]:
                     "transcript and translation are reused, not redone.",
                     elem_classes="st-note-small")
         out["reuse"] = gr.Markdown(elem_id="reuse-note")
+        out["quality"] = gr.Markdown(elem_id="translation-quality")
     with gr.Tab("Transcript", id="transcript"):
         out["language"] = gr.Markdown("No transcript yet.")
         out["transcript"] = gr.Dataframe(headers=TRANSCRIPT_HEADERS, value=[], interactive=False,

@@ -56,6 +56,12 @@ CSS = """
 #details th, #details td { min-width: 7rem; vertical-align: top; overflow-wrap: normal;
   word-break: normal; }
 #details td:last-child { min-width: 16rem; }
+#translation-quality table, #compare-summary table { display: block; overflow-x: auto;
+  max-width: 100%; width: fit-content; }
+#translation-quality th, #translation-quality td, #compare-summary th, #compare-summary td {
+  overflow-wrap: normal; word-break: normal; white-space: nowrap;
+  font-variant-numeric: tabular-nums; }
+#translation-quality td:last-child { white-space: normal; min-width: 12rem; }
 #transcript-table .cell-wrap, #translation-table .cell-wrap { font-family: var(--font); }
 .st-footer { text-align: center; font-size: 0.9rem; opacity: 0.85; margin-top: 1rem; }
 #transcript-table .table-wrap, #translation-table .table-wrap { overflow-x: auto; }

@@ -17,6 +17,7 @@ import gradio as gr
 
 from web.ui_compare import CompareHandler
 from web.ui_handlers import UiHandlers
+from web.ui_media import wire_media
 
 __all__ = ["Page", "wire"]
 
@@ -50,7 +51,7 @@ def _run_outputs(page: Page) -> list[Any]:
     res = page.results
     return [res["audio"], res["download"], page.steps, res["language"], res["transcript"],
             res["translation"], res["timeline"], res["details"], res["report"],
-            res["subtitles"], res["reuse"], res["summary"], page.session]
+            res["subtitles"], res["reuse"], res["summary"], res["quality"], page.session]
 
 
 def wire(demo: gr.Blocks, handlers: UiHandlers, comparer: CompareHandler, page: Page) -> None:
@@ -65,9 +66,11 @@ def _wire_runs(handlers: UiHandlers, page: Page) -> None:
     keys, options = ch["keys"], ch["options"]
     speech = [inp["audio"], inp["url"], inp["clone"]]
     translate_inputs = {**_named_inputs(handlers.translate, options), "last": page.session,
-                        **keys}
-    ch["go"].click(handlers.translate, speech, _run_outputs(page),
-                   inputs_kwargs=translate_inputs, api_name="translate", show_progress="hidden")
+                        "video": inp["video"], **keys}
+    run = ch["go"].click(handlers.translate, speech, _run_outputs(page),
+                         inputs_kwargs=translate_inputs, api_name="translate",
+                         show_progress="hidden")
+    wire_media(run, handlers.pipeline, res["report"], res)
     ch["go"].click(None, js=_SHOW_STEPS, api_name="show_steps", api_visibility="private")
     res["resynth"].click(handlers.resynthesize,
                          [res["translation"], options["voice_vendor"], options["output_format"],

@@ -24,6 +24,7 @@ from pipeline.audio.wav import GrowingWav
 from pipeline.dub import timing
 from pipeline.dub.clips import OUTPUT_RATE_HZ
 from pipeline.errors import AppError, InputError
+from pipeline.media import stage as media
 from pipeline.options import OUTPUT_FORMATS
 from pipeline.results import Checkpoint
 from pipeline.steps.channels import Slot, Stream
@@ -79,6 +80,7 @@ class Initialization:
         self.warnings: list[str] = []
         self._wants_pieces = reuse.transcript is None
         self._wants_voice = not ctx.request.options.text_only
+        self.media: media.MediaSource | None = media.load_source(ctx.folder)
 
     def run(self) -> None:
         """Run the step (on its own thread)."""
@@ -91,6 +93,8 @@ class Initialization:
         timing.resolve_mode(options.timing, 0.0)  # a bad value fails before any audio work
         if self._reusable():
             return
+        self.media = media.prepare(ctx, lambda done, message: ctx.tracker.progress(
+            _STEP, 0.8 * done, message))
         decoded = self._decode()
         self.pieces.close()  # every piece is out: transcription can finish meanwhile
         if self._wants_voice and not self.reference.filled:
@@ -119,19 +123,24 @@ class Initialization:
 
     # --- decoding --------------------------------------------------------------------
 
+    @property
+    def _speech_path(self) -> Path:
+        """What is transcribed and cloned: the separated voice, else the input."""
+        return self.media.speech_path if self.media is not None else self.ctx.request.input_path
+
     def _decode_input(self, path: Path, out_path: Path) -> DecodedAudio:
-        settings = self.ctx.settings
+        settings = self.ctx.settings  # the input's size was checked against its kind's cap
         return audio.decode(path, out_path, sample_rate_hz=STT_RATE_HZ,
                             max_duration_s=settings.max_duration_s,
-                            max_bytes=settings.max_upload_bytes, name=self.ctx.request.input_name)
+                            max_bytes=None if self.media else settings.max_upload_bytes,
+                            name=self.ctx.request.input_name or self.ctx.request.input_path.name)
 
     def _decode(self) -> DecodedAudio:
-        request = self.ctx.request
-        declared_s = self._declared_s(request.input_path)
+        declared_s = self._declared_s(self._speech_path)
         if self._wants_pieces and HEAD_ABOVE_S < declared_s <= self.ctx.settings.max_duration_s:
             self._set_mode(declared_s)
-            return self._decode_progressively(request.input_path)
-        decoded = self._decode_input(request.input_path, self.ctx.folder / "input.wav")
+            return self._decode_progressively(self._speech_path)
+        decoded = self._decode_input(self._speech_path, self.ctx.folder / "input.wav")
         self._set_mode(decoded.duration_s)
         self.decoded.set(decoded)
         if self._wants_pieces:
@@ -148,7 +157,8 @@ class Initialization:
 
     def _set_mode(self, duration_s: float) -> None:
         if not self.mode.filled:
-            self.mode.set(timing.resolve_mode(self.ctx.request.options.timing, duration_s))
+            asked = media.timing_for(self.ctx.request.options, self.media)
+            self.mode.set(timing.resolve_mode(asked, duration_s))
 
     def _cut_pieces(self, decoded: DecodedAudio) -> None:
         speech = tuple(audio.speech_spans(decoded.path))
@@ -259,7 +269,7 @@ class Initialization:
         folder = self.ctx.folder
         chosen = pick_reference(search, folder / "reference_choice.wav", source_kind="input",
                                 max_s=self._max_reference_s())
-        cut = audio.decode_window(self.ctx.request.input_path, folder / "reference.wav",
+        cut = audio.decode_window(self._speech_path, folder / "reference.wav",
                                   chosen.start_s, chosen.end_s, sample_rate_hz=OUTPUT_RATE_HZ)
         chosen.path.unlink(missing_ok=True)
         return replace(chosen, path=cut.path)

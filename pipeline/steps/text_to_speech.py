@@ -18,7 +18,10 @@ from pipeline.dub.clips import OUTPUT_RATE_HZ, speed_range
 from pipeline.dub.dubber import DubbedTrack, Dubber
 from pipeline.dub.takes import TakeJudge
 from pipeline.languages import language_name
+from pipeline.media import stage as media
+from pipeline.media.report import MediaReport
 from pipeline.pricing import cost_line
+from pipeline.projects.cache import CachingSynthesizer, LineCache, RenderSummary
 from pipeline.quality.report import QualityReport, QualityThresholds
 from pipeline.quality.similarity import SpeakerEncoder
 from pipeline.results import CostLine, SubtitleFile, TimingReport
@@ -36,7 +39,6 @@ from pipeline.types import (
     Voice,
     VoiceReference,
 )
-from pipeline.vendor_api import Synthesizer
 
 __all__ = ["PartialAudioCallback", "TextToSpeech"]
 
@@ -79,6 +81,8 @@ class TextToSpeech:
         self.subtitles: tuple[SubtitleFile, ...] = ()
         self.warnings: list[str] = []
         self.cost: CostLine | None = None
+        self.media: MediaReport | None = None
+        self.render: RenderSummary | None = None
 
     def run(self) -> None:
         """Run the step (on its own thread)."""
@@ -100,7 +104,10 @@ class TextToSpeech:
         fmt = ctx.request.options.output_format
         writer = audio.TrackWriter(ctx.folder / f"output.{fmt}", fmt, sample_rate_hz=OUTPUT_RATE_HZ,
                                    pieces_dir=ctx.folder / "partial", on_piece=self._piece)
-        synthesizer: Synthesizer = ctx.adapters.get(choice, Role.SPEAK)
+        synthesizer = CachingSynthesizer(ctx.adapters.get(choice, Role.SPEAK),
+                                         LineCache(ctx.folder / "lines"), choice.vendor,
+                                         choice.model)
+        self._cache = synthesizer
         self._judge = self._take_judge(info.takes_vary)
         return Dubber(
             synthesizer, voice, ctx.plan.target_language, ctx.folder / "tts", writer, mode=mode,
@@ -173,8 +180,15 @@ class TextToSpeech:
             ctx.folder / "subtitles", track.timing.segments, transcript,
             translation.segments if translation is not None else None, ctx.plan.target_language)
         self.warnings.extend(timing.overflow_warnings(track.timing))
+        self.media = media.finish(ctx, track.output, track.timing, self.subtitles, lambda done,
+                                  message: ctx.tracker.progress(_STEP, 0.95 + 0.05 * done, message))
+        self.warnings.extend(self.media.warnings if self.media else ())
+        self.render = self._cache.summary(self.spoken.items(), self.cost.usd)
+        self._cache.cache.write_summary(self.render)
         ctx.tracker.succeed(
             _STEP, f"{track.timing.dubbed_duration_s:.1f} s of "
             f"{language_name(ctx.plan.target_language)} speech "
             f"({ctx.request.options.output_format}); {mode} timing, fastest line "
-            f"{track.timing.max_speed_factor:.2f}x")
+            f"{track.timing.max_speed_factor:.2f}x; {self.render.sentence}"
+            + (f"; background: {self.media.background.replace('_', ' ')}" if self.media
+               else ""))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from pipeline.dub.clips import OUTPUT_RATE_HZ
+from pipeline.projects.cache import CachingCloner, LineCache
 from pipeline.speakers.run import SPEAKER_SEARCH_S, RunSpeakers
 from pipeline.steps.channels import Slot, Stream
 from pipeline.steps.context import RunContext
@@ -49,6 +50,7 @@ class VoiceClone:
             ctx, reference, heard, spoken, voice)
         self.speakers = speakers
         self._adapter: object | None = None
+        self.reused = False
 
     def run(self) -> None:
         """Run the step (on its own thread)."""
@@ -61,15 +63,19 @@ class VoiceClone:
         choice = self.ctx.voice_choice
         self.ctx.check()
         self.ctx.tracker.start(_STEP, f"Preparing the voice with {choice.vendor}")
-        cloner: VoiceCloner = self.ctx.adapters.get(choice, Role.CLONE)
+        cloner = CachingCloner(self.ctx.adapters.get(choice, Role.CLONE),
+                               LineCache(self.ctx.folder / "lines"), choice.vendor, choice.model)
         self._adapter = cloner
         name = self.ctx.adapters.info(choice).display_name
         if self._per_speaker():
             self.voice.set(self._clone_each(cloner))
             return
         voice = self.ctx.call(lambda: cloner.clone(reference, said), f"{choice.vendor} voice clone")
+        self.reused = cloner.reused
         self.voice.set(voice)
-        self.ctx.tracker.succeed(_STEP, f"{name} voice from {reference.duration_s:.1f} s of speech")
+        again = " (kept from the last render)" if cloner.reused else ""
+        self.ctx.tracker.succeed(
+            _STEP, f"{name} voice from {reference.duration_s:.1f} s of speech{again}")
 
     def _per_speaker(self) -> bool:
         """Whether every speaker gets a voice (all lines are heard first to know)."""

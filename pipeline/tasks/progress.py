@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from pipeline.results import Checkpoint, StepReport
-from pipeline.tasks.store import TaskStore
+from pipeline.tasks.store_api import Store
 from pipeline.types import STEP_ORDER, ProgressEvent, StepName, StepStatus
 
 __all__ = ["DONE", "Progress", "reset_steps", "resume_point"]
@@ -17,7 +17,7 @@ DONE = frozenset({StepStatus.SUCCEEDED, StepStatus.SKIPPED})
 class Progress:
     """Writes a running task's step changes and checkpoints to the store."""
 
-    def __init__(self, store: TaskStore, task_id: str, steps: tuple[StepReport, ...],
+    def __init__(self, store: Store, task_id: str, steps: tuple[StepReport, ...],
                  clock: Callable[[], float]) -> None:
         self._store, self._task_id, self._clock = store, task_id, clock
         self._steps = {s.name: s for s in steps}

@@ -46,6 +46,7 @@ from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
 from pipeline.tasks.progress import DONE, Progress, reset_steps, resume_point
 from pipeline.tasks.store import TaskRecord, TaskStore
+from pipeline.tasks.store_api import Store
 from pipeline.types import StepStatus, TaskStatus
 from pipeline.view import result_to_dict
 
@@ -64,15 +65,16 @@ class TaskService:
         pipeline: the five steps (its settings give workers, queue size, retention). An
             :class:`~pipeline.tasks.isolation.IsolatedPipeline` runs each task in a child
             process; a plain Pipeline runs it on the worker thread (see the module docstring).
-        store: where task state lives; defaults to ``APP_DATA_DIR/tasks.db``.
+        store: where task state lives (any :class:`~pipeline.tasks.store_api.Store`);
+            defaults to SQLite in ``APP_DATA_DIR/tasks.db``.
         clock: time source (Unix seconds).
     """
 
-    def __init__(self, pipeline: Pipeline, store: TaskStore | None = None, *,
+    def __init__(self, pipeline: Pipeline, store: Store | None = None, *,
                  clock=time.time) -> None:
         settings = pipeline.settings
         self.pipeline = pipeline
-        self.store = store or TaskStore(settings.data_dir / "tasks.db", clock=clock)
+        self.store: Store = store or TaskStore(settings.data_dir / "tasks.db", clock=clock)
         self.workers = settings.workers
         self.queue_size = settings.queue_size
         self.retention_days = settings.retention_days

@@ -243,6 +243,16 @@ class TaskStore:
         with self._transaction() as db:
             return db.execute("DELETE FROM tasks WHERE id = ?", (task_id,)).rowcount > 0
 
+    def claim(self, task_id: str) -> TaskRecord | None:
+        """Move a queued task to running (one more attempt) and return it; else None."""
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE tasks SET status = ?, attempts = attempts + 1, message = ?,"
+                " updated_at = ? WHERE id = ? AND status = ?",
+                (TaskStatus.RUNNING.value, "starting", self._clock(), task_id,
+                 TaskStatus.QUEUED.value)).rowcount
+        return self.get(task_id) if changed else None
+
     @staticmethod
     def _write_steps(db: sqlite3.Connection, task_id: str,
                      steps: tuple[StepReport, ...]) -> None:

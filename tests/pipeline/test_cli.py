@@ -255,3 +255,26 @@ def test_offline_run_with_timing_keep_reports_keep_timing(jfk_flac, tmp_path):
     assert result["status"] == "succeeded"
     assert result["timing"]["mode"] == "keep"
     assert (tmp_path / "jfk_en.en.mp3").is_file()
+
+
+def test_run_json_carries_the_quality_report_and_the_text_ends_with_its_summary(tmp_path,
+                                                                              fake_vendors):
+    speech = write_speechlike_wav(tmp_path / "speech.wav")
+    args = ["run", str(speech), "--to", "es", "--stt", "fake_stt", "--llm", "fake_llm",
+            "--voice", "fake_voice", "--quality", "full", "--quality-stt-model", "fake_stt",
+            "--max-retakes", "1", "--out", str(tmp_path / "dub.mp3")]
+    registry = default_registry(fakes.FAKE_VENDORS)
+    code, out, err = cli([*args, "--json"], {"FAKE_LLM_KEY": "k"}, tmp_path, registry=registry)
+    assert code == 0, err
+    quality = json.loads(out)["quality"]
+    assert quality["checker"] == "fake_stt/fake-1"
+    assert set(quality["summary"]) >= {"median_similarity", "worst_similarity",
+                                       "share_understood", "lines_retaken"}
+    assert quality["thresholds"]["max_retakes"] == 1
+    assert [line["index"] for line in quality["lines"]] == [0, 1]
+    assert all(line["similarity"] is not None and line["understood"] is not None
+               for line in quality["lines"])
+    assert "share_within_bounds" in json.loads(out)["timing"]["summary"]
+    code, out, err = cli(args, {"FAKE_LLM_KEY": "k"}, tmp_path, registry=registry)
+    assert code == 0, err
+    assert out.strip().splitlines()[-1].startswith("quality: voice similarity ")

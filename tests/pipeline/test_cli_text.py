@@ -20,7 +20,7 @@ def test_a_run_without_keys_names_each_variable_its_key_page_price_and_the_offli
 ):
     wav = write_speechlike_wav(tmp_path / "speech.wav")
 
-    code, _, err = cli(["run", str(wav), "--to", "es"], tmp_path=tmp_path)
+    code, _, err = cli(["run", str(wav), "--stt", "openai", "--to", "es"], tmp_path=tmp_path)
 
     assert code == 2
     assert err.startswith("error: OpenAI needs an API key to transcribe the speech: "

@@ -7,8 +7,17 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.compare import MAX_VARIANTS, Variant, compare, make_variants
+from pipeline.compare import (
+    MAX_VARIANTS,
+    Comparison,
+    Variant,
+    VariantOutcome,
+    compare,
+    make_variants,
+)
 from pipeline.errors import InputError
+from pipeline.quality.report import LineQuality, QualityReport
+from pipeline.results import SegmentTiming, TaskResult, TimingReport
 from pipeline.runner import Pipeline
 from pipeline.types import StepName, TaskStatus
 from tests import fakes
@@ -95,3 +104,42 @@ def test_a_set_cancel_event_stops_the_comparison(runner, fake, speech):
     variants = make_variants([], ["fake_voice", "espeak"], default_llm="fake_llm")
     result = compare(runner, fake_request(speech), variants, cancel=cancel)
     assert [o.result.status for o in result.outcomes] == [TaskStatus.CANCELED]
+
+
+def _outcome(name: str, similarities=(), error_rates=(), *, cost_usd: float = 0.01,
+             status: TaskStatus = TaskStatus.SUCCEEDED, late: int = 0) -> VariantOutcome:
+    lines = tuple(LineQuality(i, similarity=s, error_rate=e)
+                  for i, (s, e) in enumerate(zip(similarities, error_rates, strict=True)))
+    timing = TimingReport("keep", tuple(
+        SegmentTiming(i, 2.0 * i, 2.0 * i + 2, 2.0 * i, 2.0, 2.0,
+                      speed_factor=1.4 if i < late else 1.0) for i in range(len(lines))),
+        2.0 * len(lines), 2.0 * len(lines))
+    result = TaskResult(name, status, (), quality=QualityReport(lines) if lines else None,
+                        timing=timing if lines else None)
+    return VariantOutcome(Variant("", name), result, 1.0, cost_usd)
+
+
+def _ranked(*outcomes: VariantOutcome) -> list[str]:
+    return [o.variant.voice_vendor for o in Comparison(outcomes, 0.0, 0.0).ranked]
+
+
+def test_compare_ranks_the_voice_closest_to_the_speaker_first_even_when_it_costs_more():
+    cheap = _outcome("cheap", (0.55, 0.6, 0.5), (0.0, 0.0, 0.0), cost_usd=0.001)
+    close = _outcome("close", (0.8, 0.85, 0.75), (0.0, 0.1, 0.0), cost_usd=0.05)
+    assert _ranked(cheap, close) == ["close", "cheap"]
+
+
+def test_equal_similarity_is_decided_by_lines_understood_then_timing_then_cost():
+    mumbles = _outcome("mumbles", (0.8, 0.8), (0.9, 0.0))
+    clear = _outcome("clear", (0.8, 0.8), (0.0, 0.0), late=1)
+    on_time = _outcome("on_time", (0.8, 0.8), (0.0, 0.0), cost_usd=0.02)
+    cheaper = _outcome("cheaper", (0.8, 0.8), (0.0, 0.0), cost_usd=0.01)
+    assert _ranked(mumbles, clear, on_time, cheaper) == ["cheaper", "on_time", "clear",
+                                                         "mumbles"]
+
+
+def test_unmeasured_dubs_rank_after_measured_ones_and_failed_runs_last():
+    failed = _outcome("failed", (0.9,), (0.0,), status=TaskStatus.FAILED)
+    unmeasured = _outcome("unmeasured")
+    measured = _outcome("measured", (0.4,), (0.8,))
+    assert _ranked(failed, unmeasured, measured) == ["measured", "unmeasured", "failed"]

@@ -39,7 +39,7 @@ def test_a_missing_openai_key_names_the_vendor_its_key_page_price_and_the_offlin
 
 
 def test_every_missing_key_of_a_plan_is_in_the_one_error_each_vendor_once():
-    error = _error(target_language="es")
+    error = _error(target_language="es", stt="openai")
 
     assert [n.vendor for n in needs_of(error)] == ["openai", "anthropic"]
     assert (error.vendor, error.variable) == ("openai", "OPENAI_API_KEY")
@@ -49,7 +49,7 @@ def test_every_missing_key_of_a_plan_is_in_the_one_error_each_vendor_once():
 
 
 def test_the_plain_message_says_no_surface_of_its_own():
-    said = str(_error(target_language="es"))
+    said = str(_error(target_language="es", stt="openai"))
 
     assert "Settings" not in said and "header" not in said and "--" not in said
     assert "OPENAI_API_KEY" in said and "per minute of speech" in said
@@ -82,7 +82,7 @@ def test_a_missing_server_url_is_a_setting_not_a_key():
 
 
 def test_the_first_missing_key_alone_when_asked():
-    plan = make_plan(REGISTRY, NO_KEYS, target_language="es")
+    plan = make_plan(REGISTRY, NO_KEYS, target_language="es", stt="openai")
 
     first = plan.missing_key_error(first_only=True)
     assert first is not None and [n.vendor for n in needs_of(first)] == ["openai"]
@@ -105,7 +105,7 @@ def test_an_error_with_only_a_vendor_and_a_variable_still_has_one_need():
 
 
 def test_the_facts_cross_from_a_worker_process_intact():
-    error = _error(target_language="es")
+    error = _error(target_language="es", stt="openai")
 
     parts = pickle.loads(pickle.dumps(failure_parts(error)))
     rebuilt = rebuild_failure(parts)

@@ -120,7 +120,7 @@ def test_same_language_skips_translation_with_the_reason(pipeline, vendors, spee
     assert step.status is StepStatus.SKIPPED
     assert "same language" in step.detail and "English" in step.detail
     assert vendors[1].calls == []
-    assert [t for t, _ in vendors[2].spoken] == ["Hello there.", "Goodbye."]
+    assert sorted(t for t, _ in vendors[2].spoken) == ["Goodbye.", "Hello there."]
 
 
 def test_a_rate_limit_is_retried_once_then_succeeds(pipeline, vendors, speech):

@@ -91,3 +91,12 @@ def test_the_timing_view_says_per_line_whether_the_dub_starts_on_the_speakers_on
     assert view["segments"][1]["start_offset_s"] == 0.32  # the fields before stay
     assert view["summary"]["share_on_onset"] == 0.5
     assert view["summary"]["onset_tolerance_s"] == 0.15
+
+
+def test_the_timing_summary_gives_the_share_of_lines_within_the_timing_bounds():
+    lines = (SegmentTiming(0, 0.0, 2.0, 0.0, 1.8, 1.8, speed_factor=1.1),
+             SegmentTiming(1, 2.0, 4.0, 2.0, 2.6, 2.3, speed_factor=1.3),
+             SegmentTiming(2, 4.0, 6.0, 4.0, 2.5, 2.9, overflow_s=0.9),
+             SegmentTiming(3, 6.0, 8.0, 6.0, 1.5, 1.5))
+    view = timing_to_dict(TimingReport("keep", lines, 8.0, 8.0))
+    assert view["summary"]["share_within_bounds"] == 0.5

@@ -112,3 +112,14 @@ def test_only_the_first_thirty_seconds_of_speech_are_scored_with_one_phone_decod
     assert len(built) == 1
     assert built[0].utterances == SAMPLE_FRAMES // 1000
     assert fit.frames == SAMPLE_FRAMES
+
+
+def test_speech_stated_to_be_english_is_taken_at_its_word(cosyvoice_wav: Path,
+                                                         tmp_path: Path) -> None:
+    # Noisy, band-limited or synthetic English can score like another language; a user
+    # who says the speech is English is believed, and only "auto" is checked.
+    wav = to_wav_16k_mono(cosyvoice_wav, tmp_path / "zh.wav")
+
+    transcript = SphinxTranscriber().transcribe(decoded(wav), language="en")
+
+    assert transcript.language == "en"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.pipeline.media.clips import make_video
 from tests.web.loopback import Answer, Loopback
 from tests.web.support import wait_until
 
@@ -104,3 +105,21 @@ def test_a_302_task_takes_every_other_option_by_name_and_echoes_normalised_value
     request = client302.get(f"/v1/tasks/{task_id}").json()["request"]
     assert request["output_format"] == "wav" and request["instructions"] == "Formal."
     assert request["voice_vendor"] == "fake_voice"
+
+
+def test_a_302_task_takes_a_video_url_like_an_audio_url_and_answers_its_video(
+        make_client, vendors, tmp_path):
+    video = make_video(tmp_path).read_bytes()
+    client = make_client(APP_ALLOW_PRIVATE_URLS="1", APP_MODEL_DOWNLOADS="off")
+    with Loopback({"/talk.mp4": Answer(200, video)}) as up:
+        created = client.post(ROUTE, json={"audio_file_url": up.url("/talk.mp4"),
+                                           "target_language": "es", "model": "fake_llm",
+                                           "voice_clone_provider": "fake_voice",
+                                           "stt_model": "fake_stt"})
+        assert created.status_code == 200, created.text
+        done = _done(client, created.json()["task_id"])
+    assert done["status"] == "succeeded", done["error"]
+    video_url = done["result"]["video_url"]
+    assert video_url.endswith(f"/v1/tasks/{done['task_id']}/video")
+    got = client.get(video_url)
+    assert got.status_code == 200 and got.headers["content-type"] == "video/mp4"

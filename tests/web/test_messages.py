@@ -23,7 +23,7 @@ def _missing(**choices) -> MissingKeyError:
 
 
 def test_the_page_links_to_each_key_page_with_its_price_and_says_settings():
-    said = page_error_text(_missing(target_language="es"))
+    said = page_error_text(_missing(target_language="es", stt="openai"))
 
     lines = said.splitlines()
     assert lines[0] == "To run this:" and len(lines) == 3  # one item per vendor
@@ -53,7 +53,7 @@ def test_the_page_says_a_sentence_for_other_errors_and_never_a_trace():
 
 
 def test_the_api_names_the_header_the_variable_and_the_keyless_option():
-    said = api_error_text(_missing(target_language="es"))
+    said = api_error_text(_missing(target_language="es", stt="openai"))
 
     assert said.startswith(
         "OpenAI needs an API key to transcribe the speech: send it in the X-OpenAI-Api-Key "

@@ -189,7 +189,7 @@ def test_a_truncated_mp3_fails_its_initialization_step_with_a_clear_reason(clien
 
 
 def test_an_upload_over_the_cap_is_413_json(make_client, vendors, speech_wav):
-    client = make_client(APP_MAX_UPLOAD_MB="1")
+    client = make_client(APP_MAX_UPLOAD_MB="1", APP_MAX_VIDEO_MB="1")
     big = speech_wav + b"\0" * (1024 * 1024)
     response = _create(client, big, "big.wav")
     assert response.status_code == 413
@@ -225,7 +225,7 @@ def test_the_plan_says_what_would_run_why_and_what_is_missing(client):
 
 
 def test_an_upload_without_a_declared_length_is_stopped_at_the_cap(make_client, vendors):
-    client = make_client(APP_MAX_UPLOAD_MB="1")
+    client = make_client(APP_MAX_UPLOAD_MB="1", APP_MAX_VIDEO_MB="1")
     boundary = "cap"
 
     def body():
@@ -363,4 +363,31 @@ def test_the_rest_answer_is_exactly_the_domain_view_of_the_task(client, speech_w
 
     task_id = _create(client, speech_wav, "a.wav").json()["task_id"]
     answered = finished(client, task_id)
+    project = answered.pop("project")  # the editing part comes from the project service
     assert answered == task_view(client.app.state.tasks.get(task_id))
+    assert project == client.app.state.projects.summary(task_id)
+
+
+def test_a_finished_task_reports_its_quality_per_line_with_summary_and_thresholds(client,
+                                                                                speech_wav):
+    task_id = _create(client, speech_wav, "a.wav", quality="full",
+                      quality_stt_model="fake_stt").json()["task_id"]
+    view = finished(client, task_id)
+    assert view["status"] == "succeeded"
+    quality = view["quality"]
+    assert quality["checker"] == "fake_stt/fake-1"
+    assert quality["summary"]["median_similarity"] is not None
+    assert quality["summary"]["share_understood"] is not None
+    assert quality["thresholds"]["max_error_rate"] == 0.35
+    assert len(quality["lines"]) == len(view["translation"]["segments"])
+    assert {"similarity", "error_rate", "understood", "heard", "takes", "kept_take",
+            "retake_reason"} <= set(quality["lines"][0])
+    assert 0 <= view["timing"]["summary"]["share_within_bounds"] <= 1
+    assert client.get("/openapi.json").json()["components"]["schemas"]["TaskView"][
+        "properties"]["quality"]
+
+
+def test_a_task_with_the_quality_check_off_reports_no_quality(client, speech_wav):
+    task_id = _create(client, speech_wav, "a.wav", quality="off").json()["task_id"]
+    view = finished(client, task_id)
+    assert view["status"] == "succeeded" and view["quality"] is None

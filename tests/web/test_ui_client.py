@@ -105,7 +105,10 @@ def test_compare_returns_a_card_per_voice_vendor(client, speech):
     assert len(outputs) == 1 + 3 * 6 + 1
     summary, cards, report = outputs[0], outputs[1:-1], outputs[-1]
     assert "One transcription shared by all" in summary
-    assert cards[0].startswith("#### 1. fake_voice") and cards[3].startswith("#### 2. espeak")
+    best = min(report["variants"], key=lambda v: v["rank"])["voice_vendor"]
+    assert cards[0].startswith(f"#### 1. {best} · ") and cards[3].startswith("#### 2. ")
+    assert {cards[0].split(" · ")[0][8:], cards[3].split(" · ")[0][8:]} == {"fake_voice",
+                                                                            "espeak"}
     assert cards[2].endswith(".mp3") and cards[5].endswith(".mp3")
     assert list(cards[6:]) == ["", "", None] * 4
     assert [v["status"] for v in report["variants"]] == ["succeeded", "succeeded"]

@@ -153,7 +153,7 @@ def test_an_audio_url_is_fetched_with_the_safe_fetcher_and_translated(tmp_path, 
 
     handlers = UiHandlers(Pipeline(default_registry(fakes.FAKE_VENDORS), settings), fetcher)
     out = named(run_all(translate(handlers, None, audio_url=" https://example.org/a.wav "))[-1])
-    assert asked == [("https://example.org/a.wav", settings.max_upload_bytes, False)]
+    assert asked == [("https://example.org/a.wav", settings.max_input_bytes, False)]
     assert out["report"]["status"] == "succeeded"
 
 
@@ -271,7 +271,9 @@ def test_translate_takes_every_task_option_by_name_and_hands_each_to_the_parser(
              "llm_model": "fake_llm", "voice_vendor": "fake_voice", "output_format": "wav",
              "timing": "keep", "glossary": [["Hello", "Salut"]], "instructions": "Warm.",
              "text_only": True, "speech_translation_model": "", "quality": "full",
-             "quality_stt_model": "fake_stt", "max_retakes": 1, "speakers": "2"}
+             "quality_stt_model": "fake_stt", "max_retakes": 1, "background": "keep",
+             "ducking": "mute", "video_out": "off", "burn_subtitles": True,
+             "keep_original_audio": True, "target_languages": ["ja"], "speakers": "2"}
     assert set(given) == {name for name, _ in option_fields()}
     seen = []
 
@@ -367,3 +369,20 @@ def test_without_any_key_auto_detect_runs_the_offline_recogniser_and_says_englis
     assert out["report"]["vendors"][0]["vendor"] == "sphinx"
     assert "English (en)" in out["language"]
     assert out["audio"].endswith("output.mp3")
+
+
+def test_the_translation_and_details_tabs_show_the_dubs_quality_line_by_line(handlers, speech):
+    out = named(run_all(translate(handlers, speech, FAKE_LLM_KEY="k", stt_model="fake_stt",
+                                  quality="full", quality_stt_model="fake_stt"))[-1])
+    assert out["quality"].startswith("**Quality:** voice similarity **")
+    assert "of lines understood" in out["quality"] and "within timing bounds" in out["quality"]
+    assert "| # | Check | Voice | Understood | Speed | Onset | Takes |" in out["quality"]
+    assert "### Quality\nvoice similarity" in out["details"]
+    assert "| Heard back |" in out["details"]
+    assert out["report"]["quality"]["checker"] == "fake_stt/fake-1"
+
+
+def test_with_the_quality_check_off_the_page_says_nothing_was_scored(handlers, speech):
+    out = named(run_all(translate(handlers, speech, FAKE_LLM_KEY="k", quality="off"))[-1])
+    assert "the quality check was off for this run" in out["quality"]
+    assert out["report"]["quality"] is None

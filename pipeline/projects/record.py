@@ -1,0 +1,51 @@
+"""Keep a run made outside the task queue (the CLI's, the page's) as a finished task, so
+its lines can be edited and rendered again like any task's."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pipeline.options import TaskRequest
+from pipeline.results import TaskResult
+from pipeline.tasks.service import TaskService
+from pipeline.tasks.store import TaskRecord
+from pipeline.types import TaskStatus
+from pipeline.view import result_to_dict
+
+__all__ = ["record_run"]
+
+
+def _artifacts(request: TaskRequest, result: TaskResult) -> dict[str, Path]:
+    found = {"input": request.input_path}
+    if result.output_path is not None and result.output_path.is_file():
+        found["audio"] = result.output_path
+    for item in result.subtitles:
+        if item.path.is_file():
+            found[f"subtitles.{item.kind}.{item.format}"] = item.path
+    return found
+
+
+def record_run(tasks: TaskService, request: TaskRequest, result: TaskResult,
+               source: Mapping[str, Any] | None = None) -> TaskRecord:
+    """Store ``result`` (a run in ``tasks``' data folder, its id a task id) as a task.
+
+    The request is stored without its keys, like every task's.
+    """
+    now = time.time()
+    view = result_to_dict(result)
+    view.pop("output_path", None)
+    for item in view.get("subtitles") or ():
+        item.pop("path", None)
+    record = TaskRecord(
+        id=result.task_id, status=result.status, created_at=now, updated_at=now,
+        request=dataclasses.replace(request, keys={}), steps=result.steps,
+        source=dict(source or {"file": request.input_name or request.input_path.name}),
+        finished_at=now, result=view, checkpoint=result.checkpoint, error=result.error,
+        progress=1.0 if result.status is TaskStatus.SUCCEEDED else 0.0,
+        message=result.status.value, artifacts=_artifacts(request, result))
+    tasks.store.add(record)
+    return tasks.get(result.task_id)
