@@ -109,7 +109,8 @@ class TaskOptions:
         burn_subtitles: draw the translated subtitles into the picture (re-encodes it).
         keep_original_audio: keep the original sound as a second audio track.
         target_languages: more languages to dub into after the first, as codes ("ja,de").
-        speakers: "auto" (diarize offline), "1" (one voice) or a count of speakers.
+        speakers: "1" (one voice, the default), "auto" (diarize offline) or a count of
+            speakers.
     """
 
     target_language: str = _spec(
@@ -178,7 +179,7 @@ class TaskOptions:
         "", help="more languages to dub the same upload into, e.g. ja,de (one transcript "
         "and voice shared)", label="More target languages", advanced=True)
     speakers: str = _spec(
-        "auto", help="how many people speak: auto (found offline), 1 (one voice for all) or "
+        "1", help="how many people speak: 1 (one voice for all), auto (found offline) or "
         "a number up to 8; each speaker gets a voice of their own", label="Speakers",
         advanced=True)
 

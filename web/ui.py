@@ -159,7 +159,7 @@ _CONTROLS: dict[str, _Control] = {
         0, MAX_RETAKES, value=2, step=1, label=spec.label, info=spec.help,
         elem_id="max-retakes"),
     "speakers": lambda pipeline, spec: gr.Dropdown(
-        ["auto", *map(str, range(1, 9))], value="auto", label=spec.label, info=spec.help,
+        ["auto", *map(str, range(1, 9))], value="1", label=spec.label, info=spec.help,
         elem_id="speakers-count", allow_custom_value=True),
     **MEDIA_CONTROLS,
     "target_languages": lambda pipeline, spec: gr.Dropdown(

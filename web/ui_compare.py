@@ -163,7 +163,7 @@ class CompareHandler:
                 quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
                 background: str = "auto", ducking: str = "-18", video_out: str = "auto",
                 burn_subtitles: bool = False, keep_original_audio: bool = False,
-                target_languages: Any = None, speakers: str = "auto",
+                target_languages: Any = None, speakers: str = "1",
                 compare_llms: Sequence[str] | None = None,
                 compare_voices: Sequence[str] | None = None, request: gr.Request | None = None,
                 progress: gr.Progress = gr.Progress(),
@@ -197,7 +197,7 @@ class CompareHandler:
             burn_subtitles: draw the translated subtitles into the picture.
             keep_original_audio: keep the original sound as the video's second track.
             target_languages: more target languages (a comparison is made in the first).
-            speakers: "auto" (found offline), "1" (one voice) or a number of speakers.
+            speakers: "1" (one voice), "auto" (found offline) or a number of speakers.
             compare_llms: "vendor/model" LLMs to compare.
             compare_voices: voice vendor ids to compare.
 

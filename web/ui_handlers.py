@@ -215,7 +215,7 @@ class UiHandlers:
                   quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
                   background: str = "auto", ducking: str = "-18", video_out: str = "auto",
                   burn_subtitles: bool = False, keep_original_audio: bool = False,
-                  target_languages: Any = None, speakers: str = "auto",
+                  target_languages: Any = None, speakers: str = "1",
                   video: str | None = None,
                   last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(),
@@ -249,7 +249,7 @@ class UiHandlers:
             burn_subtitles: draw the translated subtitles into the picture.
             keep_original_audio: keep the original sound as the video's second track.
             target_languages: more languages to dub the same speech into (e.g. ["ja"]).
-            speakers: "auto" (found offline), "1" (one voice) or a number of speakers.
+            speakers: "1" (one voice), "auto" (found offline) or a number of speakers.
             video: a video to dub instead of ``audio`` (its picture comes back dubbed).
 
         Returns:

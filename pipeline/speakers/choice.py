@@ -9,6 +9,7 @@ from pipeline.errors import InputError
 __all__ = ["AUTO", "MAX_SPEAKERS", "parse_speakers", "speaker_count"]
 
 AUTO = "auto"
+DEFAULT = "1"  # one voice unless asked: diarizing each piece delays a long input's first audio
 MAX_SPEAKERS = 8
 
 
@@ -23,7 +24,9 @@ def parse_speakers(value: Any, name: str = "speakers", registry: Any = None) -> 
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = "" if value is None else str(value).strip().lower()
-    if text in ("", AUTO):
+    if text == "":
+        return DEFAULT
+    if text == AUTO:
         return AUTO
     if not text.isdigit() or not 1 <= int(text) <= MAX_SPEAKERS:
         raise InputError(f"{name} must be auto or a whole number from 1 to {MAX_SPEAKERS}; "

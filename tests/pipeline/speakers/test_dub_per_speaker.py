@@ -32,7 +32,7 @@ def dialogue(tmp_path, fake):
 def test_each_line_of_a_dialogue_is_dubbed_within_a_tenth_of_its_own_speakers_pitch(
         runner, dialogue):
     wav, truth = dialogue
-    result = runner.run(fake_request(wav, voice_vendor="espeak", timing="keep",
+    result = runner.run(fake_request(wav, voice_vendor="espeak", timing="keep", speakers="auto",
                                      output_format="wav"))
     assert result.status.value == "succeeded", result.error
     lines = result.translation.segments
@@ -61,7 +61,7 @@ def test_one_speaker_asked_for_keeps_one_voice_and_no_labels(runner, dialogue):
 def test_fake_cloning_vendor_clones_once_per_speaker_and_releases_every_voice(runner, dialogue,
                                                                                fake):
     wav, _ = dialogue
-    result = runner.run(fake_request(wav))
+    result = runner.run(fake_request(wav, speakers="auto"))
     assert result.status.value == "succeeded", result.error
     voice = fake[2]
     assert len(voice.cloned) == 2

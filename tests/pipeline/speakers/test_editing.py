@@ -47,11 +47,11 @@ def test_merging_the_speakers_re_runs_only_the_voice_steps_with_one_voice(runner
                                                                           tmp_path):
     wav, truth = write_dialogue(tmp_path / "dialogue.wav")
     fake[0].segments = [Segment(round(a, 2), round(b, 2), text) for a, b, _, text in truth]
-    first = runner.run(fake_request(wav))
+    first = runner.run(fake_request(wav, speakers="auto"))
     assert len(fake[2].cloned) == 2
     merged = reassign_speakers(first.checkpoint, renames={"Speaker 2": "Speaker 1"})
     fake[2].cloned.clear()
-    again = runner.run(fake_request(wav), checkpoint=merged)
+    again = runner.run(fake_request(wav, speakers="auto"), checkpoint=merged)
     assert again.status.value == "succeeded", again.error
     reused = {s.name for s in again.steps if s.reused}
     assert {StepName.SPEECH_TO_TEXT, StepName.TRANSLATION} <= reused
