@@ -22,6 +22,7 @@ from pipeline.errors import AppError, InputError, UnknownVendorError
 from pipeline.languages import AUTO, normalize_language
 from pipeline.media.choices import BACKGROUND_MODES, DEFAULT_DUCKING, VIDEO_OUTS, parse_ducking
 from pipeline.projects.languages import parse_more_languages, split_language_list
+from pipeline.speakers.choice import parse_speakers
 from pipeline.types import Role
 
 if TYPE_CHECKING:
@@ -108,6 +109,8 @@ class TaskOptions:
         burn_subtitles: draw the translated subtitles into the picture (re-encodes it).
         keep_original_audio: keep the original sound as a second audio track.
         target_languages: more languages to dub into after the first, as codes ("ja,de").
+        speakers: "1" (one voice, the default), "auto" (diarize offline) or a count of
+            speakers.
     """
 
     target_language: str = _spec(
@@ -175,6 +178,10 @@ class TaskOptions:
     target_languages: str = _spec(
         "", help="more languages to dub the same upload into, e.g. ja,de (one transcript "
         "and voice shared)", label="More target languages", advanced=True)
+    speakers: str = _spec(
+        "1", help="how many people speak: 1 (one voice for all), auto (found offline) or "
+        "a number up to 8; each speaker gets a voice of their own", label="Speakers",
+        advanced=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +332,7 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "burn_subtitles": _flag,
     "keep_original_audio": _flag,
     "target_languages": parse_more_languages,
+    "speakers": parse_speakers,
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipeline.media.report import MediaReport
 from pipeline.quality.report import QualityReport
+from pipeline.speakers.summary import SpeakerSummary
 from pipeline.types import (
     DecodedAudio,
     Role,
@@ -245,4 +246,5 @@ class TaskResult:
     timing: TimingReport | None = None
     subtitles: tuple[SubtitleFile, ...] = ()
     quality: QualityReport | None = None
+    speakers: tuple[SpeakerSummary, ...] = ()  # one per speaker when each has a voice
     media: MediaReport | None = None

@@ -275,6 +275,7 @@ def _result(task_id: str, plan: Plan, tracker: StepTracker, outcome: Outcome,
         timing=outcome.timing,
         subtitles=outcome.subtitles,
         quality=outcome.quality,
+        speakers=outcome.speakers,
         media=outcome.media,
     )
 

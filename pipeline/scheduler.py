@@ -32,6 +32,8 @@ from pipeline.media.report import MediaReport
 from pipeline.quality.report import QualityReport
 from pipeline.quality.similarity import warm_encoder
 from pipeline.results import Checkpoint, CostLine, StepReport, SubtitleFile, TimingReport
+from pipeline.speakers.run import RunSpeakers
+from pipeline.speakers.summary import SpeakerSummary
 from pipeline.steps.channels import RunStopped, Slot, Stream
 from pipeline.steps.context import RunContext
 from pipeline.steps.initialization import Initialization, Piece
@@ -73,6 +75,7 @@ class Outcome:
     failure: AppError | None = None
     canceled: bool = False
     quality: QualityReport | None = None
+    speakers: tuple[SpeakerSummary, ...] = ()
     media: MediaReport | None = None
 
 
@@ -132,13 +135,15 @@ class Scheduler:
         stt_info = ctx.adapters.info(listener)
         self.init = Initialization(ctx, reuse, ch.pieces, ch.decoded, ch.reference, ch.mode,
                                    max_chunk_s=stt_info.max_audio_s or float("inf"))
+        self.speakers = RunSpeakers(ctx.request.options.speakers, ch.decoded,
+                                    clone_clip=ctx.request.clone_path is not None)
         self.stt = SpeechToText(ctx, reuse.transcript, ch.pieces, ch.lines, ch.language,
-                                ch.transcript)
+                                ch.transcript, self.speakers)
         self.translation = Translation(ctx, reuse.translation, ch.lines, ch.language, ch.decoded,
                                        ch.mode, ch.spoken, ch.translation)
-        self.clone = VoiceClone(ctx, ch.reference, ch.lines, ch.spoken, ch.voice)
+        self.clone = VoiceClone(ctx, ch.reference, ch.lines, ch.spoken, ch.voice, self.speakers)
         self.tts = TextToSpeech(ctx, ch.voice, ch.spoken, ch.decoded, ch.mode, ch.transcript,
-                                ch.translation, ch.reference, on_partial_audio)
+                                ch.translation, ch.reference, on_partial_audio, self.speakers)
         self._failure: tuple[StepName, AppError] | None = None
         self._lock = threading.Lock()
 
@@ -306,11 +311,16 @@ class Scheduler:
             name, failure = self._failure
             tracker.fail(name, failure.message)
             _stop_running(tracker, f"Stopped because {name.value} failed.")
-        warnings = (*self.init.warnings, *self.tts.warnings)
+        warnings = (*self.init.warnings, *self.speakers.warnings, *self.tts.warnings)
         costs = tuple(c for c in (self.stt.cost, self.translation.cost, self.tts.cost,
                                   self.tts.check_cost) if c)
         return Outcome(self.checkpoint(), self.tts.output, self.tts.timing, self.tts.subtitles,
-                       warnings, costs, failure, canceled, self.tts.quality, self.tts.media)
+                       warnings, costs, failure, canceled, self.tts.quality,
+                       self._speakers(), self.tts.media)
+
+    def _speakers(self) -> tuple[SpeakerSummary, ...]:
+        voice = self.ctx.plan.voice
+        return self.speakers.summaries(voice.vendor) if voice is not None else ()
 
 
 def _stop_running(tracker: StepTracker, message: str) -> None:

@@ -32,16 +32,18 @@ __all__ = [
 
 LINE_CHARACTERS = 42
 CUE_LINES = 2
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
 _TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{3})")
 
 
 @dataclass(frozen=True, slots=True)
 class Cue:
-    """One subtitle: when it shows (seconds into the audio) and its text."""
+    """One subtitle: when it shows (seconds into the audio), its text and who says it."""
 
     start_s: float
     end_s: float
     text: str
+    speaker: str | None = None
 
 
 def cues_for(segments: Sequence[Segment], timings: Sequence[SegmentTiming]) -> list[Cue]:
@@ -53,18 +55,19 @@ def cues_for(segments: Sequence[Segment], timings: Sequence[SegmentTiming]) -> l
             continue
         text = " ".join(segments[timing.index].text.split())
         if text:
-            cues.extend(_split(text, timing.placed_start_s, timing.placed_start_s + timing.dubbed_s))
+            cues.extend(_split(text, timing.placed_start_s, timing.placed_start_s + timing.dubbed_s,
+                               segments[timing.index].speaker))
     return cues
 
 
-def _split(text: str, start_s: float, end_s: float) -> list[Cue]:
+def _split(text: str, start_s: float, end_s: float, speaker: str | None = None) -> list[Cue]:
     pieces = split_text(text, LINE_CHARACTERS * CUE_LINES) if len(text) > LINE_CHARACTERS * CUE_LINES else [text]
     total = sum(len(p) for p in pieces)
     cues, done = [], 0
     for piece in pieces:
         first = start_s + (end_s - start_s) * done / total
         done += len(piece)
-        cues.append(Cue(first, start_s + (end_s - start_s) * done / total, piece))
+        cues.append(Cue(first, start_s + (end_s - start_s) * done / total, piece, speaker))
     return cues
 
 
@@ -82,22 +85,31 @@ def _lines(text: str) -> str:
     return "\n".join(textwrap.wrap(text, LINE_CHARACTERS, break_long_words=False)) or text
 
 
-def to_srt(cues: Sequence[Cue]) -> str:
-    """The cues as a SubRip (``.srt``) document."""
+def to_srt(cues: Sequence[Cue], *, speaker_prefix: bool = False) -> str:
+    """The cues as a SubRip (``.srt``) document (``speaker_prefix``: each cue starts with
+    ``Name:`` when its speaker is known)."""
     blocks = []
     for number, cue in enumerate(cues, start=1):
         span = f"{_clock(cue.start_s, ',')} --> {_clock(cue.end_s, ',')}"
-        blocks.append(f"{number}\n{span}\n{_lines(cue.text.replace('-->', '->'))}\n")
+        text = f"{cue.speaker}: {cue.text}" if speaker_prefix and cue.speaker else cue.text
+        blocks.append(f"{number}\n{span}\n{_lines(text.replace('-->', '->'))}\n")
     return "\n".join(blocks)
 
 
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def to_vtt(cues: Sequence[Cue]) -> str:
-    """The cues as a WebVTT (``.vtt``) document."""
+    """The cues as a WebVTT (``.vtt``) document; a cue whose speaker is known is a voice
+    span (``<v Name>text``)."""
     blocks = ["WEBVTT\n"]
     for cue in cues:
-        text = cue.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = _lines(_escaped(cue.text))
+        if cue.speaker:
+            text = f"<v {_escaped(' '.join(cue.speaker.split()))}>{text}"
         span = f"{_clock(cue.start_s, '.')} --> {_clock(cue.end_s, '.')}"
-        blocks.append(f"{span}\n{_lines(text)}\n")
+        blocks.append(f"{span}\n{text}\n")
     return "\n".join(blocks)
 
 
@@ -123,8 +135,11 @@ def parse_subtitles(text: str) -> list[Cue]:
         if first is None or last is None:
             raise ValueError(f"malformed cue timing: {lines[timing]!r}")
         body = " ".join(line.strip() for line in lines[timing + 1:])
+        voice = _VOICE.match(body)
+        speaker = voice.group(1).strip() if voice else None
+        body = body[voice.end():].replace("</v>", "") if voice else body
         body = body.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-        cues.append(Cue(_seconds(first), _seconds(last), body))
+        cues.append(Cue(_seconds(first), _seconds(last), body, speaker))
     return cues
 
 

@@ -72,6 +72,7 @@ class _Line:
     id: str
     text: str
     max_characters: int | None
+    speaker: str | None = None
 
 
 def max_characters(duration_s: float, language: str) -> int:
@@ -140,6 +141,14 @@ def _user_message(batch: Sequence[_Line], before: Sequence[_Line], after: Sequen
         parts += [
             "Length limits (maximum characters of each translation, so it can be spoken in its time slot):",
             _as_json(limits),
+            "",
+        ]
+    speakers = {x.id: x.speaker for x in (*before, *batch, *after) if x.speaker}
+    if len(set(speakers.values())) > 1:
+        parts += [
+            "Speakers (who says each id: keep each speaker's gender agreement and the way the "
+            "speakers address each other consistent):",
+            _as_json(speakers),
             "",
         ]
     ids = ", ".join(x.id for x in batch)
@@ -309,7 +318,7 @@ def translate_segments(
         limit = None
         if index < len(context.max_duration_s) and context.max_duration_s[index] > 0:
             limit = max_characters(context.max_duration_s[index], target_language)
-        lines.append(_Line(str(index + 1), text, limit))
+        lines.append(_Line(str(index + 1), text, limit, segment.speaker))
     run = _Run(call, build_system_prompt(source_language, target_language, context), lines, vendor, model)
     translated: dict[str, str] = {}
     for start, end in _batches(lines):

@@ -26,6 +26,7 @@ from pipeline.results import (
     TimingReport,
     VendorChoice,
 )
+from pipeline.speakers.summary import speakers_to_dict
 from pipeline.types import Segment, StepStatus, TaskStatus
 
 if TYPE_CHECKING:
@@ -256,6 +257,7 @@ def result_to_dict(result: TaskResult) -> Json:
         "output_path": str(result.output_path) if result.output_path else None,
         "timing": None if result.timing is None else timing_to_dict(result.timing),
         "quality": None if result.quality is None else quality_to_dict(result.quality),
+        "speakers": speakers_to_dict(result.speakers),
         "media": media_to_dict(result.media),
         "subtitles": [_subtitle(item) for item in result.subtitles],
         "warnings": list(result.warnings),
@@ -363,6 +365,8 @@ def task_view(record: TaskRecord, prefix: str = TASKS_PREFIX) -> Json:
         "voice_reference": body.get("voice_reference"),
         "timing": body.get("timing"),
         "quality": body.get("quality"),
+        "speakers": [{k: v for k, v in s.items() if k != "reference_path"}
+                     for s in body.get("speakers") or ()],
         "media": body.get("media"),
         "subtitles": [{**item, "url": f"{prefix}/{record.id}/subtitles?kind={item['kind']}"
                        f"&format={item['format']}"} for item in body.get("subtitles") or ()],

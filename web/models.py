@@ -242,6 +242,16 @@ class QualityView(_View):
     lines: list[LineQualityView]
 
 
+class SpeakerView(_View):
+    """One speaker: seconds of speech, whose voice speaks them, their reference, the vendor."""
+
+    name: str
+    seconds: float
+    voice_of: str
+    reference_s: float
+    vendor: str
+
+
 class TaskView(_View):
     """Everything about a task (``GET /v1/tasks/{task_id}``)."""
 
@@ -261,6 +271,7 @@ class TaskView(_View):
     voice_reference: VoiceReferenceView | None
     timing: TimingView | None
     quality: QualityView | None = None
+    speakers: list[SpeakerView] = []
     media: MediaView | None = None
     subtitles: list[SubtitleView]
     warnings: list[str]

@@ -158,6 +158,9 @@ _CONTROLS: dict[str, _Control] = {
     "max_retakes": lambda pipeline, spec: gr.Slider(
         0, MAX_RETAKES, value=2, step=1, label=spec.label, info=spec.help,
         elem_id="max-retakes"),
+    "speakers": lambda pipeline, spec: gr.Dropdown(
+        ["auto", *map(str, range(1, 9))], value="1", label=spec.label, info=spec.help,
+        elem_id="speakers-count", allow_custom_value=True),
     **MEDIA_CONTROLS,
     "target_languages": lambda pipeline, spec: gr.Dropdown(
         language_choices(), value=[], multiselect=True, label=spec.label, info=spec.help,

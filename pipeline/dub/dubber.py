@@ -25,7 +25,7 @@ streamed to disk (and to the encoder) as it is placed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +79,7 @@ class _Run:
     slots: threading.Semaphore
     on_ready: Callable[[], None] | None = None
     judge: TakeJudge | None = None
+    voices: Mapping[str, Voice] = field(default_factory=dict)  # speaker -> their voice
     lines: list[Segment] = field(default_factory=list)
     indexes: list[int] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
@@ -118,9 +119,10 @@ class _Run:
 
     def speak(self, position: int, speed: float = 1.0) -> SynthesizedAudio:
         text = self.lines[position].text.strip()
+        voice = self.voices.get(self.lines[position].speaker or "", self.voice)
         extra = {"speed": round(speed, 3)} if speed != 1.0 else {}
-        result = call_with_retry(lambda: self.synthesizer.speak(text, self.voice, self.language, **extra),
-                                 self.policy, cancel=self.cancel, what=f"{self.voice.vendor} speech")
+        result = call_with_retry(lambda: self.synthesizer.speak(text, voice, self.language, **extra),
+                                 self.policy, cancel=self.cancel, what=f"{voice.vendor} speech")
         with self.changed:
             self.usage = self.usage + result.usage
         return result
@@ -225,6 +227,7 @@ class Dubber:
         on_ready: called whenever a line is ready to place or something failed.
         judge: scores each line and keeps its best take (None: lines are not scored).
         checks: how many lines are scored at once.
+        voices: speaker -> the voice their lines are spoken in (others use ``voice``).
     """
 
     def __init__(self, synthesizer: Synthesizer, voice: Voice, language: str, work_dir: Path,
@@ -234,13 +237,14 @@ class Dubber:
                  cancel: threading.Event | None = None,
                  on_placed: Callable[[int, int], None] | None = None,
                  on_ready: Callable[[], None] | None = None,
-                 judge: TakeJudge | None = None, checks: int = 4) -> None:
+                 judge: TakeJudge | None = None, checks: int = 4,
+                 voices: Mapping[str, Voice] | None = None) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)
         timeline = (KeepTimeline if mode == "keep" else NaturalTimeline)(total_s=total_s, closed=False)
         self._run = _Run(synthesizer, voice, language, work_dir, policy, cancel,
                          speeds if mode == "keep" else None, timeline,
                          threading.Semaphore(2 * concurrency + 2 * audio_workers), on_ready,
-                         judge)
+                         judge, voices or {})
         self._output = output
         self._mode = mode
         self._on_placed = on_placed

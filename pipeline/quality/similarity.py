@@ -90,6 +90,26 @@ class SpeakerEncoder:
         with self._use_lock:  # the model is not re-entrant
             return np.asarray(encoder.embed_utterance(speech), dtype=np.float32)
 
+    def embed_windows(self, samples: np.ndarray, rate_hz: int, *,
+                      hop_s: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings of the 1.6 s windows of mono float ``samples``, one every ``hop_s``.
+
+        The sound is levelled but not trimmed, so window times stay on the samples' clock.
+
+        Returns:
+            ``(embeddings, starts_s)``: one unit-length row per window and where each starts.
+        """
+        from resemblyzer.audio import normalize_volume
+
+        encoder = self._encoder()
+        wav = normalize_volume(_resampled(samples.astype(np.float32), rate_hz), -30,
+                               increase_only=True)
+        with self._use_lock:
+            _, partials, slices = encoder.embed_utterance(
+                wav, return_partials=True, rate=1.0 / hop_s, min_coverage=0.5)
+        starts_s = np.array([piece.start / ENCODER_RATE_HZ for piece in slices], np.float64)
+        return np.asarray(partials, dtype=np.float32), starts_s
+
 
 def warm_encoder() -> None:
     """Load the encoder now (e.g. while a task transcribes), if it can run here."""

@@ -27,6 +27,7 @@ from pipeline.languages import language_name
 from pipeline.pricing import cost_line
 from pipeline.results import CostLine
 from pipeline.segmentation import segment_transcript
+from pipeline.speakers.run import RunSpeakers
 from pipeline.steps.channels import Slot, Stream
 from pipeline.steps.context import RunContext
 from pipeline.steps.initialization import Piece
@@ -58,12 +59,13 @@ class SpeechToText:
         language: the language of the lines, settled from the first piece.
         transcript: the whole transcript once every piece is back (None when the speech
             was translated directly).
+        speakers: labels each line with its speaker (None: lines keep what they have).
     """
 
     def __init__(self, ctx: RunContext, reused: Transcript | None, pieces: Stream[Piece],
                  lines: Stream[Segment], language: Slot[str],
-                 transcript: Slot[Transcript | None]) -> None:
-        self.ctx, self.reused = ctx, reused
+                 transcript: Slot[Transcript | None], speakers: RunSpeakers | None = None) -> None:
+        self.ctx, self.reused, self.speakers = ctx, reused, speakers
         self.pieces, self.lines, self.language, self.transcript = pieces, lines, language, transcript
         self.cost: CostLine | None = None
         self.direct = ctx.plan.speech_translator is not None
@@ -157,7 +159,13 @@ class SpeechToText:
 
     def _take(self, piece: Piece, part: Transcript) -> None:
         found = [s for s in shifted(part.segments, piece.start_s, piece.end_s) if s.text.strip()]
-        lines = segment_transcript(found, self._speech(piece), [(piece.start_s, piece.end_s)])
+        heard = piece.audio.path
+        lines = segment_transcript(found, self._speech(piece, keep=self.speakers is not None),
+                                   [(piece.start_s, piece.end_s)])
+        if self.speakers is not None:
+            lines = tuple(self.speakers.label(lines, heard, piece.start_s, self.ctx.check))
+            if heard.parent.name == "chunks":
+                heard.unlink(missing_ok=True)
         if not self._parts:
             self.language.set(part.language or self.ctx.plan.source_language
                               or detect_language(part.text))
@@ -168,13 +176,13 @@ class SpeechToText:
                                   f"Transcribed part {len(self._parts)} of {total}")
 
     @staticmethod
-    def _speech(piece: Piece) -> list[tuple[float, float]]:
+    def _speech(piece: Piece, *, keep: bool = False) -> list[tuple[float, float]]:
         """The speech spans of ``piece`` on the input's timeline (a piece file cut only for
-        transcription is removed once measured)."""
+        transcription is removed once measured, unless ``keep``)."""
         if piece.speech is not None:
             return list(piece.speech)
         spans = [(piece.start_s + a, piece.start_s + b) for a, b in audio.speech_spans(piece.audio.path)]
-        if piece.audio.path.parent.name == "chunks":
+        if piece.audio.path.parent.name == "chunks" and not keep:
             piece.audio.path.unlink(missing_ok=True)
         return spans
 

@@ -25,6 +25,7 @@ from pipeline.projects.cache import CachingSynthesizer, LineCache, RenderSummary
 from pipeline.quality.report import QualityReport, QualityThresholds
 from pipeline.quality.similarity import SpeakerEncoder
 from pipeline.results import CostLine, SubtitleFile, TimingReport
+from pipeline.speakers.run import RunSpeakers
 from pipeline.steps.channels import Slot, Stream
 from pipeline.steps.context import RunContext
 from pipeline.subtitles import write_task_subtitles
@@ -60,13 +61,16 @@ class TextToSpeech:
         reference: the voice reference (each line's voice is compared with it).
         on_partial_audio: ``(piece_path, ready_s)`` each time the dub's first seconds are
             final (called on the task's thread).
+        speakers: the run's speakers (each line is spoken in its speaker's voice).
     """
 
     def __init__(self, ctx: RunContext, voice: Slot[Voice], spoken: Stream[Segment],
                  decoded: Slot[DecodedAudio], mode: Slot[str],
                  transcript: Slot[Transcript | None],
                  translation: Slot[Translation | None], reference: Slot[VoiceReference],
-                 on_partial_audio: PartialAudioCallback | None = None) -> None:
+                 on_partial_audio: PartialAudioCallback | None = None,
+                 speakers: RunSpeakers | None = None) -> None:
+        self.speakers = speakers
         self.ctx, self.voice, self.spoken, self.decoded, self.mode = ctx, voice, spoken, decoded, mode
         self.transcript, self.translation, self.reference = transcript, translation, reference
         self.quality: QualityReport | None = None
@@ -110,7 +114,8 @@ class TextToSpeech:
             policy=ctx.retry, concurrency=min(ctx.tts_concurrency, info.max_concurrency),
             audio_workers=ctx.audio_workers, speeds=speed_range(info.extra), cancel=ctx.stop,
             on_ready=self.spoken.poke, on_placed=self._placed, judge=self._judge,
-            checks=self._checks())
+            checks=self._checks(),
+            voices=self.speakers.by_speaker() if self.speakers is not None else None)
 
     def _take_judge(self, takes_vary: bool) -> TakeJudge | None:
         """What scores each line, as the plan's quality check says (None: no check)."""

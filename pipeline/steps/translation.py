@@ -211,7 +211,9 @@ class Translation:
             raise VendorResponseError(
                 vendor, f"returned {len(result.segments)} segments for {len(segments)}; try "
                 "again or pick another model.")
-        return result
+        return replace(result, segments=tuple(  # each line keeps its speaker
+            replace(out, speaker=line.speaker) if out.speaker != line.speaker else out
+            for out, line in zip(result.segments, segments, strict=True)))
 
     def _context(self, segments: Sequence[Segment], note: str = "",
                  limits: tuple[float, ...] | None = None) -> TranslationContext:

@@ -59,3 +59,14 @@ def test_files_round_trip_and_are_named_by_kind_and_language(tmp_path):
 def test_a_malformed_cue_time_is_reported():
     with pytest.raises(ValueError, match="malformed"):
         parse_subtitles("1\n00:00:xx --> 00:00:01,000\nHi\n")
+
+
+def test_a_known_speaker_becomes_a_webvtt_voice_span_and_an_optional_srt_prefix():
+    from pipeline.subtitles import Cue, parse_subtitles, to_srt, to_vtt
+
+    cues = [Cue(0.0, 1.5, "Hello <there>", "Speaker 1"), Cue(2.0, 3.0, "Hi.")]
+    vtt = to_vtt(cues)
+    assert "<v Speaker 1>Hello &lt;there&gt;" in vtt and "\nHi.\n" in vtt
+    assert parse_subtitles(vtt)[0] == Cue(0.0, 1.5, "Hello <there>", "Speaker 1")
+    assert "Speaker 1: Hello" in to_srt(cues, speaker_prefix=True)
+    assert "Speaker 1" not in to_srt(cues)

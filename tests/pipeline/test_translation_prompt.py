@@ -249,3 +249,33 @@ def test_the_model_never_sees_segment_times() -> None:
     llm = FakeLLM()
     translate_segments(llm, [Segment(12.5, 17.25, "hi")], "en", "fr", TranslationContext())
     assert not re.search(r"12\.5|17\.25", llm.calls[0][0] + llm.calls[0][1])
+
+
+def test_the_llm_is_told_who_says_each_line_when_several_people_speak():
+    from pipeline.translation_prompt import ChatReply, translate_segments
+    from pipeline.types import Segment, TranslationContext
+
+    sent = []
+
+    def call(system, user):
+        sent.append(user)
+        return ChatReply('{"1": "Hola.", "2": "Adiós."}')
+
+    segments = [Segment(0, 1, "Hello.", "Ana"), Segment(1, 2, "Bye.", "Ben")]
+    translate_segments(call, segments, "en", "es", TranslationContext())
+    assert "Speakers (who says each id" in sent[0]
+    assert '"1": "Ana"' in sent[0] and '"2": "Ben"' in sent[0]
+
+
+def test_one_speaker_adds_no_speaker_note():
+    from pipeline.translation_prompt import ChatReply, translate_segments
+    from pipeline.types import Segment, TranslationContext
+
+    sent = []
+
+    def call(system, user):
+        sent.append(user)
+        return ChatReply('{"1": "Hola."}')
+
+    translate_segments(call, [Segment(0, 1, "Hello.", "Ana")], "en", "es", TranslationContext())
+    assert "Speakers" not in sent[0]

@@ -36,7 +36,7 @@ def test_every_option_has_a_control_labelled_from_its_spec(controls):
                               "glossary", "instructions", "text_only",
                               "speech_translation_model", "quality", "quality_stt_model",
                               "max_retakes", "ducking", "video_out", "burn_subtitles",
-                              "keep_original_audio", "target_languages"]
+                              "keep_original_audio", "target_languages", "speakers"]
     assert set(controls) == set(SPECS)
     assert {name: c.label for name, c in controls.items()} == {
         name: spec.label for name, spec in SPECS.items()}

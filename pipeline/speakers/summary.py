@@ -1,0 +1,45 @@
+"""What a result says about its speakers: each one's speech, reference and voice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["SpeakerSummary", "speakers_from_dict", "speakers_to_dict"]
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerSummary:
+    """One speaker of a task.
+
+    Attributes:
+        name: the speaker's label in the lines ("Speaker 1", or a name given by hand).
+        seconds: seconds of their lines.
+        voice_of: whose voice their lines are spoken in (their own name, or the closest
+            speaker's when they speak too little to clone).
+        reference_s: length of their own reference, 0 when they have none.
+        vendor: the voice vendor that speaks them.
+        reference_path: their reference clip, when they have one.
+    """
+
+    name: str
+    seconds: float
+    voice_of: str
+    reference_s: float
+    vendor: str
+    reference_path: str | None = None
+
+
+def speakers_to_dict(speakers: Sequence[SpeakerSummary]) -> list[dict[str, Any]]:
+    """The speakers as JSON-ready data (task JSON, CLI ``--json``)."""
+    return [{"name": s.name, "seconds": round(s.seconds, 2), "voice_of": s.voice_of,
+             "reference_s": round(s.reference_s, 2), "vendor": s.vendor,
+             "reference_path": s.reference_path} for s in speakers]
+
+
+def speakers_from_dict(items: Sequence[dict[str, Any]] | None) -> tuple[SpeakerSummary, ...]:
+    """Speakers written by :func:`speakers_to_dict`."""
+    return tuple(SpeakerSummary(str(i["name"]), float(i["seconds"]), str(i["voice_of"]),
+                                float(i["reference_s"]), str(i["vendor"]),
+                                i.get("reference_path")) for i in items or ())
