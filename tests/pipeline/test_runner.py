@@ -222,11 +222,12 @@ def test_an_edited_translation_reruns_only_the_voice_steps(pipeline, vendors, sp
         Segment(0.0, 2.0, "Hola, ¿qué tal?"), first.translation.segments[1]))
     checkpoint = replace(first.checkpoint, translation=edited)
     calls_before = (len(vendors[0].calls), len(vendors[1].calls))
+    spoken_before = len(vendors[2].spoken)
     second = pipeline.run(_request(speech), checkpoint=checkpoint)
     assert second.status is TaskStatus.SUCCEEDED
     assert [s.reused for s in second.steps] == [True, True, True, False, False]
     assert (len(vendors[0].calls), len(vendors[1].calls)) == calls_before
-    assert vendors[2].spoken[-2][0] == "Hola, ¿qué tal?"
+    assert "Hola, ¿qué tal?" in [text for text, *_ in vendors[2].spoken[spoken_before:]]
 
 
 def test_a_checkpoint_is_reported_after_every_finished_step(pipeline, vendors, speech):
