@@ -63,7 +63,7 @@ def signin_available(settings: Settings) -> bool:
 
 
 def login_button(settings: Settings, **layout: Any) -> gr.Button:
-    """The "Sign in with Hugging Face" button (a hidden placeholder where sign-in is off).
+    """The "Sign in with Hugging Face" button (present but hidden where sign-in is off).
 
     ``layout`` goes to the component as is (``scale``, ``min_width``, ``size``...).
     """
