@@ -10,7 +10,6 @@ nor therefore the same step. Keys are never written.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -21,16 +20,15 @@ from urllib.parse import urlsplit
 
 from pipeline.errors import ConfigurationError
 from pipeline.results import StepReport
-from pipeline.tasks.codec import (
-    checkpoint_from_dict,
-    checkpoint_to_dict,
-    request_from_dict,
-    request_to_dict,
-    step_from_dict,
-    step_to_dict,
+from pipeline.tasks.store import (
+    FINISHED,
+    TaskRecord,
+    record_from_row,
+    step_rows,
+    task_row,
+    update_columns,
 )
-from pipeline.tasks.store import FINISHED, TaskRecord
-from pipeline.types import STEP_ORDER, TaskStatus
+from pipeline.types import TaskStatus
 
 __all__ = ["MIGRATIONS", "PostgresTaskStore", "describe_url"]
 
@@ -72,8 +70,6 @@ MIGRATIONS: tuple[str, ...] = (
 """Schema changes in order; the list only grows (version = position + 1)."""
 
 _LOCK_ID = 0x7A5C_15  # the advisory lock that serialises migrations across processes
-_UPDATABLE = frozenset({"status", "updated_at", "finished_at", "attempts", "plan", "result",
-                        "checkpoint", "error", "error_kind", "progress", "message"})
 _CONNECT_TIMEOUT_S = 10
 
 
@@ -81,14 +77,6 @@ def describe_url(url: str) -> str:
     """``host:port/database`` of a database URL, without the user or password."""
     parts = urlsplit(url)
     return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
-
-
-def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
 
 
 def _first_line(error: BaseException) -> str:
@@ -158,11 +146,7 @@ class PostgresTaskStore:
                 "INSERT INTO tasks (id, status, created_at, updated_at, finished_at, attempts,"
                 " request, source, plan, result, checkpoint, error, error_kind, progress, message)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (record.id, record.status.value, record.created_at, record.updated_at,
-                 record.finished_at, record.attempts, _dump(request_to_dict(record.request)),
-                 _dump(dict(record.source)), _dump(record.plan), _dump(record.result),
-                 _dump(checkpoint_to_dict(record.checkpoint)) if record.checkpoint else None,
-                 record.error, record.error_kind, record.progress, record.message))
+                task_row(record))
             self._write_steps(db, record.id, record.steps)
             self._write_artifacts(db, record.id, record.artifacts)
 
@@ -203,19 +187,9 @@ class PostgresTaskStore:
 
     def update(self, task_id: str, *, steps: tuple[StepReport, ...] | None = None,
                artifacts: Mapping[str, Path] | None = None, **fields: Any) -> None:
-        """Change some columns (plus steps and artifacts) of one task, atomically."""
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not task columns: {', '.join(sorted(unknown))}")
-        values = dict(fields)
-        values.setdefault("updated_at", self._clock())
-        if "status" in values:
-            values["status"] = TaskStatus(values["status"]).value
-        if "checkpoint" in values and values["checkpoint"] is not None:
-            values["checkpoint"] = _dump(checkpoint_to_dict(values["checkpoint"]))
-        for name in ("plan", "result"):
-            if name in values:
-                values[name] = _dump(values[name])
+        """Change some columns (plus steps and artifacts) of one task, atomically
+        (see :func:`~pipeline.tasks.store.update_columns`)."""
+        values = update_columns(fields, self._clock())
         assignments = ", ".join(f"{name} = %s" for name in values)
         with self._transaction() as db:
             db.execute(f"UPDATE tasks SET {assignments} WHERE id = %s",
@@ -247,7 +221,7 @@ class PostgresTaskStore:
             cursor.executemany(
                 "INSERT INTO steps (task_id, position, report) VALUES (%s, %s, %s)"
                 " ON CONFLICT (task_id, position) DO UPDATE SET report = EXCLUDED.report",
-                [(task_id, STEP_ORDER.index(s.name), _dump(step_to_dict(s))) for s in steps])
+                step_rows(task_id, steps))
 
     @staticmethod
     def _write_artifacts(db: Any, task_id: str, artifacts: Mapping[str, Path]) -> None:
@@ -258,20 +232,8 @@ class PostgresTaskStore:
 
     def _record(self, row: Mapping[str, Any]) -> TaskRecord:
         task_id = row["id"]
-        steps = {name: StepReport(name) for name in STEP_ORDER}
-        for step in self._db.execute(
-                "SELECT report FROM steps WHERE task_id = %s ORDER BY position", (task_id,)):
-            report = step_from_dict(json.loads(step["report"]))
-            steps[report.name] = report
-        artifacts = {a["kind"]: Path(a["path"]) for a in self._db.execute(
+        reports = [step["report"] for step in self._db.execute(
+            "SELECT report FROM steps WHERE task_id = %s ORDER BY position", (task_id,))]
+        artifacts = {a["kind"]: a["path"] for a in self._db.execute(
             "SELECT kind, path FROM artifacts WHERE task_id = %s", (task_id,))}
-        checkpoint = _load(row["checkpoint"])
-        return TaskRecord(
-            id=task_id, status=TaskStatus(row["status"]), created_at=row["created_at"],
-            updated_at=row["updated_at"], request=request_from_dict(json.loads(row["request"])),
-            steps=tuple(steps[name] for name in STEP_ORDER), source=_load(row["source"]) or {},
-            attempts=row["attempts"], finished_at=row["finished_at"], plan=_load(row["plan"]),
-            result=_load(row["result"]),
-            checkpoint=checkpoint_from_dict(checkpoint) if checkpoint else None,
-            error=row["error"], error_kind=row["error_kind"], progress=row["progress"],
-            message=row["message"], artifacts=artifacts)
+        return record_from_row(row, reports, artifacts)

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +32,8 @@ from pipeline.tasks.codec import (
 )
 from pipeline.types import STEP_ORDER, TaskStatus
 
-__all__ = ["FINISHED", "TaskRecord", "TaskStore"]
+__all__ = ["FINISHED", "TaskRecord", "TaskStore", "record_from_row", "step_rows", "task_row",
+           "update_columns"]
 
 FINISHED = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
 
@@ -114,6 +115,65 @@ def _load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+def task_row(record: TaskRecord) -> tuple[Any, ...]:
+    """The ``tasks`` columns of a new record, in the schema's order (shared by every
+    store: SQLite here, PostgreSQL in :mod:`pipeline.tasks.pg_store`)."""
+    return (record.id, record.status.value, record.created_at, record.updated_at,
+            record.finished_at, record.attempts, _dump(request_to_dict(record.request)),
+            _dump(dict(record.source)), _dump(record.plan), _dump(record.result),
+            _dump(checkpoint_to_dict(record.checkpoint)) if record.checkpoint else None,
+            record.error, record.error_kind, record.progress, record.message)
+
+
+def update_columns(fields: Mapping[str, Any], now: float) -> dict[str, Any]:
+    """Checked and encoded column values of an update (``updated_at`` defaults to ``now``).
+
+    ``checkpoint`` takes a :class:`Checkpoint`; ``plan`` and ``result`` take dicts;
+    ``status`` takes a :class:`TaskStatus`.
+
+    Raises:
+        ValueError: a name that is not an updatable column.
+    """
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not task columns: {', '.join(sorted(unknown))}")
+    values = dict(fields)
+    values.setdefault("updated_at", now)
+    if "status" in values:
+        values["status"] = TaskStatus(values["status"]).value
+    if "checkpoint" in values and values["checkpoint"] is not None:
+        values["checkpoint"] = _dump(checkpoint_to_dict(values["checkpoint"]))
+    for name in ("plan", "result"):
+        if name in values:
+            values[name] = _dump(values[name])
+    return values
+
+
+def step_rows(task_id: str, steps: tuple[StepReport, ...]) -> list[tuple[str, int, str | None]]:
+    """The ``steps`` rows of a task: (task id, position, report as JSON)."""
+    return [(task_id, STEP_ORDER.index(s.name), _dump(step_to_dict(s))) for s in steps]
+
+
+def record_from_row(row: Any, reports: Iterable[str],
+                    artifacts: Mapping[str, str]) -> TaskRecord:
+    """A record from its ``tasks`` row (any row read by column name), its step reports (JSON, in order) and its artifact
+    paths by kind."""
+    steps = {name: StepReport(name) for name in STEP_ORDER}
+    for text in reports:
+        report = step_from_dict(json.loads(text))
+        steps[report.name] = report
+    checkpoint = _load(row["checkpoint"])
+    return TaskRecord(
+        id=row["id"], status=TaskStatus(row["status"]), created_at=row["created_at"],
+        updated_at=row["updated_at"], request=request_from_dict(json.loads(row["request"])),
+        steps=tuple(steps[name] for name in STEP_ORDER), source=_load(row["source"]) or {},
+        attempts=row["attempts"], finished_at=row["finished_at"], plan=_load(row["plan"]),
+        result=_load(row["result"]),
+        checkpoint=checkpoint_from_dict(checkpoint) if checkpoint else None,
+        error=row["error"], error_kind=row["error_kind"], progress=row["progress"],
+        message=row["message"], artifacts={kind: Path(path) for kind, path in artifacts.items()})
+
+
 class TaskStore:
     """Task records in one SQLite file; safe to share between threads.
 
@@ -163,13 +223,7 @@ class TaskStore:
             db.execute(
                 "INSERT INTO tasks (id, status, created_at, updated_at, finished_at, attempts,"
                 " request, source, plan, result, checkpoint, error, error_kind, progress, message)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.id, record.status.value, record.created_at, record.updated_at,
-                 record.finished_at, record.attempts, _dump(request_to_dict(record.request)),
-                 _dump(dict(record.source)), _dump(record.plan), _dump(record.result),
-                 _dump(checkpoint_to_dict(record.checkpoint)) if record.checkpoint else None,
-                 record.error, record.error_kind, record.progress, record.message),
-            )
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", task_row(record))
             self._write_steps(db, record.id, record.steps)
             for kind, path in record.artifacts.items():
                 self._write_artifact(db, record.id, kind, path)
@@ -212,23 +266,9 @@ class TaskStore:
 
     def update(self, task_id: str, *, steps: tuple[StepReport, ...] | None = None,
                artifacts: Mapping[str, Path] | None = None, **fields: Any) -> None:
-        """Change some columns (plus steps and artifacts) of one task, atomically.
-
-        ``checkpoint`` takes a :class:`Checkpoint`; ``plan`` and ``result`` take dicts;
-        ``status`` takes a :class:`TaskStatus`.
-        """
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not task columns: {', '.join(sorted(unknown))}")
-        values = dict(fields)
-        values.setdefault("updated_at", self._clock())
-        if "status" in values:
-            values["status"] = TaskStatus(values["status"]).value
-        if "checkpoint" in values and values["checkpoint"] is not None:
-            values["checkpoint"] = _dump(checkpoint_to_dict(values["checkpoint"]))
-        for name in ("plan", "result"):
-            if name in values:
-                values[name] = _dump(values[name])
+        """Change some columns (plus steps and artifacts) of one task, atomically
+        (see :func:`update_columns`)."""
+        values = update_columns(fields, self._clock())
         assignments = ", ".join(f"{name} = ?" for name in values)
         with self._transaction() as db:
             db.execute(f"UPDATE tasks SET {assignments} WHERE id = ?",
@@ -258,7 +298,7 @@ class TaskStore:
                      steps: tuple[StepReport, ...]) -> None:
         db.executemany(
             "INSERT OR REPLACE INTO steps (task_id, position, report) VALUES (?, ?, ?)",
-            [(task_id, STEP_ORDER.index(s.name), _dump(step_to_dict(s))) for s in steps])
+            step_rows(task_id, steps))
 
     @staticmethod
     def _write_artifact(db: sqlite3.Connection, task_id: str, kind: str, path: Path) -> None:
@@ -267,30 +307,8 @@ class TaskStore:
 
     def _record(self, row: sqlite3.Row) -> TaskRecord:
         task_id = row["id"]
-        steps = {name: StepReport(name) for name in STEP_ORDER}
-        for step in self._db.execute(
-                "SELECT report FROM steps WHERE task_id = ? ORDER BY position", (task_id,)):
-            report = step_from_dict(json.loads(step["report"]))
-            steps[report.name] = report
-        artifacts = {a["kind"]: Path(a["path"]) for a in self._db.execute(
+        reports = [step["report"] for step in self._db.execute(
+            "SELECT report FROM steps WHERE task_id = ? ORDER BY position", (task_id,))]
+        artifacts = {a["kind"]: a["path"] for a in self._db.execute(
             "SELECT kind, path FROM artifacts WHERE task_id = ?", (task_id,))}
-        checkpoint = _load(row["checkpoint"])
-        return TaskRecord(
-            id=task_id,
-            status=TaskStatus(row["status"]),
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            request=request_from_dict(json.loads(row["request"])),
-            steps=tuple(steps[name] for name in STEP_ORDER),
-            source=_load(row["source"]) or {},
-            attempts=row["attempts"],
-            finished_at=row["finished_at"],
-            plan=_load(row["plan"]),
-            result=_load(row["result"]),
-            checkpoint=checkpoint_from_dict(checkpoint) if checkpoint else None,
-            error=row["error"],
-            error_kind=row["error_kind"],
-            progress=row["progress"],
-            message=row["message"],
-            artifacts=artifacts,
-        )
+        return record_from_row(row, reports, artifacts)
