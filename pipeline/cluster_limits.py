@@ -18,17 +18,15 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-from pipeline.limits import VendorLimits
+from pipeline.limits import Gated, VendorLimits
 from pipeline.settings import Settings
 
 __all__ = ["LEASE_S", "ClusterSlots", "ClusterVendorLimits", "limits_for"]
 
 LEASE_S = 60.0
 _PREFIX = "speech:vendor-slots:"
-_CALLS = frozenset({"transcribe", "translate", "clone", "speak", "release"})
 _TAKE = """
 local now = redis.call('TIME')
 local now_s = tonumber(now[1]) + tonumber(now[2]) / 1000000
@@ -105,25 +103,6 @@ class ClusterSlots:
                 continue
 
 
-class _ClusterGated:
-    """Forwards an adapter's role verbs, each inside the vendor's cluster-wide slots."""
-
-    def __init__(self, adapter: object, slots: ClusterSlots) -> None:
-        self._adapter, self._slots = adapter, slots
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._adapter, name)
-        if name not in _CALLS or not callable(attribute):
-            return attribute
-        return self._wrap(attribute)
-
-    def _wrap(self, call: Callable[..., Any]) -> Callable[..., Any]:
-        def gated(*args: Any, **kwargs: Any) -> Any:
-            with self._slots:
-                return call(*args, **kwargs)
-        return gated
-
-
 class ClusterVendorLimits(VendorLimits):
     """:class:`~pipeline.limits.VendorLimits` whose slots live in Redis (see the module)."""
 
@@ -147,7 +126,7 @@ class ClusterVendorLimits(VendorLimits):
 
     def gate(self, vendor_id: str, limit: int, adapter: object) -> object:
         """Wrap ``adapter`` so the whole cluster never exceeds ``limit`` calls at once."""
-        return _ClusterGated(adapter, self.cluster_slots(vendor_id, limit))
+        return Gated(adapter, self.cluster_slots(vendor_id, limit))
 
 
 def limits_for(settings: Settings) -> VendorLimits:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
-__all__ = ["VendorLimits"]
+__all__ = ["Gated", "VendorLimits"]
 
 _CALLS = frozenset({"transcribe", "translate", "clone", "speak", "release"})
 
 
-class _Gated:
-    """Forwards an adapter's role verbs, each inside the vendor's semaphore."""
+class Gated:
+    """Forwards an adapter's role verbs, each inside ``slots`` (any context manager that
+    holds one of the vendor's slots: a semaphore here, Redis leases in
+    :mod:`pipeline.cluster_limits`)."""
 
-    def __init__(self, adapter: object, slots: threading.BoundedSemaphore) -> None:
+    def __init__(self, adapter: object, slots: AbstractContextManager[Any]) -> None:
         self._adapter = adapter
         self._slots = slots
 
@@ -47,4 +50,4 @@ class VendorLimits:
 
     def gate(self, vendor_id: str, limit: int, adapter: object) -> object:
         """Wrap ``adapter`` so its calls never exceed ``limit`` at once for this vendor."""
-        return _Gated(adapter, self.slots(vendor_id, limit))
+        return Gated(adapter, self.slots(vendor_id, limit))
