@@ -14,12 +14,13 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.projects.model import Line, Output, Project
+from pipeline.tasks.store import sqlite_transaction
 
 __all__ = ["ProjectStore", "SqliteProjectStore", "project_from_dict", "project_to_dict"]
 
@@ -117,16 +118,8 @@ class SqliteProjectStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_transaction(self._db, self._lock)
 
     def close(self) -> None:
         """Close the database (the file stays)."""

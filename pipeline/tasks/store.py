@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,8 @@ from pipeline.tasks.codec import (
 )
 from pipeline.types import STEP_ORDER, TaskStatus
 
-__all__ = ["FINISHED", "TaskRecord", "TaskStore", "record_from_row", "step_rows", "task_row",
-           "update_columns"]
+__all__ = ["FINISHED", "TaskRecord", "TaskStore", "record_from_row", "sqlite_transaction",
+           "step_rows", "task_row", "update_columns"]
 
 FINISHED = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
 
@@ -156,8 +156,8 @@ def step_rows(task_id: str, steps: tuple[StepReport, ...]) -> list[tuple[str, in
 
 def record_from_row(row: Any, reports: Iterable[str],
                     artifacts: Mapping[str, str]) -> TaskRecord:
-    """A record from its ``tasks`` row (any row read by column name), its step reports (JSON, in order) and its artifact
-    paths by kind."""
+    """A record from its ``tasks`` row (any row read by column name), its step reports
+    (JSON, in order) and its artifact paths by kind."""
     steps = {name: StepReport(name) for name in STEP_ORDER}
     for text in reports:
         report = step_from_dict(json.loads(text))
@@ -172,6 +172,21 @@ def record_from_row(row: Any, reports: Iterable[str],
         checkpoint=checkpoint_from_dict(checkpoint) if checkpoint else None,
         error=row["error"], error_kind=row["error_kind"], progress=row["progress"],
         message=row["message"], artifacts={kind: Path(path) for kind, path in artifacts.items()})
+
+
+@contextmanager
+def sqlite_transaction(db: sqlite3.Connection,
+                       lock: threading.RLock) -> Iterator[sqlite3.Connection]:
+    """One write transaction on ``db`` (autocommit connection), taken under ``lock``:
+    ``BEGIN IMMEDIATE``, then ``COMMIT``, or ``ROLLBACK`` when the body raises."""
+    with lock:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
 
 class TaskStore:
@@ -206,16 +221,8 @@ class TaskStore:
         with self._lock:
             return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_transaction(self._db, self._lock)
 
     def add(self, record: TaskRecord) -> None:
         """Insert a new task with its steps and artifacts."""
