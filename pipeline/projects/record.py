@@ -6,27 +6,16 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pipeline.options import TaskRequest
 from pipeline.results import TaskResult
-from pipeline.tasks.service import TaskService
+from pipeline.tasks.service import TaskService, output_artifacts
 from pipeline.tasks.store import TaskRecord
 from pipeline.types import TaskStatus
 from pipeline.view import result_to_dict
 
 __all__ = ["record_run"]
-
-
-def _artifacts(request: TaskRequest, result: TaskResult) -> dict[str, Path]:
-    found = {"input": request.input_path}
-    if result.output_path is not None and result.output_path.is_file():
-        found["audio"] = result.output_path
-    for item in result.subtitles:
-        if item.path.is_file():
-            found[f"subtitles.{item.kind}.{item.format}"] = item.path
-    return found
 
 
 def record_run(tasks: TaskService, request: TaskRequest, result: TaskResult,
@@ -46,6 +35,6 @@ def record_run(tasks: TaskService, request: TaskRequest, result: TaskResult,
         source=dict(source or {"file": request.input_name or request.input_path.name}),
         finished_at=now, result=view, checkpoint=result.checkpoint, error=result.error,
         progress=1.0 if result.status is TaskStatus.SUCCEEDED else 0.0,
-        message=result.status.value, artifacts=_artifacts(request, result))
+        message=result.status.value, artifacts={"input": request.input_path, **output_artifacts(result)})
     tasks.store.add(record)
     return tasks.get(result.task_id)

@@ -50,7 +50,7 @@ from pipeline.tasks.store_api import Store
 from pipeline.types import StepStatus, TaskStatus
 from pipeline.view import result_to_dict
 
-__all__ = ["MAX_ATTEMPTS", "TaskService"]
+__all__ = ["MAX_ATTEMPTS", "TaskService", "output_artifacts"]
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # runs a task may start before an interruption counts as final
@@ -315,7 +315,7 @@ class TaskService:
             self._keys.pop(task_id, None)
             self._user_canceled.discard(task_id)
             self.store.update(task_id, steps=result.steps,
-                              artifacts=_outputs(result), **fields)
+                              artifacts=output_artifacts(result), **fields)
 
     def _pause(self, task_id: str, result: TaskResult) -> None:
         """A shutdown stopped the task: keep its progress and queue it for the next start."""
@@ -379,7 +379,8 @@ def _inputs(request: TaskRequest) -> dict[str, Path]:
     return found
 
 
-def _outputs(result: TaskResult) -> dict[str, Path]:
+def output_artifacts(result: TaskResult) -> dict[str, Path]:
+    """The files a finished run left (dub, subtitles) by artifact kind."""
     found: dict[str, Path] = {}
     if result.output_path is not None and result.output_path.is_file():
         found["audio"] = result.output_path
