@@ -10,7 +10,7 @@ from pipeline.audio import ffmpeg as ff
 from pipeline.audio.vad import speech_spans
 from pipeline.audio.wav import iter_blocks, wav_rate_hz
 
-__all__ = ["has_background_sound", "stem_level_db"]
+__all__ = ["has_background_sound", "sound_besides_speech", "stem_level_db"]
 
 FRAME_S = 0.05
 SOUND_DB = -50.0  # a gap frame louder than this holds sound (music, effects) ...
@@ -33,19 +33,28 @@ def _frame_levels_db(samples: np.ndarray, rate_hz: int) -> np.ndarray:
 def has_background_sound(path: Path, work_dir: Path) -> bool:
     """Whether the stretches between the speech of ``path`` hold sound (music, effects).
 
-    The input is decoded at 16 kHz mono; frames outside the speech spans (with a small
-    margin) count as sound when louder than -50 dBFS and than the speech's level (its
-    90th percentile frame) less 24 dB, so a room's hiss is not taken for a background; at
-    least half a second of such gaps is needed, and half of them must hold sound.
+    ``path`` is decoded at 16 kHz mono into ``work_dir`` first, then measured by
+    :func:`sound_besides_speech`.
     """
     probe = Path(work_dir) / "background_probe.wav"
     try:
         ff.to_wav(path, probe, 16000, 1, what="measuring the background sound",
                   timeout_s=600.0)
-        levels = _levels_db(probe)
-        spans = speech_spans(probe)
+        return sound_besides_speech(probe)
     finally:
         probe.unlink(missing_ok=True)
+
+
+def sound_besides_speech(wav_path: Path) -> bool:
+    """Whether the gaps between the speech of a decoded WAV hold sound (music, effects).
+
+    Frames outside the speech spans (with a small margin) count as sound when louder than
+    -50 dBFS and than the speech's level (its 90th percentile frame) less 24 dB, so a
+    room's hiss is not taken for a background; at least half a second of such gaps is
+    needed, and half of them must hold sound. Read block by block (an hour stays a few MB).
+    """
+    levels = _levels_db(wav_path)
+    spans = speech_spans(wav_path)
     times = (np.arange(len(levels)) + 0.5) * FRAME_S
     gap = np.ones(len(levels), dtype=bool)
     for start_s, end_s in spans:

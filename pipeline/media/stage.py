@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigurationError, EmptyAudioError, NoVideoError, ProcessingError
 from pipeline.languages import language_name
-from pipeline.media.background import has_background_sound, stem_level_db
+from pipeline.media.background import has_background_sound, sound_besides_speech, stem_level_db
 from pipeline.media.choices import ducking_gain_db
 from pipeline.media.mix import MixLevels, remix, voice_over
 from pipeline.media.mux import MuxRequest, check_container, mux
@@ -48,6 +48,7 @@ __all__ = ["MediaSource", "check_media", "finish", "load_source", "mix_levels", 
 
 Progress = Callable[[float, str], None]
 SOURCE_FILE = "source.json"
+DECODED_FILE = "input.wav"  # the 16 kHz mono input ``initialization`` decodes
 QUIET_STEM_DB = -50.0
 
 
@@ -64,6 +65,9 @@ class MediaSource:
         speech_path: what is transcribed and cloned (the separated voice, or the input).
         separation_device: where Demucs ran, when it did.
         audio_codec: the input's first audio stream's codec.
+        check_at_mix: background=auto where no separation can run: whether there is sound
+            besides speech is measured at mix time on the decoded input (no extra pass over
+            the input before the steps start), and the original is dropped when there is none.
     """
 
     input_kind: str
@@ -74,6 +78,7 @@ class MediaSource:
     speech_path: Path
     separation_device: str | None = None
     audio_codec: str = ""
+    check_at_mix: bool = False
 
 
 def mix_levels(settings: Settings) -> MixLevels:
@@ -152,21 +157,24 @@ def _background(ctx: RunContext, info: MediaInfo, container: str | None, folder:
     kind = "video" if info.is_video else "audio"
 
     def made(background: str, note: str, speech: Path = path,
-             device: str | None = None) -> MediaSource:
+             device: str | None = None, check_at_mix: bool = False) -> MediaSource:
         return MediaSource(kind, container, info.video_codec, background, note, speech, device,
-                           info.audio_codecs[0])
+                           info.audio_codecs[0], check_at_mix)
 
     if options.text_only or options.background == "drop":
         why = "text only" if options.text_only else "background=drop"
         return made("dropped", f"The background sound was left out ({why}).")
-    if options.background == "auto" and not has_background_sound(path, folder):
-        return made("dropped", "No sound besides speech was found (background=auto); the dub "
-                    "stands alone.")
     fetch = info.is_video or options.background == "keep"
+    if options.background == "auto":
+        why_not = _no_separation(ctx.settings, fetch=fetch)
+        if why_not is not None:  # ducked or dropped: the same steps, decided at mix time
+            return made("original_ducked", _ducked_note(options.ducking, why_not),
+                        check_at_mix=True)
+        if not has_background_sound(path, folder):
+            return made("dropped", _NOTHING_BESIDES_SPEECH)
     weights, why_not = _weights(ctx.settings, progress, fetch=fetch)
     if weights is None:
-        return made("original_ducked", f"The original sound is kept under the dub, "
-                    f"{_ducked(options.ducking)} under each line ({why_not}).")
+        return made("original_ducked", _ducked_note(options.ducking, why_not))
     separator = _separator(str(weights))
     stems = separator.separate(path, folder, on_progress=progress, cancel=ctx.stop)
     if options.background == "auto" and stem_level_db(stems.background) < QUIET_STEM_DB:
@@ -181,27 +189,43 @@ def _background(ctx: RunContext, info: MediaInfo, container: str | None, folder:
     return made("separated", note, stems.vocals, stems.device)
 
 
-def _ducked(ducking: str) -> str:
+_NOTHING_BESIDES_SPEECH = ("No sound besides speech was found (background=auto); the dub "
+                           "stands alone.")
+
+
+def _ducked_note(ducking: str, why_not: str) -> str:
     gain_db = ducking_gain_db(ducking)
-    return "muted" if gain_db is None else f"lowered {abs(gain_db):g} dB"
+    level = "muted" if gain_db is None else f"lowered {abs(gain_db):g} dB"
+    return f"The original sound is kept under the dub, {level} under each line ({why_not})."
+
+
+def _no_separation(settings: Settings, *, fetch: bool) -> str | None:
+    """Why Demucs cannot run for this input without a download it may not make, or None
+    when it can (its weights are here, or may be fetched)."""
+    if not demucs_installed():
+        return "no separation: the demucs package is not installed"
+    if find_weights(settings.data_dir, settings.env("APP_DEMUCS_URL", HTDEMUCS_URL)):
+        return None
+    if not settings.model_downloads:
+        return ("no separation: the Demucs weights are not in APP_DATA_DIR/models/demucs "
+                "and APP_MODEL_DOWNLOADS is off")
+    if not fetch:
+        return ("no separation: the Demucs weights are fetched for a video or "
+                "background=keep, not for audio under background=auto")
+    return None
 
 
 def _weights(settings: Settings, progress: Progress, *,
              fetch: bool) -> tuple[Path | None, str]:
     """The Demucs checkpoint, fetched on first use when downloads are allowed and ``fetch``
     (a video, or background=keep: an audio file under "auto" uses cached weights only)."""
-    if not demucs_installed():
-        return None, "no separation: the demucs package is not installed"
+    why_not = _no_separation(settings, fetch=fetch)
+    if why_not is not None:
+        return None, why_not
     url = settings.env("APP_DEMUCS_URL", HTDEMUCS_URL)
     found = find_weights(settings.data_dir, url)
     if found is not None:
         return found, ""
-    if not settings.model_downloads:
-        return None, ("no separation: the Demucs weights are not in APP_DATA_DIR/models/demucs "
-                      "and APP_MODEL_DOWNLOADS is off")
-    if not fetch:
-        return None, ("no separation: the Demucs weights are fetched for a video or "
-                      "background=keep, not for audio under background=auto")
     try:
         return download_weights(settings.data_dir, url, on_progress=progress), ""
     except ProcessingError as exc:
@@ -244,6 +268,8 @@ def finish(ctx: RunContext, output: Path, timing: TimingReport,
         return None
     options, folder = ctx.request.options, ctx.folder / MEDIA_DIR
     background, note, warnings = source.background, source.note, []
+    if source.check_at_mix and not _sound_besides_speech(ctx):
+        background, note = "dropped", _NOTHING_BESIDES_SPEECH
     if background != "dropped":
         progress(0.0, "Mixing the dub over the background sound")
         try:
@@ -263,6 +289,14 @@ def finish(ctx: RunContext, output: Path, timing: TimingReport,
                        source.container if video else None, stem if stem.is_file() else None,
                        bool(video and options.burn_subtitles),
                        bool(video and options.keep_original_audio), tuple(warnings))
+
+
+def _sound_besides_speech(ctx: RunContext) -> bool:
+    """Measured on the decoded input the steps made (the input itself when it is gone)."""
+    decoded = ctx.folder / DECODED_FILE
+    if decoded.is_file():
+        return sound_besides_speech(decoded)
+    return has_background_sound(ctx.request.input_path, ctx.folder / MEDIA_DIR)
 
 
 def _mix(ctx: RunContext, source: MediaSource, output: Path, timing: TimingReport) -> None:
