@@ -18,6 +18,8 @@ import math
 import re
 import shutil
 import subprocess
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,14 +169,38 @@ def probe(path: Path) -> AudioInfo:
     return info
 
 
+_HEADERS: OrderedDict[tuple[str, int, int, int, int], Header] = OrderedDict()
+_HEADERS_LOCK = threading.Lock()
+_HEADERS_KEPT = 64
+
+
 def read_header(path: Path, *, name: str = "") -> Header:
     """Like :func:`probe`, but never decodes (see :class:`Header`); ``name`` is what the
-    user calls the file, for messages (default: the file's own name)."""
+    user calls the file, for messages (default: the file's own name).
+
+    A file read before and unchanged since (same inode, size and modification time) is
+    not read again: a task checks its input's header several times on the way in.
+    """
     path = Path(path)
     name = name or path.name
     size_bytes = _size(path)
     if size_bytes == 0:
         raise EmptyAudioError(f"{name} is empty (0 bytes); upload a recording with sound.")
+    stat = path.stat()
+    key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    with _HEADERS_LOCK:
+        known = _HEADERS.get(key)
+    if known is not None:
+        return known
+    header = _read_header(path, name, size_bytes)
+    with _HEADERS_LOCK:
+        _HEADERS[key] = header
+        while len(_HEADERS) > _HEADERS_KEPT:
+            _HEADERS.popitem(last=False)
+    return header
+
+
+def _read_header(path: Path, name: str, size_bytes: int) -> Header:
     result = run(["-i", str(path)], timeout_s=PROBE_TIMEOUT_S, what=f"reading {name}",
                  check=False)
     text = result.stderr.decode("utf-8", "replace")

@@ -127,3 +127,24 @@ def test_a_hung_ffmpeg_call_is_stopped_and_may_be_retried():
         ff.run(["-re", "-f", "lavfi", "-i", "sine", "-f", "null", "-"], timeout_s=0.3,
                what="playing forever")
     assert caught.value.retryable
+
+
+def test_an_unchanged_file_header_is_read_by_ffmpeg_once(tmp_path, monkeypatch):
+    path = tmp_path / "tone.wav"
+    subprocess.run([ff.ffmpeg_path(), "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=300:duration=1", "-y", str(path)], check=True, timeout=30)
+    calls: list[list[str]] = []
+    real_run = ff.run
+
+    def counting_run(args, **kwargs):
+        calls.append(list(args))
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(ff, "run", counting_run)
+    first = ff.read_header(path)
+    assert ff.read_header(path, name="upload.wav") == first
+    assert len(calls) == 1
+    subprocess.run([ff.ffmpeg_path(), "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=300:duration=2", "-y", str(path)], check=True, timeout=30)
+    assert ff.read_header(path).info.duration_s == pytest.approx(2.0, abs=0.05)
+    assert len(calls) == 2
