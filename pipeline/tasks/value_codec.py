@@ -52,12 +52,12 @@ def encode_value(value: Any) -> Any:
     Raises:
         TypeError: a part is of a kind this codec does not write.
     """
+    if isinstance(value, enum.Enum):  # before str: a StrEnum is a str too
+        return {"$enum": _name(type(value)), "value": encode_value(value.value)}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Path):
         return {"$path": str(value)}
-    if isinstance(value, enum.Enum):
-        return {"$enum": _name(type(value)), "value": encode_value(value.value)}
     if isinstance(value, BaseException):
         kind, args, state = failure_parts(value) or (Exception, (), {})
         if not kind.__module__.startswith(_PACKAGE + "."):  # a vendor's or Python's own

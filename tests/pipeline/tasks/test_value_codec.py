@@ -38,6 +38,8 @@ def test_a_finished_result_reads_back_equal_with_its_checkpoint(finished):
     back = loads_value(dumps_value(result))
     assert back == result
     assert back.checkpoint == result.checkpoint
+    assert all(type(step.status) is type(sent.status)
+               for step, sent in zip(back.steps, result.steps, strict=True))
     assert back.timing == result.timing and back.subtitles == result.subtitles
 
 
