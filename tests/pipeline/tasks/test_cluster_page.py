@@ -82,6 +82,11 @@ def test_a_page_run_is_done_by_a_worker_with_progress_and_first_audio_before_the
             job = _translate(client, speech)
             final = _named(job.result(timeout=120))
             seen = [_named(o) for o in job.outputs()[:-1]]
+            rows = [list(row) for row in final["translation"]["data"]]
+            rows[0][-1] = "Hola de nuevo."
+            table = {**final["translation"], "data": rows}
+            again = _named(client.predict(table, "fake_voice", "wav",
+                                          api_name="/resynthesize"))
             tasks = httpx.get(f"{url}/v1/tasks").json()
             client.close()
     assert final["steps"].count("st-succeeded") == 5, made.logs()
@@ -92,8 +97,14 @@ def test_a_page_run_is_done_by_a_worker_with_progress_and_first_audio_before_the
     assert any("st-running" in o["steps"] for o in seen)  # progress reached the page
     early = [o["audio"] for o in seen if isinstance(o["audio"], str)]  # not a skip
     assert early and early[0].endswith(".wav")  # the first lines played before the end
-    listed = tasks["tasks"]  # the page run is a task: listed, kept, resumable
-    assert len(listed) == 1 and listed[0]["status"] == "succeeded"
+    # Re-synthesis after an edit runs on a worker too, from the first run's checkpoint
+    # (its files brought from the shared storage): only the voice steps run again.
+    assert again["audio"].endswith(".wav") and Path(again["audio"]).stat().st_size > 0
+    assert again["reuse"].startswith("Reused initialization, speech_to_text, translation")
+    assert len(made.vendor.of("transcribe")) == 1 and len(made.vendor.of("translate")) == 1
+    assert "Hola de nuevo." in {c["text"] for c in made.vendor.of("speak")}
+    listed = tasks["tasks"]  # page runs are tasks: listed, kept, resumable
+    assert len(listed) == 2 and {t["status"] for t in listed} == {"succeeded"}
 
 
 def _normalised(text: str) -> str:
