@@ -36,7 +36,7 @@ from typing import Any
 from pipeline.options import TaskRequest
 from pipeline.results import Checkpoint, StepReport
 from pipeline.runner import Pipeline
-from pipeline.tasks.live import LiveFeed, LiveOrder
+from pipeline.tasks.live import PARTIAL_LIST, LiveFeed, LiveOrder
 from pipeline.tasks.progress import Progress, reset_steps, resume_point
 from pipeline.tasks.queue import send_run
 from pipeline.tasks.relocate import relocate
@@ -155,7 +155,7 @@ class DistributedTaskService(TaskService):
         shutil.rmtree(self.folder(task_id), ignore_errors=True)
         if self.storage is not None:
             self.storage.delete(task_prefix(task_id))
-        self.redis.delete(_CANCEL + task_id)
+        self.redis.delete(_CANCEL + task_id, PARTIAL_LIST + task_id)
 
     # --- the watch ---------------------------------------------------------------
 
