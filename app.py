@@ -55,8 +55,20 @@ def create_app(environ: Mapping[str, str] | None = None, *,
     tasks = task_service(pipeline)  # embedded, or Celery workers with APP_QUEUE_URL
     api = FastAPI(title=TITLE, description=DESCRIPTION, lifespan=_lifespan(tasks, pipeline))
     api.state.tasks = tasks
-    install_api(api, pipeline, tasks)
-    return mount_ui(api, pipeline)
+    front = _front(pipeline, tasks)
+    install_api(api, front, tasks)
+    return mount_ui(api, front)
+
+
+def _front(pipeline: Pipeline, tasks: TaskService) -> Pipeline:
+    """The pipeline the page and the routes call: in the distributed mode, one whose runs
+    are tasks on the workers; embedded, the app's own."""
+    from pipeline.tasks.distributed import DistributedTaskService
+    from pipeline.tasks.queued import QueuedPipeline
+
+    if isinstance(tasks, DistributedTaskService):
+        return QueuedPipeline(pipeline, tasks)
+    return pipeline
 
 
 def _lifespan(tasks: TaskService, pipeline: Pipeline):

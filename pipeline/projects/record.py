@@ -22,8 +22,11 @@ def record_run(tasks: TaskService, request: TaskRequest, result: TaskResult,
                source: Mapping[str, Any] | None = None) -> TaskRecord:
     """Store ``result`` (a run in ``tasks``' data folder, its id a task id) as a task.
 
-    The request is stored without its keys, like every task's.
+    The request is stored without its keys, like every task's. A run that already is a
+    task (the distributed mode queues the page's runs) is returned as stored.
     """
+    if tasks.store.get(result.task_id) is not None:
+        return tasks.get(result.task_id)
     now = time.time()
     view = result_to_dict(result)
     view.pop("output_path", None)

@@ -17,6 +17,11 @@ retries and deletes; worker processes (``python -m pipeline worker``) call
   it again, and another worker resumes it after its last finished step;
 - a worker asked to stop (SIGTERM) pauses its runs at their next safe point and queues
   them again for the others.
+
+A task the page or a speech-to-text route waits for carries a live order in its folder
+(:mod:`pipeline.tasks.live`): the worker runs it with the order's plan and checkpoint,
+sends the dub's first pieces as they are made, and leaves the whole result for its caller
+(:class:`~pipeline.tasks.queued.QueuedPipeline`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 from pipeline.options import TaskRequest
 from pipeline.results import Checkpoint, StepReport
 from pipeline.runner import Pipeline
+from pipeline.tasks.live import PARTIAL_LIST, LiveFeed, LiveOrder
 from pipeline.tasks.progress import Progress, reset_steps, resume_point
 from pipeline.tasks.queue import send_run
 from pipeline.tasks.relocate import relocate
@@ -149,7 +155,7 @@ class DistributedTaskService(TaskService):
         shutil.rmtree(self.folder(task_id), ignore_errors=True)
         if self.storage is not None:
             self.storage.delete(task_prefix(task_id))
-        self.redis.delete(_CANCEL + task_id)
+        self.redis.delete(_CANCEL + task_id, PARTIAL_LIST + task_id)
 
     # --- the watch ---------------------------------------------------------------
 
@@ -238,16 +244,25 @@ class DistributedTaskService(TaskService):
     def _run_claimed(self, record: TaskRecord, keys: Mapping[str, str], cancel: threading.Event,
                      sync: FolderSync | None) -> Any:
         progress = Progress(self.store, record.id, record.steps, self._clock)
+        folder = self.folder(record.id)
+        order = LiveOrder.read(record.id, folder)  # a run the page or a route waits for
+        feed = (LiveFeed(self.redis, self.storage, record.id, folder, record.attempts)
+                if order is not None and order.partial_audio else None)
 
         def checkpoint(value: Checkpoint, reports: tuple[StepReport, ...]) -> None:
             if sync is not None:
                 sync.push()
             progress.checkpoint(value, reports)
 
-        return self.pipeline.run(
+        result = self.pipeline.run(
             replace(record.request, keys=dict(keys)), task_id=record.id,
+            plan=order.plan if order is not None else None,
             on_progress=progress.event, cancel=cancel,
-            checkpoint=record.checkpoint or Checkpoint(), on_checkpoint=checkpoint)
+            checkpoint=record.checkpoint or (order.checkpoint if order else None) or Checkpoint(),
+            on_checkpoint=checkpoint, on_partial_audio=feed.partial if feed else None)
+        if order is not None:
+            LiveFeed(self.redis, self.storage, record.id, folder, record.attempts).save(result)
+        return result
 
     def _beat(self, record: TaskRecord, cancel: threading.Event, done: threading.Event) -> None:
         last_beat = time.monotonic()
