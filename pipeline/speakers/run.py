@@ -2,7 +2,8 @@
 
 ``speech_to_text`` hands each piece's lines to :meth:`RunSpeakers.label` (the piece is
 diarized as it comes, and its voices matched to the speakers met in earlier pieces, so a
-long recording is still heard while it decodes); ``voice_clone``
+long recording is still heard while it decodes; lines a diarizing transcriber labelled
+keep the vendor's speakers, matched the same way); ``voice_clone``
 asks :meth:`RunSpeakers.clone_all` for a voice per speaker once every line is known (the
 lines' speakers decide whose speech is whose, so a speaker corrected by hand is honoured);
 ``text_to_speech`` speaks each line in :meth:`RunSpeakers.voice_for` its speaker.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ from pipeline.speakers.diarization import (
 )
 from pipeline.speakers.references import SpeakerReferences, speaker_references, speakers_of
 from pipeline.speakers.summary import SpeakerSummary
+from pipeline.speakers.vendor_labels import named_lines, piece_labels
 from pipeline.types import DecodedAudio, Segment, Voice, VoiceReference
 
 if TYPE_CHECKING:
@@ -91,7 +93,11 @@ class RunSpeakers:
             offset_s: where that stretch starts in the input.
             check: raises when the run is stopping (checked while diarizing).
         """
-        if not self.enabled or all(s.speaker for s in lines):
+        if self.option == "1":  # one voice: a diarizing transcriber's labels are dropped
+            return [replace(s, speaker=None) if s.speaker else s for s in lines]
+        if any(s.speaker for s in lines):  # the vendor's speakers: no offline diarization
+            return self._vendor_labels(lines, audio, offset_s)
+        if not self.enabled:
             return list(lines)
         with self._lock:
             try:
@@ -101,6 +107,17 @@ class RunSpeakers:
                 return list(lines)
             turns = self._known(found, offset_s)
         return assign_speakers(lines, turns) if turns else list(lines)
+
+    def _vendor_labels(self, lines: Sequence[Segment], audio: Path,
+                       offset_s: float) -> list[Segment]:
+        """``lines`` with the vendor's labels turned into the run's speakers (matched by
+        voice to the speakers of earlier pieces; see :mod:`.vendor_labels`)."""
+        with self._lock:
+            labels = piece_labels(lines, audio, offset_s, speakers=speaker_count(self.option))
+            if labels.warning and labels.warning not in self.warnings:
+                self.warnings.append(labels.warning)
+            turns = self._known(labels.found, offset_s)
+        return named_lines(lines, labels, turns)
 
     def _known(self, found: Diarization, offset_s: float) -> list[Turn]:
         """The piece's turns on the input's clock, named after the speakers met so far (a

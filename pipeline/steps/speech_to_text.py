@@ -211,4 +211,13 @@ class SpeechToText:
         done = "translated directly into " if self.direct else ""
         self.ctx.tracker.succeed(
             _STEP, f"{count} segment{'' if count == 1 else 's'}, {len(text)} characters "
-            f"({done}{detected})")
+            f"({done}{detected}){self._vendor_speakers(parts, segments)}")
+
+    def _vendor_speakers(self, parts: list[Transcript], lines: tuple[Segment, ...]) -> str:
+        """", N speakers from MODEL" when the transcriber told the speakers apart (and
+        its labels were kept), else ""."""
+        if self.speakers is None or self.speakers.option == "1" or not any(
+                s.speaker for p in parts for s in p.segments):
+            return ""
+        count = len({s.speaker for s in lines if s.speaker})
+        return f", {count} speaker{'' if count == 1 else 's'} from {parts[0].model}"

@@ -7,7 +7,7 @@ keep their own).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.errors import InputError
@@ -15,6 +15,7 @@ from pipeline.languages import normalize_language
 from pipeline.settings import Secret
 from pipeline.types import DecodedAudio, Segment, Transcript, Usage
 from vendors.openai.client import UPLOAD_LIMIT_BYTES, encode_upload, map_sdk_error, sdk_client
+from vendors.openai.diarize import KnownSpeaker, known_speaker_fields
 
 __all__ = [
     "DIARIZED",
@@ -39,6 +40,8 @@ class TranscriptionRule:
         granularities: send ``timestamp_granularities[]=segment`` (verbose_json only).
         prompt: the model accepts a ``prompt`` field.
         chunking_above_s: send ``chunking_strategy=auto`` for audio longer than this.
+        known_speakers: the model takes ``known_speaker_names[]`` and
+            ``known_speaker_references[]`` (and labels each segment with its speaker).
     """
 
     response_format: str = "json"
@@ -46,12 +49,13 @@ class TranscriptionRule:
     granularities: bool = False
     prompt: bool = True
     chunking_above_s: float | None = None
+    known_speakers: bool = False
 
 
 PLAIN_JSON = TranscriptionRule()
 VERBOSE_SEGMENTS = TranscriptionRule("verbose_json", segment_times=True, granularities=True)
 DIARIZED = TranscriptionRule(
-    "diarized_json", segment_times=True, prompt=False, chunking_above_s=30.0
+    "diarized_json", segment_times=True, prompt=False, chunking_above_s=30.0, known_speakers=True
 )
 
 # Checked against openai 3.54.0 (the SDK docstrings) and the speech-to-text guide.
@@ -112,18 +116,31 @@ class OpenAITranscriber:
     def __repr__(self) -> str:
         return f"OpenAITranscriber(vendor={self.vendor!r}, model={self.model!r})"
 
-    def transcribe(self, audio: DecodedAudio, language: str | None = None) -> Transcript:
+    def transcribe(self, audio: DecodedAudio, language: str | None = None, *,
+                   known_speakers: Sequence[KnownSpeaker] = ()) -> Transcript:
         """Transcribe ``audio``; ``language=None`` (or "auto") lets the model detect it.
 
+        Args:
+            audio: the decoded input (sent as FLAC).
+            language: the spoken language, or None to detect it.
+            known_speakers: speakers a diarizing model should call by name (at most four,
+                each with a 2-10 s clip of their voice).
+
         Raises:
-            InputError: the encoded audio is over the host's upload limit.
+            InputError: the encoded audio is over the host's upload limit, or known
+                speakers were given to a model that does not diarize (or are malformed).
             VendorError: the call failed (see :func:`vendors.openai.client.map_sdk_error`).
         """
         import openai
 
         requested = None if language in (None, "", "auto") else language
+        if known_speakers and not self.rule.known_speakers:
+            raise InputError(f"known_speakers: {self.model} does not tell speakers apart; use "
+                             "gpt-4o-transcribe-diarize.", param="known_speakers")
+        named = known_speaker_fields(known_speakers)
         upload = encode_upload(audio, vendor=self.vendor, max_bytes=self.max_upload_bytes)
         fields = request_fields(self.rule, self.model, requested, self.prompt, audio.duration_s)
+        fields.update(named)
         try:
             result = self._sdk().audio.transcriptions.create(file=upload, **fields)
         except openai.OpenAIError as exc:
