@@ -186,7 +186,8 @@ def _judge(run: _Run, position: int, first: DecodedAudio) -> None:
     try:
         assert run.judge is not None
         kept = run.judge.best(run.indexes[position], run.lines[position].text.strip(), first,
-                              lambda n: run.take(position, run.speak(position), f"_take{n}"))
+                              lambda n: run.take(position, run.speak(position), f"_take{n}"),
+                              run.lines[position].speaker)
         _fit(run, position, kept)
     finally:
         run.slots.release()
