@@ -4,6 +4,7 @@ Run by hand (never collected by pytest)::
 
     python -m bench.bench_timing                 # 1, 10 and 60 minutes
     python -m bench.bench_timing --minutes 10    # one length
+    python -m bench.bench_timing --speakers 1    # one voice, no diarization
 
 Each length runs in its own process (so its peak memory is its own) over generated
 speech (voiced bursts of 2-9 s with pauses of 0.3-1.5 s, a 44.1 kHz MP3) with the fake
@@ -83,7 +84,7 @@ def make_input(minutes: float, folder: Path) -> Path:
 
 
 def _run(source: Path, folder: Path, vendors, *, tts_concurrency: int = 4,
-         audio_workers: int | None = None) -> dict:
+         audio_workers: int | None = None, speakers: str = "") -> dict:
     for kind in fake_vendors.CALLS:
         fake_vendors.CALLS[kind] = 0
     pipeline = Pipeline(default_registry(vendors), Settings.from_env({"APP_DATA_DIR": str(folder)}),
@@ -93,7 +94,8 @@ def _run(source: Path, folder: Path, vendors, *, tts_concurrency: int = 4,
     started = time.perf_counter()
     result = pipeline.run(
         TaskRequest.of(source, target_language="es", stt_model="bench_stt", llm_model="bench_llm",
-                       voice_vendor="bench_voice", quality="off"),
+                       voice_vendor="bench_voice", quality="off",
+                       **({"speakers": speakers} if speakers else {})),
         on_partial_audio=lambda path, ready_s: first or first.append(time.perf_counter() - started))
     wall_s = time.perf_counter() - started
     if result.status is not TaskStatus.SUCCEEDED:
@@ -135,14 +137,15 @@ def _reset_peak() -> None:
         pass
 
 
-def case(minutes: float, work: Path, sequential: bool) -> dict:
-    """Measure one input length; returns the numbers as a dict."""
+def case(minutes: float, work: Path, sequential: bool, speakers: str = "") -> dict:
+    """Measure one input length (``speakers``: the option, "" for the default); returns the
+    numbers as a dict."""
     source = make_input(minutes, work)
     fake_vendors.warm_up()
     _reset_peak()
     with tempfile.TemporaryDirectory(dir=work) as folder:
         folder = Path(folder)
-        parallel = _run(source, folder / "parallel", fake_vendors.VENDORS)
+        parallel = _run(source, folder / "parallel", fake_vendors.VENDORS, speakers=speakers)
         peak_mb = _peak_mb()
         report = parallel["result"].timing
         out = {
@@ -153,12 +156,14 @@ def case(minutes: float, work: Path, sequential: bool) -> dict:
         }
         saved = dict(fake_vendors.LATENCY_S)
         fake_vendors.LATENCY_S.update(stt=0.0, llm=0.0, tts=0.0)
-        out["local_s"] = _run(source, folder / "local", fake_vendors.VENDORS)["wall_s"]
+        out["local_s"] = _run(source, folder / "local", fake_vendors.VENDORS,
+                              speakers=speakers)["wall_s"]
         fake_vendors.LATENCY_S.update(saved)
         out["ffmpeg_s"] = _ffmpeg_s(source, folder)
         if sequential:
             out["sequential_s"] = _run(source, folder / "sequential", fake_vendors.sequential(),
-                                       tts_concurrency=1, audio_workers=1)["wall_s"]
+                                       tts_concurrency=1, audio_workers=1,
+                                       speakers=speakers)["wall_s"]
     return out
 
 
@@ -192,11 +197,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dub-bench")
     parser.add_argument("--sequential-up-to", type=float, default=10,
                         help="also time a strictly sequential run for inputs up to this long")
+    parser.add_argument("--speakers", default="",
+                        help="the speakers option (auto, 1 or a count; default: the product's)")
     parser.add_argument("--case", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.case is not None:
-        print(json.dumps(case(args.case, args.work, args.case <= args.sequential_up_to)))
+        print(json.dumps(case(args.case, args.work, args.case <= args.sequential_up_to,
+                              args.speakers)))
         return
     print("targets: wall/critical <= 1.15, wall/sequential <= 0.35 (10 min), "
           "first audio / (STT+LLM+TTS) <= 1.5 (10 and 60 min), local/ffmpeg <= 3, "
@@ -205,7 +213,8 @@ def main(argv: list[str] | None = None) -> None:
     for minutes in args.minutes:
         done = subprocess.run(
             [sys.executable, "-m", "bench.bench_timing", "--case", f"{minutes:g}", "--work",
-             str(args.work), "--sequential-up-to", f"{args.sequential_up_to:g}"],
+             str(args.work), "--sequential-up-to", f"{args.sequential_up_to:g}",
+             "--speakers", args.speakers],
             capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(f"{minutes:g} min failed:\n{done.stderr[-3000:]}")

@@ -33,7 +33,7 @@ from pipeline.quality.report import QualityReport
 from pipeline.quality.similarity import warm_encoder
 from pipeline.results import Checkpoint, CostLine, StepReport, SubtitleFile, TimingReport
 from pipeline.speakers.run import RunSpeakers
-from pipeline.speakers.summary import SpeakerSummary
+from pipeline.speakers.summary import SpeakerSummary, with_similarity
 from pipeline.steps.channels import RunStopped, Slot, Stream
 from pipeline.steps.context import RunContext
 from pipeline.steps.initialization import Initialization, Piece
@@ -320,7 +320,8 @@ class Scheduler:
 
     def _speakers(self) -> tuple[SpeakerSummary, ...]:
         voice = self.ctx.plan.voice
-        return self.speakers.summaries(voice.vendor) if voice is not None else ()
+        return with_similarity(self.speakers.summaries(voice.vendor),
+                               self.tts.quality) if voice is not None else ()
 
 
 def _stop_running(tracker: StepTracker, message: str) -> None:

@@ -243,13 +243,16 @@ class QualityView(_View):
 
 
 class SpeakerView(_View):
-    """One speaker: seconds of speech, whose voice speaks them, their reference, the vendor."""
+    """One speaker: seconds of speech, whose voice speaks them, their reference, the vendor,
+    and the median voice similarity of their lines to their own reference (null: not
+    measured)."""
 
     name: str
     seconds: float
     voice_of: str
     reference_s: float
     vendor: str
+    similarity: float | None = None
 
 
 class TaskView(_View):

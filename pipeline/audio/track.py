@@ -8,9 +8,12 @@ import wave
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.audio import ffmpeg as ff
 from pipeline.audio.edit import BITRATE_FORMATS, ENCODERS, conformed
 from pipeline.audio.ffmpeg import ffmpeg_path
+from pipeline.audio.mix import add_at, limit_peaks
 from pipeline.audio.wav import open_wav
 from pipeline.errors import InputError, ProcessingError
 
@@ -23,7 +26,10 @@ class TrackWriter:
 
     The track goes to a WAV file, or to any :func:`encode` format through one ffmpeg
     process fed as the track is written. A clip that would overlap the one before it
-    starts where that one ends (never mixed). With ``on_piece``, every :meth:`flush` also
+    starts where that one ends, unless it is placed with ``mix`` (two speakers at once):
+    then the two are summed under a peak limiter. Sound that a later clip may still be
+    mixed into is held in memory until it is final (``final_s``). With ``on_piece``,
+    every :meth:`flush` also
     leaves the audio written since the last flush in a numbered WAV under ``pieces_dir``
     and calls ``on_piece(piece_path, ready_s)``: the pieces in order are the track's first
     ``ready_s`` seconds.
@@ -49,6 +55,7 @@ class TrackWriter:
         self._piece: wave.Wave_write | None = None
         self._piece_path: Path | None = None
         self._cursor = 0
+        self._held = np.zeros(0, np.float32)  # sound after the cursor, not final yet
         self._wav: wave.Wave_write | None = None
         self._encoder: subprocess.Popen[bytes] | None = None
         fmt = fmt.lower().lstrip(".")
@@ -101,15 +108,47 @@ class TrackWriter:
         while self._cursor < frame:
             self._write(b"\x00\x00" * min(frame - self._cursor, 1 << 16))
 
-    def place(self, clip: Path, start_s: float) -> float:
-        """Write ``clip`` at ``start_s`` (or where the track ends, if later); return its end."""
+    @property
+    def end_s(self) -> float:
+        """Where the track's sound ends (final or not), in seconds."""
+        return (self._cursor + len(self._held)) / self.rate_hz
+
+    def place(self, clip: Path, start_s: float, *, mix: bool = False,
+              final_s: float | None = None) -> float:
+        """Put ``clip`` at ``start_s`` and return where the track's sound ends.
+
+        Args:
+            clip: a WAV file (resampled to the track's rate when needed).
+            start_s: where it starts; without ``mix``, where the track ends if that is later.
+            mix: add it to the sound already there (never before what is final).
+            final_s: the track before this time is final and written out (default: all).
+        """
         with tempfile.TemporaryDirectory(dir=self.path.parent) as folder:
             clip = conformed(Path(clip), Path(folder) / "clip.wav", self.rate_hz)
-            self._silence_until(round(max(0.0, start_s) * self.rate_hz))
+            frame = round(max(0.0, start_s) * self.rate_hz)
+            if not mix and final_s is None and not len(self._held):
+                self._silence_until(frame)
+                with open_wav(clip) as reader:
+                    while chunk := reader.readframes(1 << 16):
+                        self._write(chunk)
+                return self.written_s
             with open_wav(clip) as reader:
-                while chunk := reader.readframes(1 << 16):
-                    self._write(chunk)
-        return self.written_s
+                samples = np.frombuffer(reader.readframes(reader.getnframes()), "<i2")
+        end = self._cursor + len(self._held)
+        at = max(frame, self._cursor) if mix else max(frame, end)
+        self._held = add_at(self._held, samples.astype(np.float32), at - self._cursor)
+        if mix and at < end:
+            self._held = limit_peaks(self._held, self.rate_hz)
+        self.settle(self.end_s if final_s is None else final_s)
+        return self.end_s
+
+    def settle(self, final_s: float) -> None:
+        """Write out the held sound before ``final_s``: nothing is mixed into it any more."""
+        count = min(len(self._held), max(0, round(final_s * self.rate_hz) - self._cursor))
+        if count:
+            pcm = np.clip(np.round(self._held[:count]), -32768, 32767).astype("<i2")
+            self._held = self._held[count:]
+            self._write(pcm.tobytes())
 
     def flush(self) -> None:
         """Close the current piece and report it (nothing happens when nothing was written)."""
@@ -126,6 +165,7 @@ class TrackWriter:
         Raises:
             ProcessingError: the encoder failed.
         """
+        self.settle(self.end_s)
         if total_s is not None:
             self._silence_until(round(total_s * self.rate_hz))
         self.flush()

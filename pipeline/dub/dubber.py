@@ -16,7 +16,9 @@ Each line goes through three stages:
    prepared they are written to the output (WAV, or MP3 encoded while it is written)
    and to a new piece file handed to ``on_piece(path, ready_s)``: the dub's first
    ``ready_s`` seconds are then final. A line pushed by an overflow before it is
-   fitted again from where it really starts.
+   fitted again from where it really starts. Where two speakers talk at once in the
+   original their lines are mixed, and the sound a later line may still be mixed into
+   is written once no line can start before it.
 
 Memory stays flat: a clip is in memory only while it is prepared, and the output is
 streamed to disk (and to the encoder) as it is placed.
@@ -184,7 +186,8 @@ def _judge(run: _Run, position: int, first: DecodedAudio) -> None:
     try:
         assert run.judge is not None
         kept = run.judge.best(run.indexes[position], run.lines[position].text.strip(), first,
-                              lambda n: run.take(position, run.speak(position), f"_take{n}"))
+                              lambda n: run.take(position, run.speak(position), f"_take{n}"),
+                              run.lines[position].speaker)
         _fit(run, position, kept)
     finally:
         run.slots.release()
@@ -382,8 +385,11 @@ def _place(run: _Run, output: audio.TrackWriter, position: int, fitted: _Fitted)
             fitted.clip.path.unlink(missing_ok=True)
         fitted = run.fit(position, fitted.clean, fitted.natural_s, needed, fitted.vendor_speed)
     start_s = timeline.start_s(position)
+    crosstalk = start_s < timeline.sound_end_s - 1e-3  # over another speaker's line
     timeline.place(position, fitted.natural_s, fitted.clip.duration_s, speed=fitted.speed,
                    vendor_speed=fitted.vendor_speed)
-    output.place(fitted.clip.path, start_s)
+    held = timeline.settled_s < timeline.sound_end_s  # a later line may be mixed into it
+    output.place(fitted.clip.path, start_s, mix=crosstalk,
+                 final_s=timeline.settled_s if held else None)
     for path in {fitted.clip.path, fitted.clean.path}:
         path.unlink(missing_ok=True)

@@ -1,10 +1,11 @@
 """The best take of each line: score it, speak a weak line again, keep the best.
 
-Each spoken line is scored as it is prepared: its voice against the reference (speaker
-embeddings, :mod:`pipeline.quality.similarity`) and, when a recogniser can check the
-language, how much of its text is heard back (:mod:`pipeline.quality.intelligibility`).
-A line that was not understood, or whose voice is clearly below the rest of the dub, is
-spoken again (up to ``max_retakes`` more times, within the task's budget) and the best
+Each spoken line is scored as it is prepared: its voice against the reference of the
+line's own speaker (speaker embeddings, :mod:`pipeline.quality.similarity`; with one
+voice, the one reference) and, when a recogniser can check the language, how much of its
+text is heard back (:mod:`pipeline.quality.intelligibility`). A line that was not
+understood, or whose voice is clearly below the rest of its speaker's lines, is spoken
+again (up to ``max_retakes`` more times, within the task's budget) and the best
 take is kept. A voice vendor whose every take is the same (``VendorInfo.takes_vary``
 false, e.g. the offline espeak voice) is scored but never asked again.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import statistics
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,6 +35,17 @@ __all__ = ["CHECK_RATE_HZ", "Score", "TakeJudge"]
 T = TypeVar("T")
 CHECK_RATE_HZ = 16000
 Call = Callable[[Callable[[], T], str], T]
+ReferenceOf = Callable[[str], Path | None]
+
+
+@dataclass
+class _Voice:
+    """One reference's embedding, and what its lines scored (guarded by the judge's lock)."""
+
+    embedding: np.ndarray | None = None
+    measured: bool = False
+    embeddings: list[np.ndarray] = field(default_factory=list)
+    similarities: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +64,8 @@ class TakeJudge:
     Args:
         language: the dub's language (what the lines are in).
         reference: the voice reference clip (None: similarity is not measured).
+        references: a speaker's own reference clip (None: ``reference``), asked when a
+            line of theirs is first scored.
         encoder: speaker embeddings (None: similarity is not measured).
         checker: the recogniser that hears lines back (None: intelligibility is not
             checked).
@@ -66,24 +80,22 @@ class TakeJudge:
     def __init__(self, *, language: str, reference: Path | None, encoder: SpeakerEncoder | None,
                  checker: Transcriber | None, checker_name: str, call: Call, work_dir: Path,
                  takes_vary: bool = True, thresholds: QualityThresholds | None = None,
-                 notes: tuple[str, ...] = ()) -> None:
+                 notes: tuple[str, ...] = (), references: ReferenceOf | None = None) -> None:
         self.language, self._reference, self._encoder = language, reference, encoder
+        self._references = references
         self._checker, self.checker_name, self._call = checker, checker_name, call
         self._work_dir, self._takes_vary = work_dir, takes_vary
         self.thresholds = thresholds or QualityThresholds()
         self._notes = list(notes)
         self._lock = threading.Lock()
-        self._reference_embedding: np.ndarray | None = None
-        self._reference_done = False
+        self._voices: dict[Path | None, _Voice] = {}  # reference -> its voice
         self._lines: dict[int, LineQuality] = {}
-        self._embeddings: list[np.ndarray] = []
-        self._similarities: list[float] = []
         self._retakes = 0
         self._seen = 0
         self.usage = Usage()
 
     def best(self, index: int, text: str, first: DecodedAudio,
-             again: Callable[[int], DecodedAudio]) -> DecodedAudio:
+             again: Callable[[int], DecodedAudio], speaker: str | None = None) -> DecodedAudio:
         """The best take of line ``index``: ``first``, or a retake ``again(n)`` gave.
 
         Args:
@@ -91,36 +103,42 @@ class TakeJudge:
             text: what the line is meant to say.
             first: the first take (a clean 24 kHz WAV).
             again: speaks the line again and returns take number ``n`` (2, 3, ...).
+            speaker: who says the line (their own reference scores its voice).
         """
         with self._lock:
             self._seen += 1
-        takes = [(self._score(text, first), first)]
-        reason = self._weak(takes[0][0])
+        voice = self._voice(speaker)
+        takes = [(self._score(text, first, voice), first)]
+        reason = self._weak(takes[0][0], voice)
         first_reason = reason
         while reason and len(takes) <= self.thresholds.max_retakes and self._spend():
             clip = again(len(takes) + 1)
-            takes.append((self._score(text, clip), clip))
-            reason = self._weak(takes[-1][0])
+            takes.append((self._score(text, clip, voice), clip))
+            reason = self._weak(takes[-1][0], voice)
         kept = max(range(len(takes)), key=lambda n: self._rank(takes[n][0]))
         for number, (_, clip) in enumerate(takes):
             if number != kept:
                 clip.path.unlink(missing_ok=True)
         score = takes[kept][0]
         self._keep(LineQuality(index, score.similarity, score.error_rate, score.heard,
-                               len(takes), kept + 1, first_reason if len(takes) > 1 else ""),
-                   score)
+                               len(takes), kept + 1, first_reason if len(takes) > 1 else "",
+                               speaker), score, voice)
         return takes[kept][1]
 
     def report(self, lines_total: int) -> QualityReport:
-        """The report of every line judged so far, and the whole dub's similarity."""
+        """The report of every line judged so far, and the whole dub's similarity (each
+        speaker's lines together against their reference, weighted by their lines)."""
         with self._lock:
             lines = tuple(self._lines[i] for i in sorted(self._lines))
-            embeddings = list(self._embeddings)
-        overall = None
-        reference = self._reference_vector()
-        if embeddings and reference is not None:
-            mean = np.mean(embeddings, axis=0)
-            overall = cosine(mean / (np.linalg.norm(mean) or 1.0), reference)
+            voices = [(v.embedding, list(v.embeddings)) for v in self._voices.values()]
+        scored = []
+        for reference, embeddings in voices:
+            if embeddings and reference is not None:
+                mean = np.mean(embeddings, axis=0)
+                scored.append((cosine(mean / (np.linalg.norm(mean) or 1.0), reference),
+                               len(embeddings)))
+        overall = (sum(value * count for value, count in scored)
+                   / sum(count for _, count in scored)) if scored else None
         notes = list(self._notes)
         if not self._takes_vary:
             notes.append("this voice speaks every take the same, so weak lines are reported "
@@ -130,12 +148,12 @@ class TakeJudge:
 
     # --- scoring ---------------------------------------------------------------------
 
-    def _score(self, text: str, clip: DecodedAudio) -> Score:
+    def _score(self, text: str, clip: DecodedAudio, voice: _Voice) -> Score:
         path = clip.path.with_name(f"{clip.path.stem}_check.wav")
         ff.to_wav(clip.path, path, CHECK_RATE_HZ, 1, what="preparing a line for its check")
         try:
             embedding = self._embed(path)
-            reference = self._reference_vector()
+            reference = voice.embedding
             similarity = (cosine(embedding, reference)
                           if embedding is not None and reference is not None else None)
             heard, rate = self._hear(text, path)
@@ -148,20 +166,25 @@ class TakeJudge:
             return None
         return self._encoder.embed_samples(read_samples(path).astype(np.float32), CHECK_RATE_HZ)
 
-    def _reference_vector(self) -> np.ndarray | None:
+    def _voice(self, speaker: str | None) -> _Voice:
+        """The reference ``speaker``'s lines are scored against, embedded on first use."""
+        path = self._references(speaker) if self._references and speaker else None
+        path = path or self._reference
         with self._lock:
-            if self._reference_done:
-                return self._reference_embedding
+            voice = self._voices.setdefault(path, _Voice())
+            if voice.measured:
+                return voice
         found = None
-        if self._encoder is not None and self._reference is not None:
-            found = self._encoder.embed(self._reference)
+        if self._encoder is not None and path is not None:
+            found = self._encoder.embed(path)
         with self._lock:
-            if not self._reference_done:
-                self._reference_embedding, self._reference_done = found, True
+            if not voice.measured:
+                voice.embedding, voice.measured = found, True
                 if found is None and self._encoder is not None:
-                    self._notes.append("the voice reference holds too little speech to "
-                                       "compare voices")
-            return self._reference_embedding
+                    whose = f"{speaker}'s voice reference" if path != self._reference else (
+                        "the voice reference")
+                    self._notes.append(f"{whose} holds too little speech to compare voices")
+            return voice
 
     def _hear(self, text: str, path: Path) -> tuple[str, float | None]:
         checker = self._checker
@@ -183,18 +206,18 @@ class TakeJudge:
 
     # --- deciding --------------------------------------------------------------------
 
-    def _weak(self, score: Score) -> str:
+    def _weak(self, score: Score, voice: _Voice) -> str:
         """Why a take is weak ("" when it is not)."""
         limits = self.thresholds
         if score.error_rate is not None and score.error_rate > limits.max_error_rate:
             return (f"not understood: {score.error_rate:.0%} of its characters were heard "
                     f"wrong (more than {limits.max_error_rate:.0%})")
         with self._lock:
-            seen = list(self._similarities)
+            seen = list(voice.similarities)
         if (score.similarity is not None and len(seen) >= limits.min_lines_for_similarity
                 and score.similarity < statistics.median(seen) - limits.similarity_margin):
             return (f"another voice: similarity {score.similarity:.2f}, more than "
-                    f"{limits.similarity_margin:.2f} below the dub's median "
+                    f"{limits.similarity_margin:.2f} below the voice's median "
                     f"{statistics.median(seen):.2f}")
         return ""
 
@@ -214,13 +237,13 @@ class TakeJudge:
             self._retakes += 1
             return True
 
-    def _keep(self, line: LineQuality, score: Score) -> None:
+    def _keep(self, line: LineQuality, score: Score, voice: _Voice) -> None:
         with self._lock:
             self._lines[line.index] = line
             if score.embedding is not None:
-                self._embeddings.append(score.embedding)
+                voice.embeddings.append(score.embedding)
             if line.similarity is not None:
-                self._similarities.append(line.similarity)
+                voice.similarities.append(line.similarity)
 
     def note(self, text: str) -> None:
         """Add a note to the report (e.g. why a measure is missing)."""

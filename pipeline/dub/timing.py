@@ -19,6 +19,9 @@ Two modes, chosen per task:
     flagged). Every line starts at ``max(original start, end of the line before)``, so
     as soon as there is room the dub is back on the original's starts: drift never
     accumulates.
+  * With speakers, a line only waits for its own speaker's line before it: where two
+    speakers talk at once in the original, their lines overlap in the dub by as much
+    (:mod:`pipeline.dub.overlap`) and the track mixes them.
   * The output is padded to the original's length, so when nothing overflows past the
     end the two are equally long.
 
@@ -32,6 +35,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
+from pipeline.dub.overlap import Tails
 from pipeline.errors import InputError
 from pipeline.results import SegmentTiming, TimingReport
 from pipeline.translation_prompt import DEFAULT_SPEAKING_RATE_CPS, SPEAKING_RATE_CPS
@@ -184,6 +188,8 @@ class _Timeline(ABC):
         self.total_s = total_s
         self.closed = False
         self._cursor_s = 0.0
+        self._tails = Tails()
+        self.settled_s = 0.0  # the dub before this is final: no later line starts earlier
         self._placed: list[SegmentTiming] = []
         for index, segment in zip(indexes, segments, strict=True):
             self.add(index, segment)
@@ -238,9 +244,22 @@ class _Timeline(ABC):
             vendor_speed=vendor_speed, onset_s=segment.start_s,
             starts_on_onset=abs(start_s - segment.start_s) <= ONSET_TOLERANCE_S + 1e-9,
         )
-        self._cursor_s = start_s + dubbed_s
+        self._tails.add(segment.end_s, segment.speaker, start_s + dubbed_s)
+        self._cursor_s = self._tails.end_s
         self._placed.append(timing)
+        self.settled_s = max(self.settled_s, self._settle(position))
         return timing
+
+    def _settle(self, position: int) -> float:
+        """Before when the dub is final once line ``position`` is placed."""
+        if position + 1 < len(self._segments):
+            return self._tails.settled_s(self._segments[position + 1].start_s)
+        return self._tails.settled_s(None) if self.closed else self._cursor_s
+
+    @property
+    def sound_end_s(self) -> float:
+        """Where the last line placed so far stops speaking."""
+        return self._tails.end_s
 
     @abstractmethod
     def start_s(self, position: int) -> float:
@@ -279,8 +298,9 @@ class KeepTimeline(_Timeline):
 
     def start_s(self, position: int) -> float:
         """Where line ``position`` starts: its original start, or later if the line
-        before it is still speaking."""
-        return max(self._segments[position].start_s, self._cursor_s)
+        before it (of its own speaker, with speakers) is still speaking."""
+        segment = self._segments[position]
+        return max(self._tails.earliest_s(segment.start_s, segment.speaker), self.settled_s)
 
     def factor(self, position: int, natural_s: float) -> float:
         """The speed factor line ``position`` needs from where it actually starts."""
@@ -320,8 +340,21 @@ class NaturalTimeline(_Timeline):
         return 1.0
 
     def start_s(self, position: int) -> float:
-        """Where line ``position`` starts: after the previous line and a natural pause."""
+        """Where line ``position`` starts: after the previous line and a natural pause (or,
+        where two speakers talk at once in the original, over the previous line)."""
         if position == 0:
             return 0.0
-        pause_s = self._segments[position].start_s - self._segments[position - 1].end_s
+        segment, before = self._segments[position], self._segments[position - 1]
+        pause_s = segment.start_s - before.end_s
+        if pause_s < 0 and None not in (segment.speaker, before.speaker) and (
+                segment.speaker != before.speaker):
+            floor_s = self._placed[position - 1].placed_start_s
+            return max(self._tails.earliest_s(segment.start_s, segment.speaker, floor_s),
+                       self.settled_s)
         return self._cursor_s + min(NATURAL_MAX_GAP_S, max(NATURAL_MIN_GAP_S, pause_s))
+
+    def _settle(self, position: int) -> float:
+        if position + 1 < len(self._segments):
+            return self._tails.settled_s(self._segments[position + 1].start_s,
+                                         self._placed[position].placed_start_s)
+        return self._tails.settled_s(None) if self.closed else self._cursor_s

@@ -51,6 +51,7 @@ class LineQuality:
         takes: how many takes were made (1: spoken once).
         kept: which take was kept (1-based).
         retake_reason: why it was spoken again ("" when it was not).
+        speaker: who says the line (its voice is compared with their own reference).
     """
 
     index: int
@@ -60,6 +61,7 @@ class LineQuality:
     takes: int = 1
     kept: int = 1
     retake_reason: str = ""
+    speaker: str | None = None
 
     def understood(self, thresholds: QualityThresholds) -> bool | None:
         """Whether the line was understood (None when it was not checked)."""
@@ -95,6 +97,12 @@ class QualityReport:
     def median_similarity(self) -> float | None:
         """The median line's voice similarity."""
         found = self._similarities()
+        return statistics.median(found) if found else None
+
+    def speaker_similarity(self, speaker: str) -> float | None:
+        """The median voice similarity of ``speaker``'s lines (None: none was measured)."""
+        found = [line.similarity for line in self.lines
+                 if line.speaker == speaker and line.similarity is not None]
         return statistics.median(found) if found else None
 
     @property

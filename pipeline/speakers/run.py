@@ -181,6 +181,16 @@ class RunSpeakers:
         owner = refs.voice_owner(speaker) or self._closest(speaker, list(refs.references))
         return self.voices.get(owner) if owner is not None else None
 
+    def reference_for(self, speaker: str) -> Path | None:
+        """The reference of the voice ``speaker``'s lines are spoken in (None: the run's
+        one reference)."""
+        refs = self.references
+        if refs is None:
+            return None
+        owner = refs.voice_owner(speaker) or self._closest(speaker, list(refs.references))
+        reference = refs.references.get(owner) if owner is not None else None
+        return reference.path if reference is not None else None
+
     def by_speaker(self) -> Mapping[str, Voice]:
         """Speaker -> voice, for any speaker (looked up when a line is spoken)."""
         return _Voices(self)

@@ -1,12 +1,15 @@
-"""What a result says about its speakers: each one's speech, reference and voice."""
+"""What a result says about its speakers: each one's speech, reference, voice and score."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["SpeakerSummary", "speakers_from_dict", "speakers_to_dict"]
+if TYPE_CHECKING:
+    from pipeline.quality.report import QualityReport
+
+__all__ = ["SpeakerSummary", "speakers_from_dict", "speakers_to_dict", "with_similarity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,8 @@ class SpeakerSummary:
         reference_s: length of their own reference, 0 when they have none.
         vendor: the voice vendor that speaks them.
         reference_path: their reference clip, when they have one.
+        similarity: the median voice similarity of their dubbed lines to their own
+            reference (None: not measured).
     """
 
     name: str
@@ -29,17 +34,33 @@ class SpeakerSummary:
     reference_s: float
     vendor: str
     reference_path: str | None = None
+    similarity: float | None = None
+
+
+def with_similarity(speakers: Sequence[SpeakerSummary],
+                    quality: QualityReport | None) -> tuple[SpeakerSummary, ...]:
+    """``speakers`` with each one's median voice similarity from the dub's ``quality``."""
+    if quality is None:
+        return tuple(speakers)
+    return tuple(replace(s, similarity=quality.speaker_similarity(s.name)) for s in speakers)
 
 
 def speakers_to_dict(speakers: Sequence[SpeakerSummary]) -> list[dict[str, Any]]:
     """The speakers as JSON-ready data (task JSON, CLI ``--json``)."""
     return [{"name": s.name, "seconds": round(s.seconds, 2), "voice_of": s.voice_of,
              "reference_s": round(s.reference_s, 2), "vendor": s.vendor,
-             "reference_path": s.reference_path} for s in speakers]
+             "reference_path": s.reference_path,
+             "similarity": None if s.similarity is None else round(s.similarity, 3)}
+            for s in speakers]
 
 
 def speakers_from_dict(items: Sequence[dict[str, Any]] | None) -> tuple[SpeakerSummary, ...]:
     """Speakers written by :func:`speakers_to_dict`."""
     return tuple(SpeakerSummary(str(i["name"]), float(i["seconds"]), str(i["voice_of"]),
                                 float(i["reference_s"]), str(i["vendor"]),
-                                i.get("reference_path")) for i in items or ())
+                                i.get("reference_path"), _number(i.get("similarity")))
+                 for i in items or ())
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -131,7 +131,8 @@ class TextToSpeech:
             encoder=SpeakerEncoder() if plan.similarity else None, checker=checker,
             checker_name=name, call=ctx.call, work_dir=ctx.folder / "tts",
             takes_vary=takes_vary, notes=notes,
-            thresholds=QualityThresholds(max_retakes=ctx.request.options.max_retakes))
+            thresholds=QualityThresholds(max_retakes=ctx.request.options.max_retakes),
+            references=self.speakers.reference_for if self.speakers is not None else None)
 
     def _checks(self) -> int:
         checker = self.ctx.plan.quality.checker if self.ctx.plan.quality else None
