@@ -231,6 +231,10 @@ def _print_plan(plan: Plan, out: TextIO) -> None:
         if choice.fallback_from and choice.fallback_missing:
             out.write(f"             to use {choice.fallback_from} instead, "
                       f"set {choice.fallback_missing}\n")
+    for own in plan.speaker_voices:
+        state = "ready" if own.choice.runnable else "cannot run"
+        out.write(f"  voice of {own.speaker}: {own.label} [{state}]\n"
+                  f"             why: {own.choice.reason}\n")
     if plan.translator is None:
         out.write(f"  translate  {plan.translation_note}\n")
     if plan.missing_variables:

@@ -12,7 +12,6 @@ option is one field here plus its use.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +22,15 @@ from pipeline.languages import AUTO, normalize_language
 from pipeline.media.choices import BACKGROUND_MODES, DEFAULT_DUCKING, VIDEO_OUTS, parse_ducking
 from pipeline.projects.languages import parse_more_languages, split_language_list
 from pipeline.speakers.choice import parse_speakers
+from pipeline.speakers.overrides import parse_speaker_voices
+from pipeline.translation_options import MAX_INSTRUCTIONS, parse_glossary, parse_instructions
 from pipeline.types import Role
 
 if TYPE_CHECKING:
     from pipeline.registry import Registry
 
 __all__ = [
+    "MAX_INSTRUCTIONS",
     "OUTPUT_FORMATS",
     "QUALITY_MODES",
     "TIMING_MODES",
@@ -43,8 +45,6 @@ __all__ = [
 
 TIMING_MODES = ("auto", "natural", "keep")
 OUTPUT_FORMATS = ("mp3", "wav")
-MAX_INSTRUCTIONS = 4000
-MAX_GLOSSARY_TERMS = 500
 MAX_RETAKES = 5
 QUALITY_MODES = ("auto", "off", "full")  # the first is the default
 
@@ -111,6 +111,8 @@ class TaskOptions:
         target_languages: more languages to dub into after the first, as codes ("ja,de").
         speakers: "1" (one voice, the default), "auto" (diarize offline) or a count of
             speakers.
+        speaker_voices: speaker name -> ``vendor[/model][:voice]``, a voice vendor (or a
+            preset voice) of their own (see :mod:`pipeline.speakers.overrides`).
     """
 
     target_language: str = _spec(
@@ -182,6 +184,10 @@ class TaskOptions:
         "1", help="how many people speak: 1 (one voice for all), auto (found offline) or "
         "a number up to 8; each speaker gets a voice of their own", label="Speakers",
         advanced=True)
+    speaker_voices: Mapping[str, str] = _spec(
+        {}, help='a voice per speaker, as JSON: {"Speaker 2": "elevenlabs", "Ana": '
+        '"openai:onyx"} (VENDOR[/MODEL], or VENDOR:VOICE for a preset voice; others keep '
+        'the voice vendor)', label="Voice per speaker", advanced=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,29 +294,6 @@ def _retakes(value: Any, name: str, registry: Registry | None) -> int:
     return int(text)
 
 
-def _glossary(value: Any, name: str, registry: Registry | None) -> dict[str, str]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value) if value.strip() else {}
-        except ValueError:
-            raise InputError(f"{name} must be a JSON object of term -> translation.") from None
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise InputError(f"{name} must be an object of term -> translation (both text).")
-    if len(value) > MAX_GLOSSARY_TERMS:
-        raise InputError(f"{name} may hold at most {MAX_GLOSSARY_TERMS} terms.")
-    return {k.strip(): v.strip() for k, v in value.items() if k.strip()}
-
-
-def _instructions(value: Any, name: str, registry: Registry | None) -> str:
-    text = _text(value, name)
-    if len(text) > MAX_INSTRUCTIONS:
-        raise InputError(f"{name} may be at most {MAX_INSTRUCTIONS} characters.")
-    return text
-
-
 _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "target_language": _language,
     "source_language": _language,
@@ -319,8 +302,8 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "voice_vendor": _voice,
     "timing": _choice(TIMING_MODES),
     "output_format": _choice(OUTPUT_FORMATS),
-    "glossary": _glossary,
-    "instructions": _instructions,
+    "glossary": parse_glossary,
+    "instructions": parse_instructions,
     "text_only": _flag,
     "speech_translation_model": _model(Role.SPEECH_TRANSLATE),
     "quality": _choice(QUALITY_MODES),
@@ -333,6 +316,7 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "keep_original_audio": _flag,
     "target_languages": parse_more_languages,
     "speakers": parse_speakers,
+    "speaker_voices": parse_speaker_voices,
 }
 
 
@@ -374,6 +358,7 @@ def options_to_dict(options: TaskOptions) -> dict[str, Any]:
     """The options as JSON-ready data (what stores keep and responses echo)."""
     data = {f.name: getattr(options, f.name) for f in dataclasses.fields(TaskOptions)}
     data["glossary"] = dict(options.glossary)
+    data["speaker_voices"] = dict(options.speaker_voices)
     return data
 
 

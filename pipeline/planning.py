@@ -18,6 +18,7 @@ from pipeline.quality.checking import QualityPlan
 from pipeline.results import CostEstimate, VendorChoice
 from pipeline.selection import ROLE_VERBS, choose_voice_vendor, model_for_language
 from pipeline.settings import Settings
+from pipeline.speakers.voice_plan import SpeakerVoiceChoice, plan_speaker_voices
 from pipeline.types import Role
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ class Plan:
     ``speech_translator`` is set when the speech is translated directly (one call, speech
     in, text out); ``transcriber`` and ``translator`` are then None. ``voice`` is None for
     a text-only task. ``key_needs`` says, per vendor whose key is missing, where to get
-    one, what it costs and what runs here without it.
+    one, what it costs and what runs here without it. ``speaker_voices`` holds the voice
+    of each speaker the user gave one of their own (the others are spoken by ``voice``).
     """
 
     target_language: str
@@ -50,6 +52,7 @@ class Plan:
     speech_translator: VendorChoice | None = None
     key_needs: tuple[KeyNeed, ...] = ()
     quality: QualityPlan | None = None
+    speaker_voices: tuple[SpeakerVoiceChoice, ...] = ()
 
     @property
     def choices(self) -> tuple[VendorChoice, ...]:
@@ -59,9 +62,11 @@ class Plan:
 
     @property
     def needed(self) -> tuple[VendorChoice, ...]:
-        """Every vendor the task needs: the steps' and the quality check's recogniser."""
+        """Every vendor the task needs: the steps', the speakers' own voices' and the
+        quality check's recogniser."""
         checker = self.quality.checker if self.quality is not None else None
-        return self.choices + ((checker,) if checker is not None else ())
+        return (self.choices + tuple(s.choice for s in self.speaker_voices)
+                + ((checker,) if checker is not None else ()))
 
     @property
     def runnable(self) -> bool:
@@ -100,7 +105,10 @@ class Plan:
         error = self.missing_key_error()
         if error is not None and all((c.vendor, c.role.value) in keyed for c in blocked):
             raise error
-        raise ConfigurationError("Cannot run: " + "; ".join(c.reason for c in blocked))
+        own = [s.choice for s in self.speaker_voices]
+        param = "speaker_voices" if all(any(c is o for o in own) for c in blocked) else None
+        raise ConfigurationError("Cannot run: " + "; ".join(c.reason for c in blocked),
+                                 param=param)
 
 
 # The option each role's choice comes from, named in errors.
@@ -260,6 +268,7 @@ def make_plan(
     speech_translation: str | None = None,
     text_only: bool = False,
     server_keys: bool = True,
+    speaker_voices: Mapping[str, str] | None = None,
 ) -> Plan:
     """Decide which vendors (and models) would run and why, without calling any of them.
 
@@ -283,6 +292,9 @@ def make_plan(
         server_keys: whether the server's own keys may serve the request (see
             :attr:`~pipeline.options.TaskRequest.server_keys`); False plans with ``keys``
             alone, plus the vendors that need no key.
+        speaker_voices: speaker -> ``vendor[/model][:voice]``, the voice of those speakers
+            (see :mod:`pipeline.speakers.voice_plan`); the rest are spoken by the voice
+            vendor.
 
     Raises:
         UnknownLanguageError, UnknownVendorError, UnsupportedLanguageError: bad choices;
@@ -294,6 +306,8 @@ def make_plan(
     source = "" if source == AUTO else source
     voice = None if text_only else _voice_choice(registry, target, voice_vendor, keys, settings,
                                                  server_keys)
+    own = () if text_only else plan_speaker_voices(registry, target, speaker_voices or {}, keys,
+                                                   settings, server_keys=server_keys)
     translator: VendorChoice | None = None
     speech_translator: VendorChoice | None = None
     transcriber: VendorChoice | None = None
@@ -305,7 +319,7 @@ def make_plan(
         seconds = duration_s if duration_s else ESTIMATE_DEFAULT_S
         estimate = _estimate(registry, (speech_translator, voice), seconds, source, target)
         return _with_needs(Plan(target, source, None, None, voice, note, estimate, seconds,
-                                speech_translator), registry, keys, settings)
+                                speech_translator, speaker_voices=own), registry, keys, settings)
     transcriber = _pick(registry, Role.TRANSCRIBE, stt, settings.default_stt,
                         "APP_DEFAULT_STT", source, keys, settings, server_keys)
     if not source:
@@ -323,7 +337,8 @@ def make_plan(
     estimate = _estimate(registry, (transcriber, speech_translator, translator, voice),
                          seconds, source, target)
     return _with_needs(Plan(target, source, transcriber, translator, voice, note, estimate,
-                            seconds, speech_translator), registry, keys, settings)
+                            seconds, speech_translator, speaker_voices=own),
+                       registry, keys, settings)
 
 
 def _with_needs(plan: Plan, registry: Registry, keys: Mapping[str, str],

@@ -84,7 +84,7 @@ class Pipeline:
             voice_vendor=options.voice_vendor, stt=options.stt_model, llm=options.llm_model,
             keys=keys or {}, duration_s=duration_s,
             speech_translation=options.speech_translation_model, text_only=options.text_only,
-            server_keys=server_keys,
+            server_keys=server_keys, speaker_voices=options.speaker_voices,
         )
         if options.text_only:
             return plan

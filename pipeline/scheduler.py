@@ -312,7 +312,7 @@ class Scheduler:
             tracker.fail(name, failure.message)
             _stop_running(tracker, f"Stopped because {name.value} failed.")
         warnings = (*self.init.warnings, *self.speakers.warnings, *self.tts.warnings)
-        costs = tuple(c for c in (self.stt.cost, self.translation.cost, self.tts.cost,
+        costs = tuple(c for c in (self.stt.cost, self.translation.cost, *self.tts.costs,
                                   self.tts.check_cost) if c)
         return Outcome(self.checkpoint(), self.tts.output, self.tts.timing, self.tts.subtitles,
                        warnings, costs, failure, canceled, self.tts.quality,
@@ -320,7 +320,8 @@ class Scheduler:
 
     def _speakers(self) -> tuple[SpeakerSummary, ...]:
         voice = self.ctx.plan.voice
-        return with_similarity(self.speakers.summaries(voice.vendor),
+        presets = {p.speaker: p.preset for p in self.ctx.plan.speaker_voices if p.preset}
+        return with_similarity(self.speakers.summaries(voice.vendor, presets),
                                self.tts.quality) if voice is not None else ()
 
 

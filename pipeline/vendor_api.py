@@ -203,6 +203,8 @@ class VendorInfo:
         model_limits: model id -> the limits that model has of its own.
         takes_vary: asking it to speak the same line again can give a different take
             (false for a deterministic engine: a weak line is then not spoken again).
+        preset_voices: the named voices it speaks without cloning, which a user may pick
+            per speaker as ``vendor:voice``; such a voice is ``Voice(id, voice_id=name)``.
     """
 
     id: str
@@ -230,6 +232,7 @@ class VendorInfo:
         default_factory=dict)
     model_limits: Mapping[str, ModelLimits] = field(default_factory=dict)
     role_labels: Mapping[Role, str] = field(default_factory=dict)
+    preset_voices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for role, by_model in self.model_languages.items():

@@ -27,6 +27,7 @@ from pipeline.results import (
     VendorChoice,
 )
 from pipeline.speakers.summary import speakers_to_dict
+from pipeline.speakers.voice_plan import speaker_voices_to_dict
 from pipeline.types import Segment, StepStatus, TaskStatus
 
 if TYPE_CHECKING:
@@ -283,6 +284,7 @@ def plan_to_dict(plan: Plan) -> Json:
         "runnable": plan.runnable,
         "missing_variables": list(plan.missing_variables),
         "vendors": [choice_to_dict(c) for c in plan.choices],
+        "speaker_voices": speaker_voices_to_dict(plan.speaker_voices),
         "translation": plan.translation_note,
         "quality": plan.quality.note if plan.quality is not None else "off: text only",
         "estimate_for_duration_s": plan.estimate_duration_s,

@@ -199,3 +199,29 @@ FAKE_CHECKER = VendorInfo(
     languages={Role.TRANSCRIBE: ANY}, key_variable=None,
     models={Role.TRANSCRIBE: ("checker-1",)}, factory="tests.fakes:create",
 )
+
+
+@dataclass
+class FakePresetVoice(FakeVoice):
+    """Preset voices only: speaks with a named voice and records which one."""
+
+    voices: list[str | None] = field(default_factory=list)
+
+    def speak(self, text: str, voice: Voice, language: str) -> SynthesizedAudio:
+        with self.lock:
+            self.voices.append(voice.voice_id)
+        return super().speak(text, voice, language)
+
+
+def create_preset(role: Role, model: str, key, settings):
+    """Factory of the preset-voice fake: the instance a test put in ``INSTANCES["preset"]``."""
+    return INSTANCES["preset"]
+
+
+FAKE_PRESET = VendorInfo(
+    id="fake_preset", display_name="Fake presets", roles=frozenset({Role.CLONE, Role.SPEAK}),
+    languages={Role.CLONE: ANY, Role.SPEAK: ANY}, key_variable=None,
+    models={Role.CLONE: ("preset-1",), Role.SPEAK: ("preset-1",)},
+    factory="tests.fakes:create_preset", preset_voices=("deep", "bright"),
+    prices=(Price(Role.SPEAK, 20.0, PriceUnit.MILLION_CHARACTERS, _PRICE, "2026-12"),),
+)

@@ -93,8 +93,8 @@ def plan_options(service: TaskService, options: TaskOptions, keys: Mapping[str, 
     try:
         plan.require_runnable()
     except AppError as exc:
-        field = ("quality_stt_model" if blocked[0] is checker
-                 else _FIELD_OF_ROLE.get(blocked[0].role))
+        field = exc.param or ("quality_stt_model" if blocked[0] is checker
+                              else _FIELD_OF_ROLE.get(blocked[0].role))
         raise api_error(exc, field) from None
     return plan
 

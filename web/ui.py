@@ -39,7 +39,7 @@ from web.ui_handlers import UiHandlers
 from web.ui_media import MEDIA_CONTROLS, media_card, video_input
 from web.ui_plan import reach, welcome_text
 from web.ui_projects import ProjectPage, projects_tab, wire_projects
-from web.ui_request import GLOSSARY_HEADERS
+from web.ui_request import GLOSSARY_HEADERS, SPEAKER_VOICE_HEADERS
 from web.ui_results import compare_tab, result_card, result_tabs
 from web.ui_signin import login_button, signin_available, signin_note, wire_signin
 from web.ui_style import CSS, theme
@@ -95,6 +95,9 @@ def _inputs(pipeline: Pipeline) -> dict[str, Any]:
 _Control = Callable[[Pipeline, OptionSpec], Any]
 _GLOSSARY_INFO = ("Terms the translator must use, one per row. Add rows from a cell's ⋮ menu, "
                   "or drop a two-column CSV file on the table.")
+_SPEAKER_VOICES_INFO = ("A voice vendor of their own for a speaker (with Speakers auto or 2+), "
+                        "one per row: e.g. Speaker 2 | elevenlabs, or a preset voice such as "
+                        "openai:onyx. Everyone else keeps the voice vendor.")
 
 
 def _language_controls(pipeline: Pipeline, specs: dict[str, OptionSpec]) -> dict[str, Any]:
@@ -108,6 +111,16 @@ def _language_controls(pipeline: Pipeline, specs: dict[str, OptionSpec]) -> dict
                                            label=specs["target_language"].label,
                                            allow_custom_value=True),
         }
+
+
+def _speaker_voices(spec: OptionSpec) -> gr.Dataframe:
+    table = gr.Dataframe(headers=SPEAKER_VOICE_HEADERS, value=[["", ""]], type="array",
+                         interactive=True,
+                         column_count=(len(SPEAKER_VOICE_HEADERS),  # type: ignore[arg-type]
+                                       "fixed"),
+                         label=spec.label, elem_id="speaker-voices-table")
+    gr.Markdown(_SPEAKER_VOICES_INFO, elem_classes="st-note-small")
+    return table
 
 
 def _glossary(spec: OptionSpec) -> gr.Dataframe:
@@ -161,6 +174,7 @@ _CONTROLS: dict[str, _Control] = {
     "speakers": lambda pipeline, spec: gr.Dropdown(
         ["auto", *map(str, range(1, 9))], value="1", label=spec.label, info=spec.help,
         elem_id="speakers-count", allow_custom_value=True),
+    "speaker_voices": lambda pipeline, spec: _speaker_voices(spec),
     **MEDIA_CONTROLS,
     "target_languages": lambda pipeline, spec: gr.Dropdown(
         language_choices(), value=[], multiselect=True, label=spec.label, info=spec.help,

@@ -163,7 +163,7 @@ class CompareHandler:
                 quality: str = "auto", quality_stt_model: str = "", max_retakes: int = 2,
                 background: str = "auto", ducking: str = "-18", video_out: str = "auto",
                 burn_subtitles: bool = False, keep_original_audio: bool = False,
-                target_languages: Any = None, speakers: str = "1",
+                target_languages: Any = None, speakers: str = "1", speaker_voices: Any = None,
                 compare_llms: Sequence[str] | None = None,
                 compare_voices: Sequence[str] | None = None, request: gr.Request | None = None,
                 progress: gr.Progress = gr.Progress(),
@@ -198,6 +198,7 @@ class CompareHandler:
             keep_original_audio: keep the original sound as the video's second track.
             target_languages: more target languages (a comparison is made in the first).
             speakers: "1" (one voice), "auto" (found offline) or a number of speakers.
+            speaker_voices: a voice per speaker, {"Speaker 2": "elevenlabs", ...} or rows.
             compare_llms: "vendor/model" LLMs to compare.
             compare_voices: voice vendor ids to compare.
 
@@ -218,7 +219,8 @@ class CompareHandler:
                 "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
                 "background": background, "ducking": ducking, "video_out": video_out,
                 "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio,
-                "target_languages": target_languages, "speakers": speakers})
+                "target_languages": target_languages, "speakers": speakers,
+                "speaker_voices": speaker_voices})
             variants = make_variants(compare_llms or [], compare_voices or [],
                                      default_llm=options.llm_model or "",
                                      default_voice=options.voice_vendor)

@@ -23,6 +23,7 @@ __all__ = [
     "clock",
     "details_markdown",
     "error_text",
+    "failure_text",
     "language_markdown",
     "markup",
     "plain",
@@ -302,3 +303,10 @@ def details_markdown(result: TaskResult, quality: str = "") -> str:
         parts.append("\n### Warnings\n" + "\n".join(f"- {_cell(w)}" for w in result.warnings))
     parts.append(f"\n<sub>Task id `{result.task_id}`</sub>")
     return "\n".join(parts)
+
+
+def failure_text(result: TaskResult) -> str:
+    """What the page says about a failed run: its error, worded by :func:`error_text`."""
+    if isinstance(result.failure, AppError):
+        return error_text(result.failure)
+    return result.error or "The task failed."

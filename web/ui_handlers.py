@@ -34,6 +34,7 @@ from web.ui_format import (
     canceled_banner,
     details_markdown,
     error_text,
+    failure_text,
     language_markdown,
     plain,
     result_summary,
@@ -216,7 +217,7 @@ class UiHandlers:
                   background: str = "auto", ducking: str = "-18", video_out: str = "auto",
                   burn_subtitles: bool = False, keep_original_audio: bool = False,
                   target_languages: Any = None, speakers: str = "1",
-                  video: str | None = None,
+                  speaker_voices: Any = None, video: str | None = None,
                   last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(),
                   oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
@@ -250,6 +251,7 @@ class UiHandlers:
             keep_original_audio: keep the original sound as the video's second track.
             target_languages: more languages to dub the same speech into (e.g. ["ja"]).
             speakers: "1" (one voice), "auto" (found offline) or a number of speakers.
+            speaker_voices: a voice per speaker, {"Speaker 2": "elevenlabs", ...} or rows.
             video: a video to dub instead of ``audio`` (its picture comes back dubbed).
 
         Returns:
@@ -268,7 +270,8 @@ class UiHandlers:
                    "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
                    "background": background, "ducking": ducking, "video_out": video_out,
                    "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio,
-                   "target_languages": target_languages, "speakers": speakers}
+                   "target_languages": target_languages, "speakers": speakers,
+                   "speaker_voices": speaker_voices}
         try:
             task = self.reader.task(audio=video or audio, audio_url=audio_url, clone_audio=clone_audio,
                                     options=self.reader.options(options), keys=keys,
@@ -389,10 +392,3 @@ class UiHandlers:
             return gr.skip()
         board.stopping = True
         return self._view(board, "")
-
-
-def failure_text(result: TaskResult) -> str:
-    """What the page says about a failed run: its error, worded by :func:`error_text`."""
-    if isinstance(result.failure, AppError):
-        return error_text(result.failure)
-    return result.error or "The task failed."

@@ -2,7 +2,7 @@
 
 The page sends every :class:`~pipeline.options.TaskOptions` field under its own name;
 :meth:`RequestReader.options` parses them once with :func:`~pipeline.options.parse_options`
-(the glossary table read as term -> translation first), so the page says exactly what the
+(the glossary and voice-per-speaker tables read as objects first), so the page says exactly what the
 CLI and the REST API say about a bad value.
 """
 
@@ -25,10 +25,11 @@ from web.ui_signin import signed_in_keys, uses_server_keys
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline
 
-__all__ = ["GLOSSARY_HEADERS", "RequestReader", "glossary_of", "page_message", "publish",
-           "session_of", "table_rows"]
+__all__ = ["GLOSSARY_HEADERS", "SPEAKER_VOICE_HEADERS", "RequestReader", "glossary_of",
+           "page_message", "publish", "session_of", "speaker_voices_of", "table_rows"]
 
 GLOSSARY_HEADERS = ["Term", "Translation"]
+SPEAKER_VOICE_HEADERS = ["Speaker", "Voice"]
 
 _PUBLISHED_KEEP_S = 24 * 3600
 
@@ -73,6 +74,30 @@ def glossary_of(value: Any) -> Any:
             raise InputError(f"Glossary: give both the term and its translation for "
                              f"{term or translation!r}, or clear that row.", param="glossary")
     return glossary
+
+
+def speaker_voices_of(value: Any) -> Any:
+    """The voice-per-speaker table's rows as {speaker: voice}; empty rows are left out.
+
+    A JSON text or a speaker -> voice object (from API callers) passes through as it is,
+    for :func:`~pipeline.options.parse_options` to check.
+
+    Raises:
+        InputError: a row with a speaker but no voice, or the other way round.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and not isinstance(value.get("data"), list):
+        return value
+    voices: dict[str, str] = {}
+    for row in table_rows(value):
+        speaker, voice = (str(cell or "").strip() for cell in [*row, "", ""][:2])
+        if speaker and voice:
+            voices[speaker] = voice
+        elif speaker or voice:
+            raise InputError(f"Voice per speaker: give both the speaker and their voice for "
+                             f"{speaker or voice!r}, or clear that row.", param="speaker_voices")
+    return voices
 
 
 def page_message(error: AppError) -> str:
@@ -176,6 +201,8 @@ class RequestReader:
         raw = dict(values)
         if "glossary" in raw:
             raw["glossary"] = glossary_of(raw["glossary"])
+        if "speaker_voices" in raw:
+            raw["speaker_voices"] = speaker_voices_of(raw["speaker_voices"])
         return parse_options(raw, self._registry)
 
     def task(self, *, audio: str | None, audio_url: str, clone_audio: str | None,

@@ -220,6 +220,11 @@ class CachingCloner:
             self.cache.store_voice(key, voice)
         return voice
 
+    @property
+    def releases(self) -> bool:
+        """Whether the vendor stores its voices (and so deletes them after the task)."""
+        return isinstance(self.inner, VoiceReleaser)
+
     def release(self, voice: Voice) -> None:
         """Release through the vendor (only vendors that store voices are asked)."""
         if isinstance(self.inner, VoiceReleaser):

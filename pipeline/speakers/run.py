@@ -32,6 +32,7 @@ from pipeline.speakers.diarization import (
     diarize,
     speaker_name,
 )
+from pipeline.speakers.overrides import override_for
 from pipeline.speakers.references import SpeakerReferences, speaker_references, speakers_of
 from pipeline.speakers.summary import SpeakerSummary
 from pipeline.speakers.vendor_labels import named_lines, piece_labels
@@ -151,17 +152,33 @@ class RunSpeakers:
         return self.option != "1" and not self.clone_clip and len(speakers_of(lines)) > 1
 
     def clone_all(self, lines: Sequence[Segment], original: Path, folder: Path, *, max_s: float,
-                  rate_hz: int, clone: Callable[[VoiceReference, str], Voice]) -> Voice:
+                  rate_hz: int, clone: Callable[[str, VoiceReference, str], Voice],
+                  own: Callable[[str], bool] = lambda _speaker: False) -> Voice:
         """Pick every speaker's reference and clone each once; returns the first speaker's
-        voice (lines of no known speaker use it)."""
+        voice (lines of no known speaker use it).
+
+        Args:
+            lines: every line, with its speaker.
+            original: the input (references are cut from it).
+            folder: where the references go.
+            max_s: the longest reference.
+            rate_hz: the references' sample rate.
+            clone: ``(speaker, reference, words said in it) -> voice``.
+            own: whether a speaker needs a voice of their own even when they speak too
+                little for a reference (one with a vendor of their own: they are cloned
+                from the closest speaker's reference).
+        """
         refs = speaker_references(self.decoded.get(), original, lines, folder, max_s=max_s,
                                   rate_hz=rate_hz, closest=self._closest)
         self.references = refs
         self.warnings.extend(refs.warnings)
         for name, reference in refs.references.items():
-            said = " ".join(s.text.strip() for s in lines if s.speaker == name
-                            and s.end_s > reference.start_s and s.start_s < reference.end_s)
-            self.voices[name] = clone(reference, said)
+            self.voices[name] = clone(name, reference, _said(lines, name, reference))
+        for name in refs.seconds:
+            owner = refs.voice_owner(name) or self._closest(name, list(refs.references))
+            if name not in self.voices and owner in refs.references and own(name):
+                reference = refs.references[owner]
+                self.voices[name] = clone(name, reference, _said(lines, owner, reference))
         first = next(iter(refs.references))
         return self.voices[first]
 
@@ -178,6 +195,8 @@ class RunSpeakers:
         refs = self.references
         if refs is None or speaker is None:
             return None
+        if speaker in self.voices:  # their own (or their own vendor's, see clone_all)
+            return self.voices[speaker]
         owner = refs.voice_owner(speaker) or self._closest(speaker, list(refs.references))
         return self.voices.get(owner) if owner is not None else None
 
@@ -205,11 +224,25 @@ class RunSpeakers:
                                   self.voice_for(name))
                      for name in refs.seconds)
 
-    def summaries(self, vendor: str) -> tuple[SpeakerSummary, ...]:
-        """The result's view of every speaker (empty with one voice for everyone)."""
+    def summaries(self, vendor: str,
+                  presets: Mapping[str, str] | None = None) -> tuple[SpeakerSummary, ...]:
+        """The result's view of every speaker (empty with one voice for everyone).
+
+        Args:
+            vendor: the run's voice vendor (a speaker's voice names its own vendor).
+            presets: speaker -> the preset voice that speaks them, for those who have one.
+        """
         return tuple(SpeakerSummary(
             s.speaker, s.seconds, s.owner, s.reference.duration_s if s.reference else 0.0,
-            vendor, str(s.reference.path) if s.reference else None) for s in self.summary())
+            s.voice.vendor if s.voice is not None else vendor,
+            str(s.reference.path) if s.reference else None,
+            voice=override_for(presets or {}, s.speaker)) for s in self.summary())
+
+
+def _said(lines: Sequence[Segment], speaker: str, reference: VoiceReference) -> str:
+    """What ``speaker`` says inside ``reference``'s window."""
+    return " ".join(s.text.strip() for s in lines if s.speaker == speaker
+                    and s.end_s > reference.start_s and s.start_s < reference.end_s)
 
 
 class _Voices(Mapping[str, Voice]):

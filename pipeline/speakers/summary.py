@@ -22,10 +22,11 @@ class SpeakerSummary:
         voice_of: whose voice their lines are spoken in (their own name, or the closest
             speaker's when they speak too little to clone).
         reference_s: length of their own reference, 0 when they have none.
-        vendor: the voice vendor that speaks them.
+        vendor: the voice vendor that speaks them (their own when they were given one).
         reference_path: their reference clip, when they have one.
         similarity: the median voice similarity of their dubbed lines to their own
             reference (None: not measured).
+        voice: the vendor's preset voice that speaks them (None: a clone of theirs).
     """
 
     name: str
@@ -35,6 +36,7 @@ class SpeakerSummary:
     vendor: str
     reference_path: str | None = None
     similarity: float | None = None
+    voice: str | None = None
 
 
 def with_similarity(speakers: Sequence[SpeakerSummary],
@@ -50,7 +52,8 @@ def speakers_to_dict(speakers: Sequence[SpeakerSummary]) -> list[dict[str, Any]]
     return [{"name": s.name, "seconds": round(s.seconds, 2), "voice_of": s.voice_of,
              "reference_s": round(s.reference_s, 2), "vendor": s.vendor,
              "reference_path": s.reference_path,
-             "similarity": None if s.similarity is None else round(s.similarity, 3)}
+             "similarity": None if s.similarity is None else round(s.similarity, 3),
+             "voice": s.voice}
             for s in speakers]
 
 
@@ -58,7 +61,8 @@ def speakers_from_dict(items: Sequence[dict[str, Any]] | None) -> tuple[SpeakerS
     """Speakers written by :func:`speakers_to_dict`."""
     return tuple(SpeakerSummary(str(i["name"]), float(i["seconds"]), str(i["voice_of"]),
                                 float(i["reference_s"]), str(i["vendor"]),
-                                i.get("reference_path"), _number(i.get("similarity")))
+                                i.get("reference_path"), _number(i.get("similarity")),
+                                i.get("voice"))
                  for i in items or ())
 
 

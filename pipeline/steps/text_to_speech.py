@@ -16,6 +16,7 @@ from pipeline import audio
 from pipeline.dub import timing
 from pipeline.dub.clips import OUTPUT_RATE_HZ, speed_range
 from pipeline.dub.dubber import DubbedTrack, Dubber
+from pipeline.dub.routing import VoiceRouter
 from pipeline.dub.takes import TakeJudge
 from pipeline.languages import language_name
 from pipeline.media import stage as media
@@ -24,8 +25,9 @@ from pipeline.pricing import cost_line
 from pipeline.projects.cache import CachingSynthesizer, LineCache, RenderSummary
 from pipeline.quality.report import QualityReport, QualityThresholds
 from pipeline.quality.similarity import SpeakerEncoder
-from pipeline.results import CostLine, SubtitleFile, TimingReport
+from pipeline.results import CostLine, SubtitleFile, TimingReport, VendorChoice
 from pipeline.speakers.run import RunSpeakers
+from pipeline.speakers.voice_plan import choice_for
 from pipeline.steps.channels import Slot, Stream
 from pipeline.steps.context import RunContext
 from pipeline.subtitles import write_task_subtitles
@@ -39,6 +41,7 @@ from pipeline.types import (
     Voice,
     VoiceReference,
 )
+from pipeline.vendor_api import VendorInfo
 
 __all__ = ["PartialAudioCallback", "TextToSpeech"]
 
@@ -80,7 +83,10 @@ class TextToSpeech:
         self.timing: TimingReport | None = None
         self.subtitles: tuple[SubtitleFile, ...] = ()
         self.warnings: list[str] = []
-        self.cost: CostLine | None = None
+        self.cost: CostLine | None = None  # the run's voice vendor's
+        self.costs: tuple[CostLine, ...] = ()  # every voice vendor's, the run's first
+        self._synthesizers: dict[tuple[str, str], CachingSynthesizer] = {}
+        self._choices: dict[tuple[str, str], VendorChoice] = {}
         self.media: MediaReport | None = None
         self.render: RenderSummary | None = None
 
@@ -99,23 +105,45 @@ class TextToSpeech:
         self._finish(track, mode)
 
     def _dubber(self, voice: Voice, mode: str) -> Dubber:
-        ctx, choice = self.ctx, self.ctx.voice_choice
-        info = ctx.adapters.info(choice)
+        ctx = self.ctx
         fmt = ctx.request.options.output_format
         writer = audio.TrackWriter(ctx.folder / f"output.{fmt}", fmt, sample_rate_hz=OUTPUT_RATE_HZ,
                                    pieces_dir=ctx.folder / "partial", on_piece=self._piece)
-        synthesizer = CachingSynthesizer(ctx.adapters.get(choice, Role.SPEAK),
-                                         LineCache(ctx.folder / "lines"), choice.vendor,
-                                         choice.model)
-        self._cache = synthesizer
-        self._judge = self._take_judge(info.takes_vary)
+        router = self._router = self._routes()
+        infos = [ctx.adapters.info(self._choice_of(s)) for s in router.synthesizers]
+        self._judge = self._take_judge(any(i.takes_vary for i in infos))
         return Dubber(
-            synthesizer, voice, ctx.plan.target_language, ctx.folder / "tts", writer, mode=mode,
-            policy=ctx.retry, concurrency=min(ctx.tts_concurrency, info.max_concurrency),
-            audio_workers=ctx.audio_workers, speeds=speed_range(info.extra), cancel=ctx.stop,
+            router, voice, ctx.plan.target_language, ctx.folder / "tts", writer, mode=mode,
+            policy=ctx.retry,
+            concurrency=min(ctx.tts_concurrency, sum(i.max_concurrency for i in infos)),
+            audio_workers=ctx.audio_workers, speeds=_common_speeds(infos), cancel=ctx.stop,
             on_ready=self.spoken.poke, on_placed=self._placed, judge=self._judge,
             checks=self._checks(),
             voices=self.speakers.by_speaker() if self.speakers is not None else None)
+
+    def _synthesizer(self, choice: VendorChoice) -> CachingSynthesizer:
+        """The (caching) synthesizer of ``choice``, built once per vendor and model."""
+        tag = (choice.vendor, choice.model)
+        if tag not in self._synthesizers:
+            self._synthesizers[tag] = CachingSynthesizer(
+                self.ctx.adapters.get(choice, Role.SPEAK), LineCache(self.ctx.folder / "lines"),
+                choice.vendor, choice.model)
+            self._choices[tag] = choice
+        return self._synthesizers[tag]
+
+    def _choice_of(self, synthesizer: CachingSynthesizer) -> VendorChoice:
+        return self._choices[(synthesizer.vendor, synthesizer.model)]
+
+    def _routes(self) -> VoiceRouter:
+        """The run's vendor for every voice, but each speaker given a vendor of their own
+        (``speaker_voices``) is spoken by that vendor."""
+        router = VoiceRouter(self._synthesizer(self.ctx.voice_choice))
+        planned = self.ctx.plan.speaker_voices
+        for speaker, voice in (self.speakers.voices.items() if self.speakers else ()):
+            own = choice_for(planned, speaker)
+            if own is not None:
+                router.route(voice, self._synthesizer(own.choice))
+        return router
 
     def _take_judge(self, takes_vary: bool) -> TakeJudge | None:
         """What scores each line, as the plan's quality check says (None: no check)."""
@@ -166,9 +194,12 @@ class TextToSpeech:
         return len(self.spoken.items()) > fed or self.spoken.closed or dubber.ready()
 
     def _finish(self, track: DubbedTrack, mode: str) -> None:
-        ctx, choice = self.ctx, self.ctx.voice_choice
+        ctx, router = self.ctx, self._router
         self.output, self.timing = track.output, track.timing
-        self.cost = cost_line(ctx.adapters.info(choice), Role.SPEAK, choice.model, track.usage)
+        self.costs = tuple(cost_line(ctx.adapters.info(self._choice_of(s)), Role.SPEAK, s.model,
+                                     router.usage_of(s)) for s in router.synthesizers)
+        self.cost = self.costs[0]
+        spent = sum(c.usd for c in self.costs)
         self.quality = track.quality
         checker = ctx.plan.quality.checker if ctx.plan.quality else None
         if checker is not None and self._judge is not None:
@@ -184,8 +215,8 @@ class TextToSpeech:
         self.media = media.finish(ctx, track.output, track.timing, self.subtitles, lambda done,
                                   message: ctx.tracker.progress(_STEP, 0.95 + 0.05 * done, message))
         self.warnings.extend(self.media.warnings if self.media else ())
-        self.render = self._cache.summary(self.spoken.items(), self.cost.usd)
-        self._cache.cache.write_summary(self.render)
+        self.render = router.summary(self.spoken.items(), spent)
+        router.default.cache.write_summary(self.render)
         ctx.tracker.succeed(
             _STEP, f"{track.timing.dubbed_duration_s:.1f} s of "
             f"{language_name(ctx.plan.target_language)} speech "
@@ -193,3 +224,12 @@ class TextToSpeech:
             f"{track.timing.max_speed_factor:.2f}x; {self.render.sentence}"
             + (f"; background: {self.media.background.replace('_', ' ')}" if self.media
                else ""))
+
+
+def _common_speeds(infos: list[VendorInfo]) -> tuple[float, float] | None:
+    """The speed range every vendor of the dub takes (None when one takes none)."""
+    ranges = [speed_range(i.extra) for i in infos]
+    if any(r is None for r in ranges):
+        return None
+    low, high = max(r[0] for r in ranges if r), min(r[1] for r in ranges if r)
+    return (low, high) if low <= 1.0 < high else None

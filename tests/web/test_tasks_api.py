@@ -129,6 +129,7 @@ def test_a_json_task_with_an_audio_url_downloads_it(make_client, vendors, speech
     ("llm_model", "fake_llm/gpt-9", "offered: fake-llm-1"),
     ("speech_translation_model", "fake_llm", "cannot speech_translate"),
     ("glossary", "not json", "JSON object"),
+    ("speaker_voices", '{"Speaker 2": "openai:zed"}', "its voices: alloy"),
 ])
 def test_bad_fields_are_400_naming_the_field_and_the_valid_values(client, speech_wav, field,
                                                                   value, expected):
@@ -222,6 +223,23 @@ def test_the_plan_says_what_would_run_why_and_what_is_missing(client):
     missing = client.post("/v1/plan", json={"target_language": "ja", "voice_vendor": "fish"}).json()
     assert "FISH_API_KEY" in missing["missing_variables"] and missing["runnable"] is False
     assert client.post("/v1/plan", json={"target_language": "xx"}).status_code == 400
+
+
+def test_the_plan_lists_a_speakers_own_voice_and_a_task_it_cannot_run_is_400_naming_them(
+        client, speech_wav):
+    plan = client.post("/v1/plan", json={"target_language": "es", "stt_model": "fake_stt",
+                                         "llm_model": "fake_llm", "voice_vendor": "fake_voice",
+                                         "speakers": "2",
+                                         "speaker_voices": {"Speaker 2": "elevenlabs"}}).json()
+    own = plan["speaker_voices"][0]
+    assert own["speaker"] == "Speaker 2" and own["vendor"] == "elevenlabs"
+    assert "chosen by you for Speaker 2" in own["reason"] and plan["runnable"] is False
+    response = _create(client, speech_wav, "a.wav", speakers="2",
+                       speaker_voices='{"Speaker 2": "elevenlabs"}')
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["param"] == "speaker_voices" and "Speaker 2" in error["message"]
+    assert "ELEVENLABS_API_KEY" in error["message"]
 
 
 def test_an_upload_without_a_declared_length_is_stopped_at_the_cap(make_client, vendors):

@@ -36,7 +36,8 @@ def test_every_option_has_a_control_labelled_from_its_spec(controls):
                               "glossary", "instructions", "text_only",
                               "speech_translation_model", "quality", "quality_stt_model",
                               "max_retakes", "ducking", "video_out", "burn_subtitles",
-                              "keep_original_audio", "target_languages", "speakers"]
+                              "keep_original_audio", "target_languages", "speakers",
+                              "speaker_voices"]
     assert set(controls) == set(SPECS)
     assert {name: c.label for name, c in controls.items()} == {
         name: spec.label for name, spec in SPECS.items()}
@@ -45,7 +46,7 @@ def test_every_option_has_a_control_labelled_from_its_spec(controls):
 def test_only_the_advanced_options_sit_in_the_advanced_accordion_with_their_help(controls):
     advanced = {name for name, control in controls.items() if in_advanced(control)}
     assert advanced == {name for name, spec in SPECS.items() if spec.advanced}
-    for name in advanced - {"glossary"}:
+    for name in advanced - {"glossary", "speaker_voices"}:
         assert controls[name].info == SPECS[name].help, name
 
 
@@ -54,6 +55,8 @@ def test_each_advanced_option_gets_the_control_that_suits_it(controls):
     assert [value for _, value in controls["timing"].choices] == list(SPECS["timing"].choices)
     assert isinstance(controls["glossary"], gr.Dataframe)
     assert controls["glossary"].headers == ["Term", "Translation"]
+    assert isinstance(controls["speaker_voices"], gr.Dataframe)
+    assert controls["speaker_voices"].headers == ["Speaker", "Voice"]
     assert isinstance(controls["instructions"], gr.Textbox)
     assert isinstance(controls["text_only"], gr.Checkbox)
     direct = controls["speech_translation_model"]

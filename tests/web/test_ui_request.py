@@ -12,7 +12,15 @@ from pipeline.runner import Pipeline
 from pipeline.settings import Settings
 from tests import fakes
 from vendors.registry import default_registry
-from web.ui_request import RequestReader, glossary_of, page_message, publish, session_of, table_rows
+from web.ui_request import (
+    RequestReader,
+    glossary_of,
+    page_message,
+    publish,
+    session_of,
+    speaker_voices_of,
+    table_rows,
+)
 
 PAGE = dict(source_language="auto", target_language="ja", stt_model="", llm_model="",
             voice_vendor="", output_format="WAV", timing="keep", glossary=[["", ""]],
@@ -111,3 +119,16 @@ def test_publish_copies_files_outside_the_served_folders(tmp_path, monkeypatch):
     assert not stale.exists(), "copies older than a day are cleared"
     assert publish(None) is None
 
+
+
+def test_the_voice_per_speaker_table_becomes_checked_specs_and_empty_rows_are_left_out(reader):
+    table = {"headers": ["Speaker", "Voice"], "data": [["Speaker 2", "ESPEAK"], ["", ""]]}
+    options = reader.options({**PAGE, "speaker_voices": table})
+    assert dict(options.speaker_voices) == {"Speaker 2": "espeak"}
+    assert speaker_voices_of('{"Ana": "espeak"}') == '{"Ana": "espeak"}'  # API callers' JSON
+
+
+def test_a_half_filled_voice_per_speaker_row_is_refused_naming_the_option(reader):
+    with pytest.raises(InputError, match="give both the speaker and their voice") as caught:
+        reader.options({**PAGE, "speaker_voices": [["Speaker 2", ""]]})
+    assert caught.value.param == "speaker_voices"

@@ -97,6 +97,8 @@ INFO = VendorInfo(
         Role.SPEECH_TRANSLATE: "speech to English text in one call",
     },
     requires=("openai",),
+    # The /audio/speech voices every TTS model offers (gpt-4o-mini-tts has a few more).
+    preset_voices=("alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer"),
     docs_url="https://platform.openai.com/docs/guides/speech-to-text",
     key_url="https://platform.openai.com/api-keys",
 )
