@@ -5,21 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.audio.wav import read_samples, wav_rate_hz
 from pipeline.quality.similarity import available
 from pipeline.types import Segment, StepName, StepStatus
 from tests.pipeline.fake_pipeline import fake_request
-from tests.pipeline.speakers.dialogue import write_dialogue
+from tests.pipeline.speakers.dialogue import median_pitch_hz, write_dialogue
 
 pytestmark = pytest.mark.skipif(not available(), reason="resemblyzer is not installed")
-parselmouth = pytest.importorskip("parselmouth")
-
-
-def median_pitch_hz(path, start_s: float, end_s: float) -> float:
-    samples = read_samples(path, start_s=start_s, duration_s=end_s - start_s)
-    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=wav_rate_hz(path))
-    f0 = sound.to_pitch(pitch_floor=60, pitch_ceiling=500).selected_array["frequency"]
-    return float(np.median(f0[f0 > 0]))
+pytest.importorskip("parselmouth")
 
 
 @pytest.fixture
