@@ -8,6 +8,8 @@ import pytest
 
 from pipeline import audio
 from pipeline.errors import VendorAuthError
+from pipeline.quality.similarity import available
+from pipeline.speakers.choice import speakers_sentence
 from tests.web.conftest import finished
 from tests.web.support import TASK_FIELDS, HeldVoice, install_fakes
 
@@ -222,6 +224,18 @@ def test_the_plan_says_what_would_run_why_and_what_is_missing(client):
     missing = client.post("/v1/plan", json={"target_language": "ja", "voice_vendor": "fish"}).json()
     assert "FISH_API_KEY" in missing["missing_variables"] and missing["runnable"] is False
     assert client.post("/v1/plan", json={"target_language": "xx"}).status_code == 400
+
+
+def test_the_plan_says_how_many_speakers_get_a_voice(client):
+    fields = {"target_language": "es", "stt_model": "fake_stt", "llm_model": "fake_llm"}
+    two = client.post("/v1/plan", json={**fields, "speakers": "2"}).json()
+    assert (two["speakers"], two["speakers_note"]) == (
+        "2", speakers_sentence("2", can_tell_apart=available()))
+    one = client.post("/v1/plan", json=fields).json()
+    assert (one["speakers"], one["speakers_note"]) == ("1", "one voice for everyone")
+    text = client.post("/v1/plan", json={**fields, "speakers": "auto", "text_only": True}).json()
+    assert (text["speakers"], text["speakers_note"]) == (
+        "auto", speakers_sentence("auto", voices=False, can_tell_apart=available()))
 
 
 def test_an_upload_without_a_declared_length_is_stopped_at_the_cap(make_client, vendors):
