@@ -111,6 +111,8 @@ class TaskOptions:
         target_languages: more languages to dub into after the first, as codes ("ja,de").
         speakers: "1" (one voice, the default), "auto" (diarize offline) or a count of
             speakers.
+        subtitle_speakers: SRT cues start with the speaker's name ("Ana: ..."); WebVTT
+            always carries voice spans.
     """
 
     target_language: str = _spec(
@@ -182,6 +184,9 @@ class TaskOptions:
         "1", help="how many people speak: 1 (one voice for all), auto (found offline) or "
         "a number up to 8; each speaker gets a voice of their own", label="Speakers",
         advanced=True)
+    subtitle_speakers: bool = _spec(
+        False, help="SRT cues start with the speaker's name, e.g. 'Ana: ...' (WebVTT always "
+        "carries voice spans)", label="Speaker names in SRT subtitles", advanced=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +338,7 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "keep_original_audio": _flag,
     "target_languages": parse_more_languages,
     "speakers": parse_speakers,
+    "subtitle_speakers": _flag,
 }
 
 

@@ -216,7 +216,7 @@ class UiHandlers:
                   background: str = "auto", ducking: str = "-18", video_out: str = "auto",
                   burn_subtitles: bool = False, keep_original_audio: bool = False,
                   target_languages: Any = None, speakers: str = "1",
-                  video: str | None = None,
+                  subtitle_speakers: bool = False, video: str | None = None,
                   last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(),
                   oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
@@ -250,6 +250,7 @@ class UiHandlers:
             keep_original_audio: keep the original sound as the video's second track.
             target_languages: more languages to dub the same speech into (e.g. ["ja"]).
             speakers: "1" (one voice), "auto" (found offline) or a number of speakers.
+            subtitle_speakers: true to start each SRT cue with the speaker's name.
             video: a video to dub instead of ``audio`` (its picture comes back dubbed).
 
         Returns:
@@ -268,7 +269,8 @@ class UiHandlers:
                    "quality_stt_model": quality_stt_model, "max_retakes": max_retakes,
                    "background": background, "ducking": ducking, "video_out": video_out,
                    "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio,
-                   "target_languages": target_languages, "speakers": speakers}
+                   "target_languages": target_languages, "speakers": speakers,
+                   "subtitle_speakers": subtitle_speakers}
         try:
             task = self.reader.task(audio=video or audio, audio_url=audio_url, clone_audio=clone_audio,
                                     options=self.reader.options(options), keys=keys,

@@ -43,7 +43,8 @@ def test_compare_takes_every_task_option_by_name_and_hands_each_to_the_parser(co
              "text_only": False, "speech_translation_model": "", "quality": "full",
              "quality_stt_model": "fake_stt", "max_retakes": 1, "background": "drop",
              "ducking": "-12", "video_out": "off", "burn_subtitles": False,
-             "keep_original_audio": False, "target_languages": ["ja"], "speakers": "2"}
+             "keep_original_audio": False, "target_languages": ["ja"], "speakers": "2",
+             "subtitle_speakers": True}
     assert set(given) == {name for name, _ in option_fields()}
     seen = []
 
