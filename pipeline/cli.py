@@ -237,6 +237,7 @@ def _print_plan(plan: Plan, out: TextIO) -> None:
                   f"             why: {own.choice.reason}\n")
     if plan.translator is None:
         out.write(f"  translate  {plan.translation_note}\n")
+    out.write(f"Speakers: {plan.speakers_note}\n")
     if plan.missing_variables:
         out.write(f"Missing to run: {', '.join(plan.missing_variables)}\n")
     else:

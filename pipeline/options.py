@@ -113,6 +113,8 @@ class TaskOptions:
             speakers.
         speaker_voices: speaker name -> ``vendor[/model][:voice]``, a voice vendor (or a
             preset voice) of their own (see :mod:`pipeline.speakers.overrides`).
+        subtitle_speakers: SRT cues start with the speaker's name ("Ana: ..."); WebVTT
+            always carries voice spans.
     """
 
     target_language: str = _spec(
@@ -188,6 +190,9 @@ class TaskOptions:
         {}, help='a voice per speaker, as JSON: {"Speaker 2": "elevenlabs", "Ana": '
         '"openai:onyx"} (VENDOR[/MODEL], or VENDOR:VOICE for a preset voice; others keep '
         'the voice vendor)', label="Voice per speaker", advanced=True)
+    subtitle_speakers: bool = _spec(
+        False, help="SRT cues start with the speaker's name, e.g. 'Ana: ...' (WebVTT always "
+        "carries voice spans)", label="Speaker names in SRT subtitles", advanced=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +322,7 @@ _PARSERS: dict[str, Callable[[Any, str, Registry | None], Any]] = {
     "target_languages": parse_more_languages,
     "speakers": parse_speakers,
     "speaker_voices": parse_speaker_voices,
+    "subtitle_speakers": _flag,
 }
 
 

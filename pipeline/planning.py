@@ -15,9 +15,11 @@ from pipeline.key_help import KeyNeed, key_needs, missing_key_error
 from pipeline.languages import AUTO, language_name, normalize_language
 from pipeline.pricing import cost_line, estimate_usage
 from pipeline.quality.checking import QualityPlan
+from pipeline.quality.similarity import available
 from pipeline.results import CostEstimate, VendorChoice
 from pipeline.selection import ROLE_VERBS, choose_voice_vendor, model_for_language
 from pipeline.settings import Settings
+from pipeline.speakers.choice import speakers_sentence
 from pipeline.speakers.voice_plan import SpeakerVoiceChoice, plan_speaker_voices
 from pipeline.types import Role
 
@@ -53,6 +55,14 @@ class Plan:
     key_needs: tuple[KeyNeed, ...] = ()
     quality: QualityPlan | None = None
     speaker_voices: tuple[SpeakerVoiceChoice, ...] = ()
+    speakers: str = "1"
+
+    @property
+    def speakers_note(self) -> str:
+        """What the ``speakers`` option will do here, e.g. "2 (each gets a voice of their
+        own)" or "one voice for everyone"."""
+        return speakers_sentence(self.speakers, voices=self.voice is not None,
+                                 can_tell_apart=available())
 
     @property
     def choices(self) -> tuple[VendorChoice, ...]:

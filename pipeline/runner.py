@@ -86,6 +86,7 @@ class Pipeline:
             speech_translation=options.speech_translation_model, text_only=options.text_only,
             server_keys=server_keys, speaker_voices=options.speaker_voices,
         )
+        plan = dataclasses.replace(plan, speakers=options.speakers)
         if options.text_only:
             return plan
         quality = plan_quality(

@@ -288,7 +288,8 @@ class Scheduler:
         self.tts.subtitles = write_task_subtitles(
             self.ctx.folder / "subtitles", original_timings(lines), transcript,
             translation.segments if translation is not None else None,
-            self.ctx.plan.target_language)
+            self.ctx.plan.target_language,
+            speaker_prefix=self.ctx.request.options.subtitle_speakers)
 
     # --- the outcome -----------------------------------------------------------------
 

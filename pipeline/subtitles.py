@@ -143,8 +143,8 @@ def parse_subtitles(text: str) -> list[Cue]:
     return cues
 
 
-def write_subtitles(folder: Path, kind: str, language: str,
-                    cues: Sequence[Cue]) -> tuple[SubtitleFile, SubtitleFile]:
+def write_subtitles(folder: Path, kind: str, language: str, cues: Sequence[Cue], *,
+                    speaker_prefix: bool = False) -> tuple[SubtitleFile, SubtitleFile]:
     """Write ``kind.language.srt`` and ``kind.language.vtt`` in ``folder``.
 
     Args:
@@ -152,12 +152,13 @@ def write_subtitles(folder: Path, kind: str, language: str,
         kind: ``"transcript"`` or ``"translation"``.
         language: language code of the text (part of the file names).
         cues: the cues to write.
+        speaker_prefix: start each SRT cue with its speaker's name ("Ana: ...").
     """
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{kind}.{language or 'und'}"
     srt = folder / f"{stem}.srt"
     vtt = folder / f"{stem}.vtt"
-    srt.write_text(to_srt(cues), encoding="utf-8")
+    srt.write_text(to_srt(cues, speaker_prefix=speaker_prefix), encoding="utf-8")
     vtt.write_text(to_vtt(cues), encoding="utf-8")
     return (SubtitleFile(kind, language, "srt", srt), SubtitleFile(kind, language, "vtt", vtt))
 
@@ -175,14 +176,19 @@ def write_task_subtitles(
     transcript: Transcript | None,
     translation: Sequence[Segment] | None,
     target_language: str,
+    *,
+    speaker_prefix: bool = False,
 ) -> tuple[SubtitleFile, ...]:
     """SRT and WebVTT of the transcript (when there is one) and of the translation (when
-    there is one), all timed where the lines are heard (in the dub, or in the original)."""
+    there is one), all timed where the lines are heard (in the dub, or in the original);
+    with ``speaker_prefix`` each SRT cue starts with its speaker's name (the task's
+    ``subtitle_speakers`` option; WebVTT always carries voice spans)."""
     files: tuple[SubtitleFile, ...] = ()
     if transcript is not None:
         files += write_subtitles(folder, "transcript", transcript.language,
-                                 cues_for(transcript.segments, timings))
+                                 cues_for(transcript.segments, timings),
+                                 speaker_prefix=speaker_prefix)
     if translation is not None:
         files += write_subtitles(folder, "translation", target_language,
-                                 cues_for(translation, timings))
+                                 cues_for(translation, timings), speaker_prefix=speaker_prefix)
     return files

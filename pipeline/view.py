@@ -287,6 +287,8 @@ def plan_to_dict(plan: Plan) -> Json:
         "speaker_voices": speaker_voices_to_dict(plan.speaker_voices),
         "translation": plan.translation_note,
         "quality": plan.quality.note if plan.quality is not None else "off: text only",
+        "speakers": plan.speakers,
+        "speakers_note": plan.speakers_note,
         "estimate_for_duration_s": plan.estimate_duration_s,
         "cost_estimate": cost_to_dict(plan.estimate),
     }

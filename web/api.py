@@ -37,6 +37,7 @@ from web.media_api import build_media_router
 from web.models import Health, LanguageList, VendorList
 from web.openai_api import build_openai_router
 from web.projects_api import build_projects_router
+from web.speakers_api import build_speakers_router
 from web.submit import TaskSubmitter
 from web.tasks_api import body_limit_bytes, build_tasks_router
 
@@ -131,6 +132,8 @@ def install_api(app: FastAPI, pipeline: Pipeline, tasks: TaskService, *,
     app.include_router(build_302_router(tasks, submitter), dependencies=guard, responses=refused)
     app.state.projects = ProjectService(tasks)
     app.include_router(build_projects_router(app.state.projects), dependencies=guard,
+                       responses=refused)
+    app.include_router(build_speakers_router(app.state.projects), dependencies=guard,
                        responses=refused)
     app.include_router(build_openai_router(pipeline), dependencies=guard, responses=refused)
     _without_unused_validation_errors(app)

@@ -343,6 +343,9 @@ class PlanView(_View):
     vendors: list[VendorChoiceView]
     translation: str
     quality: str = Field(description="what the quality check will measure, and why")
+    speakers: str = Field(description="the speakers option: 1, auto or a count")
+    speakers_note: str = Field(description="what it does, e.g. '2 (each gets a voice of "
+                                           "their own)' or 'one voice for everyone'")
     estimate_for_duration_s: float
     cost_estimate: Cost
 

@@ -18,11 +18,11 @@ from pipeline.projects.view import line_view, next_render_cost, project_view
 from web.auth import key_header_parameters, request_keys
 from web.errors import ApiError, ErrorBody, error_response, error_responses
 
-__all__ = ["LanguageBody", "RenderBody", "SegmentPatch", "build_projects_router", "etag",
-           "if_match_revision"]
+__all__ = ["PRECONDITION", "LanguageBody", "RenderBody", "SegmentPatch", "build_projects_router",
+           "etag", "if_match_revision", "project_body"]
 
 _MEDIA = {".mp3": "audio/mpeg", ".wav": "audio/wav"}
-_PRECONDITION: dict[int | str, dict[str, Any]] = {412: {"model": ErrorBody, "description": "If-Match names another revision: "
+PRECONDITION: dict[int | str, dict[str, Any]] = {412: {"model": ErrorBody, "description": "If-Match names another revision: "
                        "the lines changed since (fetch them again)."}}
 
 
@@ -77,16 +77,20 @@ def _tagged(body: dict[str, Any], project: Project, status: int = 200) -> JSONRe
     return JSONResponse(body, status_code=status, headers={"ETag": etag(project.revision)})
 
 
+def project_body(projects: ProjectService, project: Project) -> dict[str, Any]:
+    """The project's JSON with the estimated cost of its next render."""
+    record = projects.tasks.get(project.task_id)
+    view = project_view(project, links=f"/v1/tasks/{project.task_id}")
+    view["estimated_cost_usd"] = next_render_cost(projects.pipeline, record.request, project)
+    return view
+
+
 def build_projects_router(projects: ProjectService) -> APIRouter:
     """The editing routes over ``projects``."""
     router = APIRouter(prefix="/v1/tasks/{task_id}", tags=["editing"])
-    tasks = projects.tasks
 
     def full(project: Project) -> dict[str, Any]:
-        record = tasks.get(project.task_id)
-        view = project_view(project, links=f"/v1/tasks/{project.task_id}")
-        view["estimated_cost_usd"] = next_render_cost(projects.pipeline, record.request, project)
-        return view
+        return project_body(projects, project)
 
     @router.get("/segments", responses=error_responses(404, 409))
     def get_segments(task_id: str) -> JSONResponse:
@@ -96,7 +100,7 @@ def build_projects_router(projects: ProjectService) -> APIRouter:
         return _tagged(full(project), project)
 
     @router.patch("/segments/{n}", responses={**error_responses(400, 404, 409, 422),
-                                              **_PRECONDITION})
+                                              **PRECONDITION})
     def patch_segment(task_id: str, body: SegmentPatch, n: int = Path(ge=1),
                       if_match: str | None = Header(None)) -> JSONResponse:
         """Change one line's text (a translation's with ``language``), times or speaker.

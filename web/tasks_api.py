@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 
 from pipeline.errors import TaskConflictError
 from pipeline.projects.languages import more_languages
+from pipeline.projects.view import with_speakers_now
 from pipeline.tasks.service import TaskService
 from pipeline.tasks.store import TaskRecord
 from pipeline.types import TaskStatus
@@ -161,7 +162,11 @@ def build_tasks_router(service: TaskService, submitter: TaskSubmitter) -> APIRou
         view = task_view(service.get(task_id))
         projects = getattr(request.app.state, "projects", None)
         summary = projects.summary(task_id) if projects is not None else None
-        return {**view, "project": summary} if summary is not None else view
+        if projects is None or summary is None:
+            return view
+        project = projects.open(task_id)
+        return {**with_speakers_now(view, project, projects.speakers(task_id)),
+                "project": summary}
 
     @router.get("/tasks/{task_id}/audio", response_class=FileResponse,
                 responses={200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}

@@ -175,6 +175,8 @@ _CONTROLS: dict[str, _Control] = {
         ["auto", *map(str, range(1, 9))], value="1", label=spec.label, info=spec.help,
         elem_id="speakers-count", allow_custom_value=True),
     "speaker_voices": lambda pipeline, spec: _speaker_voices(spec),
+    "subtitle_speakers": lambda pipeline, spec: gr.Checkbox(
+        value=False, label=spec.label, info=spec.help, elem_id="subtitle-speakers"),
     **MEDIA_CONTROLS,
     "target_languages": lambda pipeline, spec: gr.Dropdown(
         language_choices(), value=[], multiselect=True, label=spec.label, info=spec.help,

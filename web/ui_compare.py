@@ -164,7 +164,7 @@ class CompareHandler:
                 background: str = "auto", ducking: str = "-18", video_out: str = "auto",
                 burn_subtitles: bool = False, keep_original_audio: bool = False,
                 target_languages: Any = None, speakers: str = "1", speaker_voices: Any = None,
-                compare_llms: Sequence[str] | None = None,
+                subtitle_speakers: bool = False, compare_llms: Sequence[str] | None = None,
                 compare_voices: Sequence[str] | None = None, request: gr.Request | None = None,
                 progress: gr.Progress = gr.Progress(),
                 oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
@@ -199,6 +199,7 @@ class CompareHandler:
             target_languages: more target languages (a comparison is made in the first).
             speakers: "1" (one voice), "auto" (found offline) or a number of speakers.
             speaker_voices: a voice per speaker, {"Speaker 2": "elevenlabs", ...} or rows.
+            subtitle_speakers: true to start each SRT cue with the speaker's name.
             compare_llms: "vendor/model" LLMs to compare.
             compare_voices: voice vendor ids to compare.
 
@@ -220,7 +221,7 @@ class CompareHandler:
                 "background": background, "ducking": ducking, "video_out": video_out,
                 "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio,
                 "target_languages": target_languages, "speakers": speakers,
-                "speaker_voices": speaker_voices})
+                "speaker_voices": speaker_voices, "subtitle_speakers": subtitle_speakers})
             variants = make_variants(compare_llms or [], compare_voices or [],
                                      default_llm=options.llm_model or "",
                                      default_voice=options.voice_vendor)

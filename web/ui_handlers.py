@@ -217,7 +217,8 @@ class UiHandlers:
                   background: str = "auto", ducking: str = "-18", video_out: str = "auto",
                   burn_subtitles: bool = False, keep_original_audio: bool = False,
                   target_languages: Any = None, speakers: str = "1",
-                  speaker_voices: Any = None, video: str | None = None,
+                  speaker_voices: Any = None, subtitle_speakers: bool = False,
+                  video: str | None = None,
                   last: SessionRun | None = None, request: gr.Request | None = None,
                   progress: gr.Progress = gr.Progress(),
                   oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
@@ -252,6 +253,7 @@ class UiHandlers:
             target_languages: more languages to dub the same speech into (e.g. ["ja"]).
             speakers: "1" (one voice), "auto" (found offline) or a number of speakers.
             speaker_voices: a voice per speaker, {"Speaker 2": "elevenlabs", ...} or rows.
+            subtitle_speakers: true to start each SRT cue with the speaker's name.
             video: a video to dub instead of ``audio`` (its picture comes back dubbed).
 
         Returns:
@@ -271,7 +273,7 @@ class UiHandlers:
                    "background": background, "ducking": ducking, "video_out": video_out,
                    "burn_subtitles": burn_subtitles, "keep_original_audio": keep_original_audio,
                    "target_languages": target_languages, "speakers": speakers,
-                   "speaker_voices": speaker_voices}
+                   "speaker_voices": speaker_voices, "subtitle_speakers": subtitle_speakers}
         try:
             task = self.reader.task(audio=video or audio, audio_url=audio_url, clone_audio=clone_audio,
                                     options=self.reader.options(options), keys=keys,

@@ -16,12 +16,14 @@ import os
 import shutil
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 from pipeline.options import TaskRequest
-from pipeline.projects.cache import last_render
+from pipeline.projects.cache import RenderSummary, last_render
 from pipeline.projects.model import Output, Project, mark_rendered
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
+from pipeline.speakers.summary import speakers_to_dict
 from pipeline.types import Segment, TaskStatus, Translation
 
 __all__ = ["language_folder", "render_checkpoint", "render_language", "rendered_output"]
@@ -107,6 +109,17 @@ def _kept(root: Path, language: str, revision: int, audio: Path, history: tuple,
     return tuple(entries)
 
 
+def _summary(summary: RenderSummary | None, result: TaskResult) -> dict[str, Any] | None:
+    """What the render spoke and reused, with its steps (which were reused) and speakers."""
+    if summary is None:
+        return None
+    steps = [{"name": s.name.value, "status": s.status.value, "reused": s.reused}
+             for s in result.steps]
+    speakers = [{k: v for k, v in s.items() if k != "reference_path"}
+                for s in speakers_to_dict(result.speakers)]
+    return {**summary.to_dict(), "steps": steps, "speakers": speakers}
+
+
 def rendered_output(pipeline: Pipeline, current: Project, rendered: Project, language: str,
                     numbers: Collection[int] | None, result: TaskResult, keep: int) -> Project:
     """``current`` (the stored project now) after ``result``, the render of ``rendered``.
@@ -134,7 +147,7 @@ def rendered_output(pipeline: Pipeline, current: Project, rendered: Project, lan
     done = mark_rendered(output, updated, same)
     done = dataclasses.replace(
         done, revision=rendered.revision, status="succeeded", error=None,
-        audio=str(result.output_path), summary=summary.to_dict() if summary else None,
+        audio=str(result.output_path), summary=_summary(summary, result),
         history=_kept(root, language, rendered.revision, result.output_path, output.history,
                       keep))
     return updated.with_outputs(done)

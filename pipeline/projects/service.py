@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from pipeline.languages import normalize_language
 from pipeline.projects.model import Edit, Line, Output, Project, apply_edit
 from pipeline.projects.render import render_language, rendered_output
 from pipeline.projects.retranslate import retranslate_line
+from pipeline.projects.speakers import correct_speakers
 from pipeline.projects.store import ProjectStore, SqliteProjectStore
 from pipeline.projects.view import next_render_cost, project_summary
 from pipeline.runner import Pipeline
@@ -112,13 +113,32 @@ class ProjectService:
             InputError: a bad field (named).
         """
         self.open(task_id)
+        return self.store.change(task_id, _at(if_match, lambda p: apply_edit(p, n, edit)))
 
-        def change(project: Project) -> Project:
-            if if_match is not None and if_match != project.revision:
-                raise RevisionConflictError(if_match, project.revision)
-            return apply_edit(project, n, edit)
+    def correct_speakers(self, task_id: str, *, renames: Mapping[str, str] | None = None,
+                         lines: Mapping[int, str] | None = None,
+                         if_match: int | None = None) -> Project:
+        """Rename or merge speakers and give lines to others, in one revision (see
+        :mod:`pipeline.projects.speakers`); ``if_match`` as for :meth:`edit`.
 
-        return self.store.change(task_id, change)
+        Raises:
+            RevisionConflictError: the project is at another revision.
+            InputError: nothing to change, an unknown speaker or line, or a bad name.
+            TaskConflictError: the task is still running.
+        """
+        self._idle(task_id)
+        return self.store.change(task_id, _at(if_match, functools.partial(
+            correct_speakers, renames=renames, lines=lines)))
+
+    def speakers(self, task_id: str) -> list[dict[str, Any]] | None:
+        """The speakers of the latest render of the task's first language (None: not
+        rendered since the task ran)."""
+        project = self.store.get(task_id)
+        first = self.tasks.get(task_id).request.options.target_language
+        output = project.outputs.get(first) if project is not None else None
+        if output is None or not output.summary or "speakers" not in output.summary:
+            return None
+        return list(output.summary["speakers"])
 
     # --- rendering -----------------------------------------------------------------
 
@@ -255,6 +275,17 @@ class ProjectService:
                 job.task_id, functools.partial(_translated, n=line.n, language=job.language,
                                                text=text))
         return project
+
+
+def _at(if_match: int | None,
+        change: Callable[[Project], Project]) -> Callable[[Project], Project]:
+    """``change``, refused with :class:`RevisionConflictError` when the project is not at
+    revision ``if_match`` (None: any)."""
+    def checked(project: Project) -> Project:
+        if if_match is not None and if_match != project.revision:
+            raise RevisionConflictError(if_match, project.revision)
+        return change(project)
+    return checked
 
 
 def _translated(project: Project, n: int, language: str, text: str) -> Project:

@@ -12,7 +12,8 @@ from pipeline.projects.model import Line, Project
 from pipeline.runner import Pipeline
 from pipeline.types import Role, Usage
 
-__all__ = ["line_view", "next_render_cost", "project_summary", "project_view"]
+__all__ = ["line_view", "next_render_cost", "project_summary", "project_view",
+           "with_speakers_now"]
 
 
 def line_view(line: Line) -> dict[str, Any]:
@@ -77,3 +78,22 @@ def project_summary(project: Project, cost_usd: float | None) -> dict[str, Any]:
             "estimated_cost_usd": cost_usd,
             "links": {"segments": f"{base}/segments", "render": f"{base}/render",
                       "languages": f"{base}/languages"}}
+
+
+def with_speakers_now(view: dict[str, Any], project: Project,
+                      speakers: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The task JSON ``view`` with each line's speaker as the project has it now, and
+    ``speakers`` (the latest render's; None keeps the task's own)."""
+    out = dict(view)
+    for part in ("transcript", "translation"):
+        text = out.get(part)
+        if not text or len(text.get("segments") or ()) != len(project.lines):
+            continue
+        segments = []
+        for segment, line in zip(text["segments"], project.lines, strict=True):
+            changed = {k: v for k, v in segment.items() if k != "speaker"}
+            segments.append({**changed, "speaker": line.speaker} if line.speaker else changed)
+        out[part] = {**text, "segments": segments}
+    if speakers is not None:
+        out["speakers"] = speakers
+    return out

@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline.errors import InputError
 
-__all__ = ["AUTO", "MAX_SPEAKERS", "parse_speakers", "speaker_count"]
+__all__ = ["AUTO", "MAX_SPEAKERS", "parse_speakers", "speaker_count", "speakers_sentence"]
 
 AUTO = "auto"
 DEFAULT = "1"  # one voice unless asked: diarizing each piece delays a long input's first audio
@@ -37,3 +37,24 @@ def parse_speakers(value: Any, name: str = "speakers", registry: Any = None) -> 
 def speaker_count(value: str) -> int | None:
     """The count a normalised ``speakers`` value fixes, or None for ``auto``."""
     return None if value == AUTO else int(value)
+
+
+def speakers_sentence(value: str, *, voices: bool = True, can_tell_apart: bool = True) -> str:
+    """What a normalised ``speakers`` value will do, e.g. "2 (each gets a voice of their
+    own)", "found offline (auto)" or "one voice for everyone".
+
+    Args:
+        value: ``"auto"`` or a count as text.
+        voices: whether a voice is made at all (False: text only, lines are labelled).
+        can_tell_apart: whether the speaker encoder is installed here.
+    """
+    if value == "1":
+        return "one voice for everyone"
+    if not can_tell_apart:
+        return ("one voice for everyone (telling speakers apart needs the resemblyzer "
+                "package)")
+    found = "found offline (auto)" if value == AUTO else value
+    if not voices:
+        return f"{found} (lines labelled with their speaker; text only, no voices)"
+    return (f"{found}; each gets a voice of their own" if value == AUTO
+            else f"{found} (each gets a voice of their own)")

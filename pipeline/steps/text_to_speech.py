@@ -210,7 +210,8 @@ class TextToSpeech:
         transcript, translation = self.transcript.get(), self.translation.get()
         self.subtitles = write_task_subtitles(
             ctx.folder / "subtitles", track.timing.segments, transcript,
-            translation.segments if translation is not None else None, ctx.plan.target_language)
+            translation.segments if translation is not None else None, ctx.plan.target_language,
+            speaker_prefix=ctx.request.options.subtitle_speakers)
         self.warnings.extend(timing.overflow_warnings(track.timing))
         self.media = media.finish(ctx, track.output, track.timing, self.subtitles, lambda done,
                                   message: ctx.tracker.progress(_STEP, 0.95 + 0.05 * done, message))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -86,6 +87,22 @@ def test_plan_of_a_file_estimates_for_its_length(jfk_flac):
                        {"OPENAI_API_KEY": "a", "ANTHROPIC_API_KEY": "b", "FISH_API_KEY": "c"})
     assert code == 0
     assert json.loads(out)["estimate_for_duration_s"] == pytest.approx(11.0, abs=0.2)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("resemblyzer") is None,
+                    reason="resemblyzer is not installed")
+@pytest.mark.parametrize(("speakers", "said"), [
+    (["--speakers", "2"], "Speakers: 2 (each gets a voice of their own)\n"),
+    (["--speakers", "auto"], "Speakers: found offline (auto); each gets a voice of their own\n"),
+    ([], "Speakers: one voice for everyone\n"),
+])
+def test_plan_says_how_many_speakers_get_a_voice(speakers, said):
+    code, out, _ = cli(["plan", "--to", "es", "--stt", "sphinx", "--voice", "espeak", *speakers])
+    assert code == 0 and said in out
+    _, out, _ = cli(["plan", "--to", "es", "--json", *speakers])
+    plan = json.loads(out)
+    assert plan["speakers"] == (speakers[1] if speakers else "1")
+    assert f"Speakers: {plan['speakers_note']}\n" == said
 
 
 def test_usage_errors_exit_2_with_one_line():

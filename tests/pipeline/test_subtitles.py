@@ -7,7 +7,16 @@ from itertools import pairwise
 import pytest
 
 from pipeline.results import SegmentTiming
-from pipeline.subtitles import Cue, cues_for, parse_subtitles, to_srt, to_vtt, write_subtitles
+from pipeline.subtitles import (
+    Cue,
+    cues_for,
+    original_timings,
+    parse_subtitles,
+    to_srt,
+    to_vtt,
+    write_subtitles,
+    write_task_subtitles,
+)
 from pipeline.types import Segment
 
 
@@ -70,3 +79,15 @@ def test_a_known_speaker_becomes_a_webvtt_voice_span_and_an_optional_srt_prefix(
     assert parse_subtitles(vtt)[0] == Cue(0.0, 1.5, "Hello <there>", "Speaker 1")
     assert "Speaker 1: Hello" in to_srt(cues, speaker_prefix=True)
     assert "Speaker 1" not in to_srt(cues)
+
+
+def test_task_subtitles_name_the_speaker_in_srt_only_when_asked(tmp_path):
+    lines = (Segment(0.0, 1.0, "Hola.", "Ana"), Segment(1.0, 2.0, "Buenas.", "Speaker 2"))
+    timings = original_timings(lines)
+    named = write_task_subtitles(tmp_path / "on", timings, None, lines, "es",
+                                 speaker_prefix=True)
+    plain = write_task_subtitles(tmp_path / "off", timings, None, lines, "es")
+    srt = {f.format: f.path.read_text("utf-8") for f in named}["srt"]
+    assert "Ana: Hola." in srt and "Speaker 2: Buenas." in srt
+    off = {f.format: f.path.read_text("utf-8") for f in plain}
+    assert "Ana:" not in off["srt"] and "<v Ana>" in off["vtt"]

@@ -8,6 +8,8 @@ import pytest
 
 from pipeline import audio
 from pipeline.errors import VendorAuthError
+from pipeline.quality.similarity import available
+from pipeline.speakers.choice import speakers_sentence
 from tests.web.conftest import finished
 from tests.web.support import TASK_FIELDS, HeldVoice, install_fakes
 
@@ -240,6 +242,16 @@ def test_the_plan_lists_a_speakers_own_voice_and_a_task_it_cannot_run_is_400_nam
     error = _error(response)
     assert error["param"] == "speaker_voices" and "Speaker 2" in error["message"]
     assert "ELEVENLABS_API_KEY" in error["message"]
+def test_the_plan_says_how_many_speakers_get_a_voice(client):
+    fields = {"target_language": "es", "stt_model": "fake_stt", "llm_model": "fake_llm"}
+    two = client.post("/v1/plan", json={**fields, "speakers": "2"}).json()
+    assert (two["speakers"], two["speakers_note"]) == (
+        "2", speakers_sentence("2", can_tell_apart=available()))
+    one = client.post("/v1/plan", json=fields).json()
+    assert (one["speakers"], one["speakers_note"]) == ("1", "one voice for everyone")
+    text = client.post("/v1/plan", json={**fields, "speakers": "auto", "text_only": True}).json()
+    assert (text["speakers"], text["speakers_note"]) == (
+        "auto", speakers_sentence("auto", voices=False, can_tell_apart=available()))
 
 
 def test_an_upload_without_a_declared_length_is_stopped_at_the_cap(make_client, vendors):

@@ -44,7 +44,8 @@ def test_compare_takes_every_task_option_by_name_and_hands_each_to_the_parser(co
              "quality_stt_model": "fake_stt", "max_retakes": 1, "background": "drop",
              "ducking": "-12", "video_out": "off", "burn_subtitles": False,
              "keep_original_audio": False, "target_languages": ["ja"], "speakers": "2",
-             "speaker_voices": [["Speaker 2", "espeak"]]}
+             "speaker_voices": [["Speaker 2", "espeak"]],
+             "subtitle_speakers": True}
     assert set(given) == {name for name, _ in option_fields()}
     seen = []
 

@@ -37,7 +37,7 @@ def test_every_option_has_a_control_labelled_from_its_spec(controls):
                               "speech_translation_model", "quality", "quality_stt_model",
                               "max_retakes", "ducking", "video_out", "burn_subtitles",
                               "keep_original_audio", "target_languages", "speakers",
-                              "speaker_voices"]
+                              "speaker_voices", "subtitle_speakers"]
     assert set(controls) == set(SPECS)
     assert {name: c.label for name, c in controls.items()} == {
         name: spec.label for name, spec in SPECS.items()}
@@ -59,5 +59,6 @@ def test_each_advanced_option_gets_the_control_that_suits_it(controls):
     assert controls["speaker_voices"].headers == ["Speaker", "Voice"]
     assert isinstance(controls["instructions"], gr.Textbox)
     assert isinstance(controls["text_only"], gr.Checkbox)
+    assert isinstance(controls["subtitle_speakers"], gr.Checkbox)
     direct = controls["speech_translation_model"]
     assert isinstance(direct, gr.Dropdown) and direct.choices[0][1] == ""

@@ -274,7 +274,8 @@ def test_translate_takes_every_task_option_by_name_and_hands_each_to_the_parser(
              "quality_stt_model": "fake_stt", "max_retakes": 1, "background": "keep",
              "ducking": "mute", "video_out": "off", "burn_subtitles": True,
              "keep_original_audio": True, "target_languages": ["ja"], "speakers": "2",
-             "speaker_voices": [["Speaker 2", "espeak"]]}
+             "speaker_voices": [["Speaker 2", "espeak"]],
+             "subtitle_speakers": True}
     assert set(given) == {name for name, _ in option_fields()}
     seen = []
 

@@ -5,21 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.audio.wav import read_samples, wav_rate_hz
 from pipeline.quality.similarity import available
 from pipeline.types import Segment, StepName, StepStatus
 from tests.pipeline.fake_pipeline import fake_request
-from tests.pipeline.speakers.dialogue import write_dialogue
+from tests.pipeline.speakers.dialogue import median_pitch_hz, write_dialogue
 
 pytestmark = pytest.mark.skipif(not available(), reason="resemblyzer is not installed")
-parselmouth = pytest.importorskip("parselmouth")
-
-
-def median_pitch_hz(path, start_s: float, end_s: float) -> float:
-    samples = read_samples(path, start_s=start_s, duration_s=end_s - start_s)
-    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=wav_rate_hz(path))
-    f0 = sound.to_pitch(pitch_floor=60, pitch_ceiling=500).selected_array["frequency"]
-    return float(np.median(f0[f0 > 0]))
+pytest.importorskip("parselmouth")
 
 
 @pytest.fixture
@@ -69,3 +61,26 @@ def test_fake_cloning_vendor_clones_once_per_speaker_and_releases_every_voice(ru
     first, second = (said for _, said in voice.cloned)
     assert "mountains" in first and "Saturday" not in first
     assert "Saturday" in second and "mountains" not in second
+
+
+def _srt_texts(result, kind: str = "translation") -> list[str]:
+    path = next(f.path for f in result.subtitles if f.kind == kind and f.format == "srt")
+    return [block.split("\n", 2)[2] for block in path.read_text("utf-8").strip().split("\n\n")]
+
+
+def test_srt_cues_start_with_the_speakers_name_only_when_subtitle_speakers_is_on(runner,
+                                                                                 dialogue):
+    wav, _ = dialogue
+    named = runner.run(fake_request(wav, speakers="2", subtitle_speakers=True))
+    assert named.status.value == "succeeded", named.error
+    texts = _srt_texts(named)
+    assert texts[0].startswith("Speaker 1: ") and texts[1].startswith("Speaker 2: ")
+    assert all(t.startswith(("Speaker 1: ", "Speaker 2: ")) for t in texts)
+    assert _srt_texts(named, "transcript")[0].startswith("Speaker 1: ")
+    plain = runner.run(fake_request(wav, speakers="2"), checkpoint=named.checkpoint)
+    assert not any(t.startswith("Speaker") for t in _srt_texts(plain))
+    vtt = next(f.path for f in plain.subtitles if f.format == "vtt" and f.kind == "translation")
+    assert "<v Speaker 1>" in vtt.read_text("utf-8")
+    text_only = runner.run(fake_request(wav, speakers="2", subtitle_speakers=True,
+                                        text_only=True), checkpoint=named.checkpoint)
+    assert _srt_texts(text_only)[0].startswith("Speaker 1: ")

@@ -31,15 +31,26 @@ def test_a_line_given_to_another_speaker_moves_in_both_texts():
     assert {s.speaker for s in edited.translation.segments} == {"Speaker 1"}
 
 
-@pytest.mark.parametrize(("renames", "lines", "said"), [
-    ({"Nobody": "Ana"}, None, "There is no speaker 'Nobody'"),
-    (None, {3: "Ana"}, "There is no line 3"),
-    ({"Speaker 1": "<b>"}, None, "without <, > or &"),
+def test_a_line_may_name_a_renamed_speaker_by_either_name():
+    edited = reassign_speakers(checkpoint(), renames={"Speaker 1": "Ana"},
+                               lines={2: "Speaker 1"})
+    assert [s.speaker for s in edited.translation.segments] == ["Ana", "Ana"]
+
+
+@pytest.mark.parametrize(("renames", "lines", "said", "param"), [
+    ({"Nobody": "Ana"}, None, "There is no speaker 'Nobody'", "renames"),
+    (None, {3: "Speaker 1"}, "There is no line 3", "lines"),
+    (None, {0: "Speaker 1"}, "There is no line 0", "lines"),
+    (None, {1: "Bob"}, "cannot go to 'Bob'", "lines"),
+    ({"Speaker 1": "<b>"}, None, "without <, > or &", "renames"),
+    ({"Speaker 1": "  "}, None, "a name of 1 to 60 characters", "renames"),
+    (None, None, "Give renames", "renames"),
 ])
-def test_a_bad_correction_is_refused_with_a_sentence_naming_speakers(renames, lines, said):
+def test_a_bad_correction_is_refused_with_a_sentence_naming_its_field(renames, lines, said,
+                                                                      param):
     with pytest.raises(InputError, match=said) as caught:
         reassign_speakers(checkpoint(), renames=renames, lines=lines)
-    assert caught.value.param == "speakers"
+    assert caught.value.param == param
 
 
 @pytest.mark.skipif(not available(), reason="resemblyzer is not installed")
