@@ -176,7 +176,7 @@ def _line(pipeline: Pipeline, plan: Plan, choice: VendorChoice, auto: bool,
 def _missing(pipeline: Pipeline, plan: Plan, keys: Mapping[str, str]) -> str:
     """"an OpenAI key (speech to text) and an Anthropic key (translation)"."""
     needs: dict[str, list[str]] = {}
-    for choice in plan.choices:
+    for choice in plan.needed:
         if choice.runnable:
             continue
         info = pipeline.registry.get(choice.vendor)
@@ -197,8 +197,21 @@ def _estimate(plan: Plan, duration_s: float | None) -> str:
     return f"- **Estimate:** {'free' if total == 0 else f'${per_minute:.4f} per minute of speech'}"
 
 
+def _speakers(pipeline: Pipeline, plan: Plan, keys: Mapping[str, str]) -> str:
+    """"- **Speakers:** 2 (each gets a voice of their own); Speaker 2 → elevenlabs/..."."""
+    own = []
+    for voice in plan.speaker_voices:
+        text = f"{voice.speaker} → **{voice.label}**"
+        if not voice.choice.runnable:
+            info = pipeline.registry.get(voice.choice.vendor)
+            status = vendor_status(pipeline, info, Role.SPEAK, keys, None)
+            text += f" ⚠️ {status or 'cannot run here'}"
+        own.append(text)
+    return f"- **Speakers:** {plan.speakers_note}" + (f"; {', '.join(own)}" if own else "")
+
+
 def _why(plan: Plan) -> str:
-    reasons = "\n".join(f"- {choice.reason}" for choice in plan.choices)
+    reasons = "\n".join(f"- {choice.reason}" for choice in plan.needed)
     return f"\n\n<details><summary>Why these choices</summary>\n\n{reasons}\n\n</details>"
 
 
@@ -234,6 +247,8 @@ def plan_markdown(pipeline: Pipeline, options: TaskOptions, keys: Mapping[str, s
     if plan.voice is not None:
         lines.append(_line(pipeline, plan, plan.voice, options.voice_vendor == AUTO, keys,
                            options))
+        if plan.speakers != "1" or plan.speaker_voices:
+            lines.append(_speakers(pipeline, plan, keys))
     else:
         lines.append("- **Voice:** none: text only")
     lines.append(_estimate(plan, duration_s))

@@ -106,3 +106,19 @@ def test_the_upload_length_comes_from_its_header(tmp_path):
     notes.write_text("not audio")
     assert upload_duration_s(str(notes)) is None
     assert upload_duration_s(None) is None and upload_duration_s(str(tmp_path / "gone")) is None
+
+
+def test_the_plan_says_how_many_speakers_and_each_speakers_own_voice(pipeline):
+    visible = shown(plan_for(pipeline, target_language="en", stt_model="sphinx",
+                             voice_vendor="espeak", speakers="2",
+                             speaker_voices={"Speaker 2": "elevenlabs"}))
+    line = next(x for x in visible.splitlines() if x.startswith("- **Speakers:**"))
+    assert line.startswith("- **Speakers:** 2 (each gets a voice of their own); ")
+    assert "Speaker 2 → **elevenlabs/" in line and "needs an ElevenLabs key" in line
+    assert "**Missing:** an ElevenLabs key" in visible
+
+
+def test_one_voice_for_everyone_adds_no_speakers_line(pipeline):
+    visible = shown(plan_for(pipeline, target_language="en", stt_model="sphinx",
+                             voice_vendor="espeak"))
+    assert "**Speakers:**" not in visible
