@@ -52,52 +52,40 @@ def table_rows(table: Any) -> list[Sequence[Any]]:
     return list(table)
 
 
-def glossary_of(value: Any) -> Any:
-    """The glossary table's rows as {term: translation}; empty rows are left out.
+def _pairs(value: Any, *, what: str, left: str, right: str, param: str) -> Any:
+    """A two-column table's rows as {left cell: right cell}; empty rows are left out.
 
-    A JSON text or a term -> translation object (from API callers) passes through as it is,
-    for :func:`~pipeline.options.parse_options` to check.
+    A JSON text or an object (from API callers) passes through as it is, for
+    :func:`~pipeline.options.parse_options` to check.
 
     Raises:
-        InputError: a row with a term but no translation, or the other way round.
+        InputError: a row with one cell filled and the other empty.
     """
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, Mapping) and not isinstance(value.get("data"), list):
         return value
-    glossary: dict[str, str] = {}
+    pairs: dict[str, str] = {}
     for row in table_rows(value):
-        term, translation = (str(cell or "").strip() for cell in [*row, "", ""][:2])
-        if term and translation:
-            glossary[term] = translation
-        elif term or translation:
-            raise InputError(f"Glossary: give both the term and its translation for "
-                             f"{term or translation!r}, or clear that row.", param="glossary")
-    return glossary
+        key, item = (str(cell or "").strip() for cell in [*row, "", ""][:2])
+        if key and item:
+            pairs[key] = item
+        elif key or item:
+            raise InputError(f"{what}: give both the {left} and {right} for {key or item!r}, "
+                             "or clear that row.", param=param)
+    return pairs
+
+
+def glossary_of(value: Any) -> Any:
+    """The glossary table's rows as {term: translation} (see :func:`_pairs`)."""
+    return _pairs(value, what="Glossary", left="term", right="its translation",
+                  param="glossary")
 
 
 def speaker_voices_of(value: Any) -> Any:
-    """The voice-per-speaker table's rows as {speaker: voice}; empty rows are left out.
-
-    A JSON text or a speaker -> voice object (from API callers) passes through as it is,
-    for :func:`~pipeline.options.parse_options` to check.
-
-    Raises:
-        InputError: a row with a speaker but no voice, or the other way round.
-    """
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and not isinstance(value.get("data"), list):
-        return value
-    voices: dict[str, str] = {}
-    for row in table_rows(value):
-        speaker, voice = (str(cell or "").strip() for cell in [*row, "", ""][:2])
-        if speaker and voice:
-            voices[speaker] = voice
-        elif speaker or voice:
-            raise InputError(f"Voice per speaker: give both the speaker and their voice for "
-                             f"{speaker or voice!r}, or clear that row.", param="speaker_voices")
-    return voices
+    """The voice-per-speaker table's rows as {speaker: voice} (see :func:`_pairs`)."""
+    return _pairs(value, what="Voice per speaker", left="speaker", right="their voice",
+                  param="speaker_voices")
 
 
 def page_message(error: AppError) -> str:
