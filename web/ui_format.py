@@ -43,8 +43,8 @@ STEP_TITLES: dict[StepName, str] = {
 }
 _ICONS = {StepStatus.PENDING: "○", StepStatus.RUNNING: "◔", StepStatus.SUCCEEDED: "✓",
           StepStatus.FAILED: "✗", StepStatus.SKIPPED: "↷"}
-TRANSCRIPT_HEADERS = ["#", "Time", "Text"]
-TRANSLATION_HEADERS = ["#", "Time", "Original", "Translation (editable)"]
+TRANSCRIPT_HEADERS = ["#", "Time", "Speaker", "Text"]
+TRANSLATION_HEADERS = ["#", "Time", "Speaker (editable)", "Original", "Translation (editable)"]
 
 
 def clock(value_s: float) -> str:
@@ -223,17 +223,27 @@ def language_markdown(result: TaskResult) -> str:
             f"transcribed by `{transcript.vendor}/{transcript.model}`")
 
 
-def transcript_rows(transcript: Transcript | None) -> list[list[object]]:
-    """Rows of the transcript table: number, time span, text."""
+def transcript_rows(transcript: Transcript | None,
+                    labelled: Transcript | None = None) -> list[list[object]]:
+    """Rows of the transcript table: number, time span, speaker ("" unlabelled), text.
+
+    Args:
+        transcript: the lines as heard.
+        labelled: the same lines with their speakers as last corrected (default:
+            ``transcript``'s own).
+    """
     if transcript is None:
         return []
-    return [[i, span(s.start_s, s.end_s), s.text]
-            for i, s in enumerate(transcript.segments, start=1)]
+    speakers = labelled.segments if labelled is not None else transcript.segments
+    return [[i, span(s.start_s, s.end_s), who.speaker or "", s.text]
+            for i, (s, who) in enumerate(zip(transcript.segments, speakers, strict=False),
+                                         start=1)]
 
 
 def translation_rows(result: TaskResult,
                      original: Transcript | None = None) -> list[list[object]]:
-    """Rows of the editable table: number, time span, original and the text that is spoken.
+    """Rows of the editable table: number, time span, speaker ("" unlabelled), original and
+    the text that is spoken.
 
     Args:
         result: the run.
@@ -245,7 +255,7 @@ def translation_rows(result: TaskResult,
         return []
     heard = original if original is not None else transcript
     spoken = result.translation.segments if result.translation else transcript.segments
-    return [[i, span(o.start_s, o.end_s), o.text, t.text]
+    return [[i, span(o.start_s, o.end_s), t.speaker or "", o.text, t.text]
             for i, (o, t) in enumerate(zip(heard.segments, spoken, strict=False), start=1)]
 
 

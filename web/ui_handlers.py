@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -26,9 +26,9 @@ from pipeline.languages import AUTO
 from pipeline.options import TaskRequest, options_to_dict
 from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
+from pipeline.speakers.editing import reassign_speakers
 from pipeline.timeline import timeline_for
 from pipeline.types import Role, TaskStatus, Transcript
-from pipeline.view import report_view
 from web.ui_choices import model_choices, speech_translation_choices, voice_choices
 from web.ui_format import (
     canceled_banner,
@@ -45,6 +45,14 @@ from web.ui_live import CancelBoard, LiveRun, StepBoard
 from web.ui_plan import plan_markdown, upload_duration_s
 from web.ui_quality import quality_markdown
 from web.ui_request import RequestReader, publish, session_of, table_rows
+from web.ui_session import SessionRun, failure_text, page_report
+from web.ui_speakers import (
+    SPEAKER_OUTPUTS,
+    blank_speakers,
+    panel_speakers,
+    speaker_edits,
+    speaker_outputs,
+)
 from web.ui_timeline import timeline_svg
 
 __all__ = ["RUN_OUTPUTS", "SessionRun", "UiHandlers", "failure_text", "page_report"]
@@ -53,25 +61,9 @@ log = logging.getLogger(__name__)
 
 # What /translate and /resynthesize return, in order (the session state is not in the API).
 RUN_OUTPUTS = ("audio", "download", "steps", "language", "transcript", "translation", "timeline",
-               "details", "report", "subtitles", "reuse", "summary", "quality", "session")
+               "details", "report", "subtitles", "reuse", "summary", "quality", *SPEAKER_OUTPUTS,
+               "session")
 _STEPS = RUN_OUTPUTS.index("steps")
-
-
-@dataclass(frozen=True)
-class SessionRun:
-    """The last run of a browser session, kept in memory for re-synthesis (never any key).
-
-    ``original`` is the transcript as first heard, before any line was edited.
-    """
-
-    request: TaskRequest
-    checkpoint: Checkpoint
-    original: Transcript | None = None
-
-
-def page_report(result: TaskResult) -> dict[str, Any]:
-    """The JSON report without server file paths (the page serves the files themselves)."""
-    return report_view(result)
 
 
 class UiHandlers:
@@ -95,7 +87,7 @@ class UiHandlers:
         return (None, gr.DownloadButton(value=None, visible=False),
                 steps_html(None, banner=banner, tone=tone, ended=tone == "error"), "", [], [],
                 "", "", {},
-                gr.File(value=None, visible=False), "", "", "", gr.skip())
+                gr.File(value=None, visible=False), "", "", "", *blank_speakers(), gr.skip())
 
     def _steps_only(self, view: str) -> tuple:
         """Outputs that change only the step list (the results on the page stay)."""
@@ -126,7 +118,9 @@ class UiHandlers:
             banner, tone = failure_text(result), "error"
         subtitles = [p for p in (publish(s.path) for s in result.subtitles) if p]
         heard = original or result.transcript
-        session = (SessionRun(replace(request, keys={}), result.checkpoint, heard)
+        panel = speaker_outputs(result)
+        names = tuple(speaker.name for speaker in panel_speakers(result))
+        session = (SessionRun(replace(request, keys={}), result.checkpoint, heard, names)
                    if result.checkpoint is not None and result.checkpoint.transcript is not None
                    else gr.skip())
         return (
@@ -135,7 +129,7 @@ class UiHandlers:
             steps_html(result.steps, banner=banner, tone=tone, error=error, ended=True,
                        fraction=1.0 if result.status is TaskStatus.SUCCEEDED else None),
             language_markdown(result),
-            transcript_rows(heard),
+            transcript_rows(heard, result.transcript),
             translation_rows(result, heard),
             timeline_svg(timeline_for(result)),
             details_markdown(result, quality=quality_markdown(
@@ -145,6 +139,7 @@ class UiHandlers:
             reuse,
             result_summary(result, self._voice_name(result)),
             quality_markdown(result, request.options.quality),
+            *panel,
             session,
         )
 
@@ -157,8 +152,9 @@ class UiHandlers:
 
     def _stream(self, task: TaskRequest, checkpoint: Checkpoint | None, session: str,
                 progress: gr.Progress, reused: bool,
-                original: Transcript | None = None) -> Iterator[tuple]:
-        """Run ``task`` live: step updates while it runs, then every output."""
+                original: Transcript | None = None, note: str = "") -> Iterator[tuple]:
+        """Run ``task`` live: step updates while it runs, then every output (a re-run's
+        reuse note starts with ``note``)."""
         cancel = self.cancels.open(session)
         board = StepBoard()
         self.boards[session] = board
@@ -200,7 +196,7 @@ class UiHandlers:
         assert result is not None  # the events end only with "done" or by raising
         if self.on_result is not None:
             self.on_result(task, result, session)
-        summary = reuse_summary(result).sentence if reused else ""
+        summary = " ".join(filter(None, [note, reuse_summary(result).sentence])) if reused else ""
         yield self._finished(result, task, summary, original)
         if result.status is TaskStatus.FAILED:
             raise self._failed(failure_text(result))
@@ -257,7 +253,9 @@ class UiHandlers:
             the transcript rows, the translation rows, the timeline (SVG), the details
             (Markdown, with the quality section), the full JSON report, subtitle files, a
             reuse note (empty here), the one-line summary shown over the dub and the
-            quality (Markdown: summary, legend and one row per line, weak lines flagged).
+            quality (Markdown: summary, legend and one row per line, weak lines flagged),
+            then the speakers: a sentence, their table (name, speech, voice used,
+            reference, vendor, similarity) and each one's reference clip (8 slots).
         """
         yield self._blank(banner="Starting…")
         options = {"source_language": source_language, "target_language": target_language,
@@ -284,18 +282,21 @@ class UiHandlers:
 
     def resynthesize(self, translation_table: Any, voice_vendor: str = "auto",
                      output_format: str = "mp3", last: SessionRun | None = None,
-                     request: gr.Request | None = None,
+                     speakers_table: Any = None, request: gr.Request | None = None,
                      progress: gr.Progress = gr.Progress(),
                      oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
-        """Speak the (edited) translation again; only voice_clone and text_to_speech run.
+        """Speak the (edited) translation again, with any speaker corrections; only
+        voice_clone and text_to_speech run.
 
         Needs a /translate earlier in the same session (one ``gradio_client.Client`` keeps
         one session).
 
         Args:
-            translation_table: the translation rows; the last column holds the text to speak.
+            translation_table: the translation rows; the last column holds the text to speak,
+                the third (of five) the line's speaker: another speaker's name gives them it.
             voice_vendor: voice vendor id, or "auto"; changing only this also reuses the rest.
             output_format: "mp3" or "wav".
+            speakers_table: the speakers' rows as returned; a new first cell renames one.
 
         Returns:
             The same outputs as /translate; the reuse note names the steps that were reused.
@@ -306,7 +307,10 @@ class UiHandlers:
             raise self._failed(message)
         try:
             texts = [row[-1] if row else "" for row in table_rows(translation_table)]
-            checkpoint = edit_checkpoint(last.checkpoint, texts)
+            edits = speaker_edits(last.checkpoint, last.speakers, speakers_table,
+                                  translation_table)
+            checkpoint = reassign_speakers(edit_checkpoint(last.checkpoint, texts),
+                                           renames=edits.renames, lines=edits.lines)
             options = self.reader.options({**options_to_dict(last.request.options),
                                            "voice_vendor": voice_vendor,
                                            "output_format": output_format})
@@ -317,7 +321,7 @@ class UiHandlers:
         task = replace(last.request, options=options, keys=self.reader.keys(keys, oauth_token),
                        server_keys=self.reader.server_keys(oauth_token))
         yield from self._stream(task, checkpoint, session_of(request), progress, reused=True,
-                                original=last.original)
+                                original=last.original, note=edits.sentence)
 
     def plan(self, source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
              llm_model: str = "", voice_vendor: str = "auto", text_only: bool = False,
@@ -389,10 +393,3 @@ class UiHandlers:
             return gr.skip()
         board.stopping = True
         return self._view(board, "")
-
-
-def failure_text(result: TaskResult) -> str:
-    """What the page says about a failed run: its error, worded by :func:`error_text`."""
-    if isinstance(result.failure, AppError):
-        return error_text(result.failure)
-    return result.error or "The task failed."

@@ -51,6 +51,10 @@ CSS = """
 .st-figure figcaption { font-weight: 600; margin-bottom: 0.3rem; }
 .st-figure-scroll { overflow-x: auto; max-width: 100%; }
 .st-timeline { width: 100%; height: auto; color: var(--body-text-color); }
+.st-legend { display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; list-style: none; margin: 0 0 0.4rem;
+  padding: 0; }
+.st-legend li { display: flex; align-items: center; gap: 0.35rem; margin: 0; }
+.st-swatch { display: inline-block; width: 0.9rem; height: 0.9rem; border-radius: 3px; }
 .st-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 0.5rem; }
 #details table { display: block; overflow-x: auto; max-width: 100%; }
 #details th, #details td { min-width: 7rem; vertical-align: top; overflow-wrap: normal;
