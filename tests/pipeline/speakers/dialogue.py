@@ -9,7 +9,8 @@ import numpy as np
 
 from pipeline import audio
 
-__all__ = ["LINES", "VOICES", "jfk_then_chinese", "write_dialogue", "write_one_voice"]
+__all__ = ["LINES", "VOICES", "jfk_then_chinese", "median_pitch_hz", "write_dialogue",
+           "write_one_voice"]
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "audio"
 VOICES = {"A": ("en-us+m3", 25), "B": ("en+f4", 75)}
@@ -64,3 +65,15 @@ def jfk_then_chinese(folder: Path) -> Path:
     second = audio.decode(SHARED / "cosyvoice_zh.wav", folder / "zh.wav")
     return audio.concatenate([first.path, second.path], folder / "both.wav",
                              sample_rate_hz=16000).path
+
+
+def median_pitch_hz(path: Path, start_s: float, end_s: float) -> float:
+    """The median F0 of ``path`` between ``start_s`` and ``end_s`` (Praat, 60-500 Hz)."""
+    import parselmouth
+
+    from pipeline.audio.wav import read_samples, wav_rate_hz
+
+    samples = read_samples(path, start_s=start_s, duration_s=end_s - start_s)
+    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=wav_rate_hz(path))
+    f0 = sound.to_pitch(pitch_floor=60, pitch_ceiling=500).selected_array["frequency"]
+    return float(np.median(f0[f0 > 0]))
