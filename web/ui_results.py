@@ -45,7 +45,7 @@ def result_tabs() -> dict[str, Any]:
         out["translation"] = gr.Dataframe(
             headers=TRANSLATION_HEADERS, value=[], interactive=True, wrap=True, type="array",
             static_columns=[0, 1, 3], label="Edit any line or its speaker, then re-synthesise",
-            elem_id="translation-table", column_widths=["48px", "118px", "104px", "38%", "38%"])
+            elem_id="translation-table", column_widths=["48px", "118px", "104px", "39%", "39%"])
         out["resynth"] = gr.Button("Re-synthesise", variant="primary", elem_id="resynth-button")
         gr.Markdown("Speaks the lines above again with the voice vendor picked above, each in "
                     "its speaker's voice, with the names and speakers as corrected; the "
@@ -57,7 +57,7 @@ def result_tabs() -> dict[str, Any]:
         out["language"] = gr.Markdown("No transcript yet.")
         out["transcript"] = gr.Dataframe(headers=TRANSCRIPT_HEADERS, value=[], interactive=False,
                                          wrap=True, label="Segments", elem_id="transcript-table",
-                                         column_widths=["48px", "118px", "104px", "70%"])
+                                         column_widths=["48px", "118px", "104px", "78%"])
     with gr.Tab("Timeline", id="timeline"):
         out["timeline"] = gr.HTML(elem_id="timeline")
     with gr.Tab("Details", id="details-tab"):
