@@ -1,7 +1,8 @@
 """Timeline data: where each segment sits in the original and in the dubbed audio.
 
 Pictures are drawn by the delivery layer; this module only lines segments up, one lane per
-track, with a common time scale and tick marks.
+track, with a common time scale and tick marks. Each span keeps its line's speaker, and the
+timeline lists the speakers in the order they first speak (for colours and a legend).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ _TICK_STEPS_S = (0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """One segment on a lane: its number (1-based), times and text."""
+    """One segment on a lane: its number (1-based), times, text and speaker (None: not
+    labelled)."""
 
     number: int
     start_s: float
     end_s: float
     text: str
+    speaker: str | None = None
 
     @property
     def duration_s(self) -> float:
@@ -49,6 +52,16 @@ class Timeline:
     duration_s: float
     ticks_s: tuple[float, ...]
 
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """Every speaker on the lanes, in the order they first speak (empty: no labels)."""
+        found: dict[str, None] = {}
+        for span in sorted((s for lane in self.lanes for s in lane.spans),
+                           key=lambda s: (s.start_s, s.number)):
+            if span.speaker:
+                found.setdefault(span.speaker)
+        return tuple(found)
+
 
 def nice_ticks(duration_s: float, most: int = 8) -> tuple[float, ...]:
     """Round tick positions (0, 5, 10 ... s) with at most ``most`` + 1 marks."""
@@ -63,9 +76,16 @@ def nice_ticks(duration_s: float, most: int = 8) -> tuple[float, ...]:
 
 def _spans(segments: Sequence[Segment]) -> tuple[Span, ...]:
     return tuple(
-        Span(i, max(0.0, s.start_s), max(s.start_s, s.end_s), s.text.strip())
+        Span(i, max(0.0, s.start_s), max(s.start_s, s.end_s), s.text.strip(), s.speaker)
         for i, s in enumerate(segments, start=1)
     )
+
+
+def _said(spoken: Sequence[Segment], index: int) -> tuple[str, str | None]:
+    """The text and speaker of spoken line ``index`` ("" and None when there is none)."""
+    if 0 <= index < len(spoken):
+        return spoken[index].text.strip(), spoken[index].speaker
+    return "", None
 
 
 def build_timeline(
@@ -115,7 +135,7 @@ def timeline_for(result: TaskResult) -> Timeline | None:
     spoken = (result.translation or result.transcript).segments
     dubbed = tuple(
         Span(line.index + 1, line.placed_start_s, line.placed_start_s + line.dubbed_s,
-             spoken[line.index].text.strip() if 0 <= line.index < len(spoken) else "")
+             *_said(spoken, line.index))
         for line in sorted(timing.segments, key=lambda line: line.placed_start_s)
     )
     lanes = (Lane("Original", _spans(original)), Lane("Dubbed", dubbed))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.errors import AppError, MissingKeyError, TaskCanceledError
 from pipeline.languages import language_name
 from pipeline.results import CostEstimate, StepReport, TaskResult
-from pipeline.types import STEP_ORDER, StepName, StepStatus, TaskStatus, Transcript
+from pipeline.types import STEP_ORDER, Role, StepName, StepStatus, TaskStatus, Transcript
+from pipeline.vendor_api import VendorInfo
 from web.messages import page_error_text
 from web.ui_request import page_message
 
@@ -33,6 +34,7 @@ __all__ = [
     "steps_html",
     "transcript_rows",
     "translation_rows",
+    "voice_name",
 ]
 
 STEP_TITLES: dict[StepName, str] = {
@@ -44,8 +46,8 @@ STEP_TITLES: dict[StepName, str] = {
 }
 _ICONS = {StepStatus.PENDING: "○", StepStatus.RUNNING: "◔", StepStatus.SUCCEEDED: "✓",
           StepStatus.FAILED: "✗", StepStatus.SKIPPED: "↷"}
-TRANSCRIPT_HEADERS = ["#", "Time", "Text"]
-TRANSLATION_HEADERS = ["#", "Time", "Original", "Translation (editable)"]
+TRANSCRIPT_HEADERS = ["#", "Time", "Speaker", "Text"]
+TRANSLATION_HEADERS = ["#", "Time", "Speaker (editable)", "Original", "Translation (editable)"]
 
 
 def clock(value_s: float) -> str:
@@ -195,6 +197,13 @@ def canceled_banner(reports: Sequence[StepReport]) -> str:
     return "Canceled."
 
 
+def voice_name(vendors: Iterable[VendorInfo], result: TaskResult) -> str:
+    """The display name of the vendor that spoke ``result`` ("" when none did)."""
+    voice = next((c for c in result.choices if c.role is Role.SPEAK), None)
+    known = {info.id: info.display_name for info in vendors}
+    return "" if voice is None else known.get(voice.vendor, voice.vendor)
+
+
 def result_summary(result: TaskResult, voice_name: str) -> str:
     """One line over the dub: language, voice, length and cost ("" unless it succeeded)."""
     if result.status is not TaskStatus.SUCCEEDED:
@@ -224,17 +233,27 @@ def language_markdown(result: TaskResult) -> str:
             f"transcribed by `{transcript.vendor}/{transcript.model}`")
 
 
-def transcript_rows(transcript: Transcript | None) -> list[list[object]]:
-    """Rows of the transcript table: number, time span, text."""
+def transcript_rows(transcript: Transcript | None,
+                    labelled: Transcript | None = None) -> list[list[object]]:
+    """Rows of the transcript table: number, time span, speaker ("" unlabelled), text.
+
+    Args:
+        transcript: the lines as heard.
+        labelled: the same lines with their speakers as last corrected (default:
+            ``transcript``'s own).
+    """
     if transcript is None:
         return []
-    return [[i, span(s.start_s, s.end_s), s.text]
-            for i, s in enumerate(transcript.segments, start=1)]
+    speakers = labelled.segments if labelled is not None else transcript.segments
+    return [[i, span(s.start_s, s.end_s), who.speaker or "", s.text]
+            for i, (s, who) in enumerate(zip(transcript.segments, speakers, strict=False),
+                                         start=1)]
 
 
 def translation_rows(result: TaskResult,
                      original: Transcript | None = None) -> list[list[object]]:
-    """Rows of the editable table: number, time span, original and the text that is spoken.
+    """Rows of the editable table: number, time span, speaker ("" unlabelled), original and
+    the text that is spoken.
 
     Args:
         result: the run.
@@ -246,7 +265,7 @@ def translation_rows(result: TaskResult,
         return []
     heard = original if original is not None else transcript
     spoken = result.translation.segments if result.translation else transcript.segments
-    return [[i, span(o.start_s, o.end_s), o.text, t.text]
+    return [[i, span(o.start_s, o.end_s), t.speaker or "", o.text, t.text]
             for i, (o, t) in enumerate(zip(heard.segments, spoken, strict=False), start=1)]
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
 
-from pipeline.editing import edit_checkpoint, reusable_checkpoint, reuse_summary
+from pipeline.editing import reusable_checkpoint, reuse_summary
 from pipeline.errors import AppError
 from pipeline.languages import AUTO
 from pipeline.options import TaskRequest, options_to_dict
@@ -28,7 +28,6 @@ from pipeline.results import Checkpoint, TaskResult
 from pipeline.runner import Pipeline
 from pipeline.timeline import timeline_for
 from pipeline.types import Role, TaskStatus, Transcript
-from pipeline.view import report_view
 from web.ui_choices import model_choices, speech_translation_choices, voice_choices
 from web.ui_format import (
     canceled_banner,
@@ -41,11 +40,21 @@ from web.ui_format import (
     steps_html,
     transcript_rows,
     translation_rows,
+    voice_name,
 )
 from web.ui_live import CancelBoard, LiveRun, StepBoard
 from web.ui_plan import plan_markdown, upload_duration_s
 from web.ui_quality import quality_markdown
-from web.ui_request import RequestReader, publish, session_of, table_rows
+from web.ui_request import RequestReader, publish, session_of
+from web.ui_session import SessionRun, page_report
+from web.ui_speakers import (
+    SPEAKER_OUTPUTS,
+    blank_speakers,
+    corrected,
+    panel_speakers,
+    speaker_outputs,
+    voice_cell,
+)
 from web.ui_timeline import timeline_svg
 
 __all__ = ["RUN_OUTPUTS", "SessionRun", "UiHandlers", "failure_text", "page_report"]
@@ -54,25 +63,9 @@ log = logging.getLogger(__name__)
 
 # What /translate and /resynthesize return, in order (the session state is not in the API).
 RUN_OUTPUTS = ("audio", "download", "steps", "language", "transcript", "translation", "timeline",
-               "details", "report", "subtitles", "reuse", "summary", "quality", "session")
+               "details", "report", "subtitles", "reuse", "summary", "quality", *SPEAKER_OUTPUTS,
+               "session")
 _STEPS = RUN_OUTPUTS.index("steps")
-
-
-@dataclass(frozen=True)
-class SessionRun:
-    """The last run of a browser session, kept in memory for re-synthesis (never any key).
-
-    ``original`` is the transcript as first heard, before any line was edited.
-    """
-
-    request: TaskRequest
-    checkpoint: Checkpoint
-    original: Transcript | None = None
-
-
-def page_report(result: TaskResult) -> dict[str, Any]:
-    """The JSON report without server file paths (the page serves the files themselves)."""
-    return report_view(result)
 
 
 class UiHandlers:
@@ -96,7 +89,7 @@ class UiHandlers:
         return (None, gr.DownloadButton(value=None, visible=False),
                 steps_html(None, banner=banner, tone=tone, ended=tone == "error"), "", [], [],
                 "", "", {},
-                gr.File(value=None, visible=False), "", "", "", gr.skip())
+                gr.File(value=None, visible=False), "", "", "", *blank_speakers(), gr.skip())
 
     def _steps_only(self, view: str) -> tuple:
         """Outputs that change only the step list (the results on the page stay)."""
@@ -107,13 +100,6 @@ class UiHandlers:
         """The error for API callers (plain text); the page shows ``message`` in the step
         list only."""
         return gr.Error(plain(message), visible=False, print_exception=False)
-
-    def _voice_name(self, result: TaskResult) -> str:
-        voice = next((c for c in result.choices if c.role is Role.SPEAK), None)
-        if voice is None:
-            return ""
-        known = {info.id: info.display_name for info in self.pipeline.registry}
-        return known.get(voice.vendor, voice.vendor)
 
     def _finished(self, result: TaskResult, request: TaskRequest, reuse: str,
                   original: Transcript | None) -> tuple:
@@ -127,7 +113,10 @@ class UiHandlers:
             banner, tone = failure_text(result), "error"
         subtitles = [p for p in (publish(s.path) for s in result.subtitles) if p]
         heard = original or result.transcript
-        session = (SessionRun(replace(request, keys={}), result.checkpoint, heard)
+        panel = speaker_outputs(result)
+        listed = panel_speakers(result)
+        session = (SessionRun(replace(request, keys={}), result.checkpoint, heard,
+                              tuple(s.name for s in listed), tuple(map(voice_cell, listed)))
                    if result.checkpoint is not None and result.checkpoint.transcript is not None
                    else gr.skip())
         return (
@@ -136,7 +125,7 @@ class UiHandlers:
             steps_html(result.steps, banner=banner, tone=tone, error=error, ended=True,
                        fraction=1.0 if result.status is TaskStatus.SUCCEEDED else None),
             language_markdown(result),
-            transcript_rows(heard),
+            transcript_rows(heard, result.transcript),
             translation_rows(result, heard),
             timeline_svg(timeline_for(result)),
             details_markdown(result, quality=quality_markdown(
@@ -144,8 +133,9 @@ class UiHandlers:
             page_report(result),
             gr.File(value=subtitles or None, visible=bool(subtitles)),
             reuse,
-            result_summary(result, self._voice_name(result)),
+            result_summary(result, voice_name(self.pipeline.registry, result)),
             quality_markdown(result, request.options.quality),
+            *panel,
             session,
         )
 
@@ -158,8 +148,9 @@ class UiHandlers:
 
     def _stream(self, task: TaskRequest, checkpoint: Checkpoint | None, session: str,
                 progress: gr.Progress, reused: bool,
-                original: Transcript | None = None) -> Iterator[tuple]:
-        """Run ``task`` live: step updates while it runs, then every output."""
+                original: Transcript | None = None, note: str = "") -> Iterator[tuple]:
+        """Run ``task`` live: step updates while it runs, then every output (a re-run's
+        reuse note starts with ``note``)."""
         cancel = self.cancels.open(session)
         board = StepBoard()
         self.boards[session] = board
@@ -201,7 +192,7 @@ class UiHandlers:
         assert result is not None  # the events end only with "done" or by raising
         if self.on_result is not None:
             self.on_result(task, result, session)
-        summary = reuse_summary(result).sentence if reused else ""
+        summary = " ".join(filter(None, [note, reuse_summary(result).sentence])) if reused else ""
         yield self._finished(result, task, summary, original)
         if result.status is TaskStatus.FAILED:
             raise self._failed(failure_text(result))
@@ -261,7 +252,9 @@ class UiHandlers:
             the transcript rows, the translation rows, the timeline (SVG), the details
             (Markdown, with the quality section), the full JSON report, subtitle files, a
             reuse note (empty here), the one-line summary shown over the dub and the
-            quality (Markdown: summary, legend and one row per line, weak lines flagged).
+            quality (Markdown: summary, legend and one row per line, weak lines flagged),
+            then the speakers: a sentence, their table (name, speech, voice used,
+            reference, vendor, similarity) and each one's reference clip (8 slots).
         """
         yield self._blank(banner="Starting…")
         options = {"source_language": source_language, "target_language": target_language,
@@ -289,18 +282,21 @@ class UiHandlers:
 
     def resynthesize(self, translation_table: Any, voice_vendor: str = "auto",
                      output_format: str = "mp3", last: SessionRun | None = None,
-                     request: gr.Request | None = None,
+                     speakers_table: Any = None, request: gr.Request | None = None,
                      progress: gr.Progress = gr.Progress(),
                      oauth_token: gr.OAuthToken | None = None, **keys: str) -> Iterator[tuple]:
-        """Speak the (edited) translation again; only voice_clone and text_to_speech run.
+        """Speak the (edited) translation again, with any speaker corrections; only
+        voice_clone and text_to_speech run.
 
         Needs a /translate earlier in the same session (one ``gradio_client.Client`` keeps
         one session).
 
         Args:
-            translation_table: the translation rows; the last column holds the text to speak.
+            translation_table: the translation rows; the last column holds the text to speak,
+                the third (of five) the line's speaker: another speaker's name gives them it.
             voice_vendor: voice vendor id, or "auto"; changing only this also reuses the rest.
             output_format: "mp3" or "wav".
+            speakers_table: the speakers' rows as returned; a new first cell renames one.
 
         Returns:
             The same outputs as /translate; the reuse note names the steps that were reused.
@@ -310,11 +306,13 @@ class UiHandlers:
             yield self._steps_only(steps_html(banner=message, tone="error"))
             raise self._failed(message)
         try:
-            texts = [row[-1] if row else "" for row in table_rows(translation_table)]
-            checkpoint = edit_checkpoint(last.checkpoint, texts)
+            checkpoint, edits = corrected(last.checkpoint, last.speakers, last.voices,
+                                          speakers_table, translation_table)
             options = self.reader.options({**options_to_dict(last.request.options),
                                            "voice_vendor": voice_vendor,
-                                           "output_format": output_format})
+                                           "output_format": output_format,
+                                           "speaker_voices": edits.speaker_voices(
+                                               last.request.options.speaker_voices)})
         except AppError as exc:  # the results stay; the step list says what is wrong
             message = error_text(exc)
             yield self._steps_only(steps_html(banner=message, tone="error"))
@@ -322,11 +320,12 @@ class UiHandlers:
         task = replace(last.request, options=options, keys=self.reader.keys(keys, oauth_token),
                        server_keys=self.reader.server_keys(oauth_token))
         yield from self._stream(task, checkpoint, session_of(request), progress, reused=True,
-                                original=last.original)
+                                original=last.original, note=edits.sentence)
 
     def plan(self, source_language: str = AUTO, target_language: str = "es", stt_model: str = "",
              llm_model: str = "", voice_vendor: str = "auto", text_only: bool = False,
              speech_translation_model: str = "", audio: str | None = None,
+             speakers: str = "1", speaker_voices: Any = None,
              oauth_token: gr.OAuthToken | None = None, **keys: str) -> str:
         """Which vendors would run for these choices, and why; no vendor is called.
 
@@ -342,6 +341,8 @@ class UiHandlers:
             quality_stt_model: "vendor/model" that hears the dub back, or "" for the default.
             max_retakes: more takes a weak line may get (0-5).
             audio: the recording, if one is chosen: the estimate is for its length.
+            speakers: "1", "auto" or a number of speakers (the plan says what it does).
+            speaker_voices: a voice per speaker (the plan lists each one).
 
         Returns:
             Markdown: one line per step with the vendor, what is missing (in words), the
@@ -351,7 +352,8 @@ class UiHandlers:
             options = self.reader.options({
                 "source_language": source_language, "target_language": target_language,
                 "stt_model": stt_model, "llm_model": llm_model, "voice_vendor": voice_vendor,
-                "text_only": text_only, "speech_translation_model": speech_translation_model})
+                "text_only": text_only, "speech_translation_model": speech_translation_model,
+                "speakers": speakers, "speaker_voices": speaker_voices})
         except AppError as exc:
             return f"⚠️ {error_text(exc)}"
         return plan_markdown(self.pipeline, options, self.reader.keys(keys, oauth_token),

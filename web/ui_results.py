@@ -1,5 +1,5 @@
-"""Where a run's results show: the dub on top, then the Translation, Transcript, Timeline,
-Details and Compare tabs."""
+"""Where a run's results show: the dub on top, then the Translation (its speakers first),
+Transcript, Timeline, Details and Compare tabs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pipeline.compare import MAX_VARIANTS
 from pipeline.types import Role
 from web.ui_choices import model_choices, voice_choices
 from web.ui_format import TRANSCRIPT_HEADERS, TRANSLATION_HEADERS
+from web.ui_speakers import speakers_panel
 
 if TYPE_CHECKING:
     from pipeline.runner import Pipeline
@@ -36,15 +37,18 @@ def result_card() -> dict[str, Any]:
 
 
 def result_tabs() -> dict[str, Any]:
-    """Translation (editable), Transcript, Timeline and Details; Compare is added after."""
+    """Translation (speakers, then the editable lines), Transcript, Timeline and Details;
+    Compare is added after."""
     out: dict[str, Any] = {}
     with gr.Tab("Translation", id="translation"):
+        out.update(speakers_panel())
         out["translation"] = gr.Dataframe(
             headers=TRANSLATION_HEADERS, value=[], interactive=True, wrap=True, type="array",
-            static_columns=[0, 1, 2], label="Edit any line, then re-synthesise",
-            elem_id="translation-table", column_widths=["6%", "22%", "36%", "36%"])
+            static_columns=[0, 1, 3], label="Edit any line or its speaker, then re-synthesise",
+            elem_id="translation-table", column_widths=["48px", "118px", "104px", "39%", "39%"])
         out["resynth"] = gr.Button("Re-synthesise", variant="primary", elem_id="resynth-button")
-        gr.Markdown("Speaks the lines above again with the voice vendor picked above; the "
+        gr.Markdown("Speaks the lines above again with the voice vendor picked above, each in "
+                    "its speaker's voice, with the names and speakers as corrected; the "
                     "transcript and translation are reused, not redone.",
                     elem_classes="st-note-small")
         out["reuse"] = gr.Markdown(elem_id="reuse-note")
@@ -53,7 +57,7 @@ def result_tabs() -> dict[str, Any]:
         out["language"] = gr.Markdown("No transcript yet.")
         out["transcript"] = gr.Dataframe(headers=TRANSCRIPT_HEADERS, value=[], interactive=False,
                                          wrap=True, label="Segments", elem_id="transcript-table",
-                                         column_widths=["6%", "22%", "72%"])
+                                         column_widths=["48px", "118px", "104px", "78%"])
     with gr.Tab("Timeline", id="timeline"):
         out["timeline"] = gr.HTML(elem_id="timeline")
     with gr.Tab("Details", id="details-tab"):

@@ -51,6 +51,10 @@ CSS = """
 .st-figure figcaption { font-weight: 600; margin-bottom: 0.3rem; }
 .st-figure-scroll { overflow-x: auto; max-width: 100%; }
 .st-timeline { width: 100%; height: auto; color: var(--body-text-color); }
+.st-legend { display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; list-style: none; margin: 0 0 0.4rem;
+  padding: 0; }
+.st-legend li { display: flex; align-items: center; gap: 0.35rem; margin: 0; }
+.st-swatch { display: inline-block; width: 0.9rem; height: 0.9rem; border-radius: 3px; }
 .st-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 0.5rem; }
 #details table { display: block; overflow-x: auto; max-width: 100%; }
 #details th, #details td { min-width: 7rem; vertical-align: top; overflow-wrap: normal;
@@ -62,14 +66,17 @@ CSS = """
   overflow-wrap: normal; word-break: normal; white-space: nowrap;
   font-variant-numeric: tabular-nums; }
 #translation-quality td:last-child { white-space: normal; min-width: 12rem; }
-#transcript-table .cell-wrap, #translation-table .cell-wrap { font-family: var(--font); }
+#transcript-table .cell-wrap, #translation-table .cell-wrap,
+#speakers-table .cell-wrap { font-family: var(--font); }
 .st-footer { text-align: center; font-size: 0.9rem; opacity: 0.85; margin-top: 1rem; }
-#transcript-table .table-wrap, #translation-table .table-wrap { overflow-x: auto; }
+#transcript-table .table-wrap, #translation-table .table-wrap,
+#speakers-table .table-wrap { overflow-x: auto; }
 @media (max-width: 640px) {
   .st-step { grid-template-columns: 1.4rem 1fr auto; }
   .st-note { grid-column: 2 / 4; }
   .st-header h1 { font-size: 1.5rem; }
   .st-timeline { min-width: 720px; }
+  #speakers-table table { min-width: 680px; }
   .st-tabs .tab-container button { padding: 0 0.45rem; font-size: 0.9rem; }
   #details th, #details td { min-width: 5rem; }
   #details td:last-child { min-width: 12rem; }

@@ -51,7 +51,8 @@ def _run_outputs(page: Page) -> list[Any]:
     res = page.results
     return [res["audio"], res["download"], page.steps, res["language"], res["transcript"],
             res["translation"], res["timeline"], res["details"], res["report"],
-            res["subtitles"], res["reuse"], res["summary"], res["quality"], page.session]
+            res["subtitles"], res["reuse"], res["summary"], res["quality"],
+            res["speakers_note"], res["speakers"], *res["speaker_clips"], page.session]
 
 
 def wire(demo: gr.Blocks, handlers: UiHandlers, comparer: CompareHandler, page: Page) -> None:
@@ -74,7 +75,8 @@ def _wire_runs(handlers: UiHandlers, page: Page) -> None:
     ch["go"].click(None, js=_SHOW_STEPS, api_name="show_steps", api_visibility="private")
     res["resynth"].click(handlers.resynthesize,
                          [res["translation"], options["voice_vendor"], options["output_format"],
-                          page.session], _run_outputs(page), inputs_kwargs=keys,
+                          page.session], _run_outputs(page),
+                         inputs_kwargs={"speakers_table": res["speakers"], **keys},
                          api_name="resynthesize", show_progress="hidden")
     ch["stop"].click(handlers.cancel, None, page.steps, api_name="cancel",
                      concurrency_limit=None, api_visibility="undocumented",

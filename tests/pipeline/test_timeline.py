@@ -48,3 +48,19 @@ def test_the_dubbed_lane_places_each_line_where_the_timing_report_put_it():
 def test_nothing_is_drawn_without_segments():
     assert build_timeline(()) is None
     assert timeline_for(TaskResult("t", TaskStatus.FAILED, ())) is None
+
+
+def test_every_span_keeps_its_speaker_and_the_timeline_lists_them_in_speaking_order():
+    heard = (Segment(0.0, 2.0, "Hello.", "Ben"), Segment(2.5, 4.0, "Hi.", "Ana"))
+    said = (Segment(0.0, 2.0, "Hola.", "Ben"), Segment(2.5, 4.0, "Buenas.", "Ana"))
+    timing = TimingReport("keep", (
+        SegmentTiming(0, 0.0, 2.0, placed_start_s=0.0, natural_s=1.2, dubbed_s=1.2),
+        SegmentTiming(1, 2.5, 4.0, placed_start_s=2.5, natural_s=0.9, dubbed_s=0.9),
+    ), original_duration_s=5.0, dubbed_duration_s=5.0)
+    result = TaskResult("t", TaskStatus.SUCCEEDED, (),
+                        transcript=Transcript("Hello. Hi.", "en", heard, "x", "y"),
+                        translation=Translation(said, "en", "es", "x", "y"), timing=timing)
+    timeline = timeline_for(result)
+    assert [[s.speaker for s in lane.spans] for lane in timeline.lanes] == [["Ben", "Ana"]] * 2
+    assert timeline.speakers == ("Ben", "Ana")
+    assert timeline_for(_result()).speakers == ()

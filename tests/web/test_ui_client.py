@@ -46,6 +46,11 @@ def test_every_event_has_its_named_endpoint_with_documented_parameters(client):
     keys = [p for p in translate["parameters"] if p["parameter_name"].endswith("_KEY")]
     assert all(p["parameter_has_default"] for p in keys), "keys are optional"
     assert len(translate["returns"]) == len(API_OUTPUTS)
+    resynthesize = endpoints["/resynthesize"]["parameters"]
+    assert [p["parameter_name"] for p in resynthesize][:4] == [
+        "translation_table", "voice_vendor", "output_format", "speakers_table"]
+    assert resynthesize[3]["parameter_has_default"], "speaker corrections are optional"
+    assert len(endpoints["/resynthesize"]["returns"]) == len(API_OUTPUTS)
 
 
 def test_translate_runs_end_to_end_and_returns_every_output(client, server, speech):
@@ -94,8 +99,8 @@ def test_plan_explains_the_choice_without_calling_a_vendor(client, server):
 
 
 def test_plan_estimates_the_recording_it_is_given(client, speech):
-    text = client.predict("auto", "ja", "", "", "auto", False, "", handle_file(str(speech)),
-                          api_name="/plan")
+    text = client.predict(source_language="auto", target_language="ja",
+                          audio=handle_file(str(speech)), api_name="/plan")
     assert "for 6.0 s of speech" in text
 
 

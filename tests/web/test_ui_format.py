@@ -25,9 +25,10 @@ from web.ui_format import (
     result_summary,
     seconds,
     steps_html,
+    transcript_rows,
     translation_rows,
 )
-from web.ui_timeline import timeline_svg
+from web.ui_timeline import SPEAKER_COLOURS, timeline_svg
 
 SEGMENTS = (Segment(0.0, 2.0, "Hello there."), Segment(62.5, 64.0, "Goodbye."))
 
@@ -122,8 +123,35 @@ def test_an_empty_step_list_shows_all_five_pending():
 
 
 def test_the_translation_table_pairs_each_original_line_with_its_translation():
-    assert translation_rows(_result()) == [[1, "0:00.0–0:02.0", "Hello there.", "¡Hola!"],
-                                           [2, "1:02.5–1:04.0", "Goodbye.", "¡Hola!"]]
+    assert translation_rows(_result()) == [[1, "0:00.0–0:02.0", "", "Hello there.", "¡Hola!"],
+                                           [2, "1:02.5–1:04.0", "", "Goodbye.", "¡Hola!"]]
+
+
+def _two_speakers() -> TaskResult:
+    heard = (Segment(0.0, 2.0, "Hello there.", "Ana"), Segment(62.5, 64.0, "Goodbye.", "Ben"))
+    said = tuple(Segment(s.start_s, s.end_s, "¡Hola!", s.speaker) for s in heard)
+    return _result(transcript=Transcript("Hello there. Goodbye.", "en", heard, "x", "y"),
+                   translation=Translation(said, "en", "es", "x", "y"))
+
+
+def test_both_tables_say_who_speaks_each_line():
+    result = _two_speakers()
+    assert [row[2] for row in translation_rows(result)] == ["Ana", "Ben"]
+    heard = Transcript("Hello there. Goodbye.", "en", SEGMENTS, "x", "y")
+    rows = transcript_rows(heard, result.transcript)
+    assert rows == [[1, "0:00.0–0:02.0", "Ana", "Hello there."],
+                    [2, "1:02.5–1:04.0", "Ben", "Goodbye."]]
+    assert transcript_rows(heard)[0][2] == "", "an unlabelled line has an empty speaker"
+
+
+def test_the_timeline_colours_each_speakers_lines_and_names_them_in_a_legend():
+    svg = timeline_svg(timeline_for(_two_speakers()))
+    ana, ben = SPEAKER_COLOURS[:2]
+    assert f'fill="{ana}"' in svg and f'fill="{ben}"' in svg
+    assert 'aria-label="Speakers"' in svg and ">Ana</li>" in svg and ">Ben</li>" in svg
+    assert "coloured by speaker" in svg and "1. Ana, 0.0–2.0 s: Hello there." in svg
+    plain_svg = timeline_svg(timeline_for(_result()))
+    assert "st-legend" not in plain_svg and "coloured by speaker" not in plain_svg
 
 
 def test_details_say_which_vendor_was_chosen_and_why_with_cost_and_warnings():
@@ -159,8 +187,8 @@ def test_the_original_column_keeps_the_first_transcript_after_an_edit():
     edited = Transcript("Hi. Bye.", "en", (Segment(0.0, 2.0, "Hi."), Segment(62.5, 64.0, "Bye.")),
                         "openai", "whisper-1")
     rows = translation_rows(_result(transcript=edited, translation=None), heard)
-    assert [row[2] for row in rows] == ["Hello there.", "Goodbye."]
-    assert [row[3] for row in rows] == ["Hi.", "Bye."]
+    assert [row[3] for row in rows] == ["Hello there.", "Goodbye."]
+    assert [row[4] for row in rows] == ["Hi.", "Bye."]
 
 
 def test_the_summary_over_the_dub_gives_language_voice_length_and_cost():

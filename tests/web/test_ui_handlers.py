@@ -77,8 +77,8 @@ def test_a_translation_shows_live_steps_then_every_output(handlers, speech):
     assert out["audio"].endswith("output.mp3") and Path(out["audio"]).is_file()
     assert out["steps"].count("st-succeeded") == 5
     assert "English (en)" in out["language"]
-    assert out["transcript"] == [[1, "0:00.0–0:02.0", "Hello there."],
-                                 [2, "0:02.5–0:04.0", "Goodbye."]]
+    assert out["transcript"] == [[1, "0:00.0–0:02.0", "", "Hello there."],
+                                 [2, "0:02.5–0:04.0", "", "Goodbye."]]
     assert [row[-1] for row in out["translation"]] == ["[es] Hello there.", "[es] Goodbye."]
     assert "<svg" in out["timeline"] and "Original" in out["timeline"]
     assert "Dubbed" in out["timeline"], "the timing report places the dubbed lines"
@@ -329,18 +329,18 @@ def test_resynthesis_with_an_unknown_voice_names_the_voice_vendor(handlers, spee
 def test_after_editing_a_line_the_original_column_still_shows_what_was_said(handlers, speech):
     first = named(run_all(translate(handlers, speech, source_language="en",
                                    target_language="en", stt_model="fake_stt"))[-1])
-    assert [row[2] for row in first["translation"]] == ["Hello there.", "Goodbye."]
+    assert [row[3] for row in first["translation"]] == ["Hello there.", "Goodbye."]
     table = [list(row) for row in first["translation"]]
     table[1][-1] = "See you soon."
     again = named(run_all(handlers.resynthesize(table, "fake_voice", "mp3", first["session"],
                                                 request=session()))[-1])
-    assert [row[2] for row in again["translation"]] == ["Hello there.", "Goodbye."]
-    assert [row[3] for row in again["translation"]] == ["Hello there.", "See you soon."]
-    assert [row[2] for row in again["transcript"]] == ["Hello there.", "Goodbye."]
+    assert [row[3] for row in again["translation"]] == ["Hello there.", "Goodbye."]
+    assert [row[4] for row in again["translation"]] == ["Hello there.", "See you soon."]
+    assert [row[3] for row in again["transcript"]] == ["Hello there.", "Goodbye."]
     table = [list(row) for row in again["translation"]]
     third = named(run_all(handlers.resynthesize(table, "fake_voice", "mp3", again["session"],
                                                 request=session()))[-1])
-    assert [row[2] for row in third["translation"]] == ["Hello there.", "Goodbye."]
+    assert [row[3] for row in third["translation"]] == ["Hello there.", "Goodbye."]
 
 
 def test_a_resynthesis_error_keeps_the_results_and_is_said_in_the_step_list(handlers, speech):
