@@ -36,10 +36,9 @@ def test_upload_choose_a_language_translate_and_read_every_tab(page, app_server,
     shoot(page, shots_dir, "02-translated-desktop")
 
     open_tab(page, "Transcript")
-    transcript = page.locator("#transcript-table")
-    assert "Hello there." in transcript.inner_text()
+    expect(page.locator("#transcript-table")).to_contain_text("Hello there.")
     open_tab(page, "Translation")
-    assert "[ja] Hello there." in page.locator("#translation-table").inner_text()
+    expect(page.locator("#translation-table")).to_contain_text("[ja] Hello there.")
     source = audio_source(page.locator("#dubbed-audio"))
     assert source.startswith("http") and source.endswith("output.mp3")
     expect(page.locator("#dubbed-audio #duration")).not_to_have_text("0:00")
