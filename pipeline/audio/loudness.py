@@ -40,6 +40,23 @@ def _k_weighting_table(rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
     return frequencies_hz, gain
 
 
+def _fast_size(n: int) -> int:
+    """The smallest length >= ``n`` with no prime factor above 5: a clip trimmed to an
+    awkward length (a prime, say) takes several times longer to transform than this."""
+    best = 1 << max(0, n - 1).bit_length()
+    fives = 1
+    while fives < best:
+        odd = fives
+        while odd < best:
+            size = odd
+            while size < n:
+                size *= 2
+            best = min(best, size)
+            odd *= 3
+        fives *= 5
+    return best
+
+
 def loudness_lufs(samples: np.ndarray, rate_hz: int) -> float:
     """Integrated loudness of a short mono clip in LUFS (ITU-R BS.1770: K-weighting,
     400 ms blocks with 75 % overlap, absolute gate at -70 LUFS, relative gate at -10 LU).
@@ -50,10 +67,11 @@ def loudness_lufs(samples: np.ndarray, rate_hz: int) -> float:
     """
     if len(samples) == 0:
         return FLOOR_DB
-    spectrum = np.fft.rfft(samples.astype(np.float64))
+    size = _fast_size(len(samples))  # zero-padded: no slow transform of an awkward length
+    spectrum = np.fft.rfft(samples.astype(np.float64), n=size)
     grid_hz, gain = _k_weighting_table(rate_hz)
-    spectrum *= np.interp(np.fft.rfftfreq(len(samples), 1.0 / rate_hz), grid_hz, gain)
-    weighted = np.fft.irfft(spectrum, n=len(samples))
+    spectrum *= np.interp(np.fft.rfftfreq(size, 1.0 / rate_hz), grid_hz, gain)
+    weighted = np.fft.irfft(spectrum, n=size)[: len(samples)]
     block, hop = round(0.4 * rate_hz), round(0.1 * rate_hz)
     if len(weighted) < block:
         energies = np.array([np.mean(np.square(weighted))])

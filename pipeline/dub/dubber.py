@@ -327,8 +327,8 @@ class Dubber:
     def wait(self) -> DubbedTrack:
         """Pump until the dub is complete (after :meth:`close`) and return it."""
         while not self.pump():
-            with self._run.changed:
-                if not self._run.done and self._run.error is None:
+            with self._run.changed:  # a later line done first is no reason to wake
+                if self._placed not in self._run.done and self._run.error is None:
                     self._run.changed.wait(timeout=0.2)
         return self.track
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 import wave
 
 import numpy as np
@@ -13,7 +14,7 @@ from pipeline import audio
 from pipeline.audio.loudness import loudness_lufs
 from pipeline.audio.wav import read_samples
 from pipeline.dub.clips import TARGET_LUFS, clean_clip, speed_range
-from pipeline.dub.dubber import synthesize
+from pipeline.dub.dubber import Dubber, synthesize
 from pipeline.errors import TaskCanceledError, VendorServerError
 from pipeline.retry import RetryPolicy
 from pipeline.types import Segment, SynthesizedAudio, Usage, Voice
@@ -155,6 +156,26 @@ def test_the_first_seconds_arrive_before_the_rest_is_spoken_and_the_pieces_make_
     assert readies == sorted(readies) and readies[-1] == pytest.approx(20.0)
     joined = b"".join(read_frames(path) for path, _, _ in pieces)
     assert joined == read_frames(track.output)
+
+
+class SlowFirstSpeaker(Speaker):
+    """Takes a second over the first line; every other line is back at once."""
+
+    def speak(self, text, voice, language, speed: float = 1.0):
+        if text.endswith(" 0."):
+            time.sleep(1.0)
+        return super().speak(text, voice, language, speed)
+
+
+def test_waiting_for_a_slow_first_line_does_not_spin_while_later_lines_are_done(
+        tmp_path, monkeypatch):
+    pumps = []
+    pump = Dubber.pump
+    monkeypatch.setattr(Dubber, "pump", lambda self: pumps.append(1) or pump(self))
+    segments = [Segment(float(i * 3), float(i * 3 + 2), f"Línea número {i}.") for i in range(4)]
+    track, _ = run(tmp_path, segments, speaker=SlowFirstSpeaker())
+    assert len(track.timing.segments) == 4
+    assert len(pumps) < 40, "the dub's thread waits for the next line instead of polling"
 
 
 def read_frames(path) -> bytes:
